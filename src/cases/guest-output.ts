@@ -1,0 +1,71 @@
+// Helpers to write guest scripts and read their output. Guest output is untrusted: parse, never eval.
+
+/** Quote a value for a POSIX shell. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `key=value` lines printed by a guest script, grouped by key (other lines are ignored). */
+export function parseKeyValues(output: string): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const line of output.split('\n')) {
+    const m = /^([a-z_][a-z0-9_]*)=(.*)$/.exec(line.trimEnd());
+    if (!m) continue;
+    const [, key, value] = m as unknown as [string, string, string];
+    const list = map.get(key) ?? [];
+    if (list.length < 1000) list.push(value.slice(0, 2000));
+    map.set(key, list);
+  }
+  return map;
+}
+
+/** First value of `key`, or undefined. */
+export function first(values: Map<string, string[]>, key: string): string | undefined {
+  return values.get(key)?.[0];
+}
+
+/** Lines that start with `prefix`, prefix removed. */
+export function prefixed(output: string, prefix: string): string[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length));
+}
+
+/** A shell function `t SECONDS CMD...` that uses timeout(1) when the guest has it. */
+export const timeoutHelper = 't() { if command -v timeout >/dev/null 2>&1; then timeout "$@"; else shift; "$@"; fi; }';
+
+/** Shell snippet printing `KEY=PID COMM MNTNS PIDNS ANCESTORS` for every process whose comm is in `names`. */
+export function processScan(key: string, names: readonly string[]): string {
+  const list = names.map((n) => n.slice(0, 15).replace(/[^A-Za-z0-9._-]/g, '')).join(' ');
+  return [
+    `for p in /proc/[0-9]*; do c=$(cat "$p/comm" 2>/dev/null) || continue`,
+    `case " ${list} " in *" $c "*) ;; *) continue;; esac`,
+    // Ancestors up to PID 1 (by comm), to tell a container shim or runc from a plain unshare.
+    `q=\${p#/proc/}; a=; for _ in 1 2 3 4 5 6; do q=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$q/status" 2>/dev/null); [ -n "$q" ] && [ "$q" -gt 1 ] 2>/dev/null || break; a="$a>$(cat "/proc/$q/comm" 2>/dev/null | tr ' ' _)"; done`,
+    `echo "${key}=\${p#/proc/} $c $(readlink "$p/ns/mnt" 2>/dev/null) $(readlink "$p/ns/pid" 2>/dev/null) \${a#>}"; done`,
+  ].join('\n');
+}
+
+export interface GuestProcess {
+  readonly pid: number;
+  readonly comm: string;
+  readonly mntns: string;
+  readonly pidns: string;
+  /** Parent, grandparent, ... by comm (PID 1 excluded). */
+  readonly ancestors: readonly string[];
+}
+
+/** Parsed values from processScan. */
+export function parseProcesses(values: readonly string[] | undefined): GuestProcess[] {
+  return (values ?? [])
+    .map((v) => v.split(' '))
+    .filter((parts) => parts.length >= 2 && /^\d+$/.test(parts[0] ?? ''))
+    .map(([pid, comm, mntns, pidns, chain]) => ({
+      pid: Number(pid),
+      comm: comm ?? '',
+      mntns: mntns ?? '',
+      pidns: pidns ?? '',
+      ancestors: chain ? chain.split('>').filter(Boolean) : [],
+    }));
+}

@@ -1,0 +1,41 @@
+// kittest list targets|cases|images: one line of description each.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { loadCases } from '../config/cases.ts';
+import { imagesDir } from '../config/paths.ts';
+import { loadTargets } from '../config/targets.ts';
+import { UsageError } from '../errors.ts';
+
+function yamlFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => join(dir, f)) : [];
+}
+
+function imageLines(): string[] {
+  return [...yamlFiles(imagesDir), ...yamlFiles(join(imagesDir, 'broken'))].map((file) => {
+    let doc: { name?: string; description?: string } = {};
+    try {
+      doc = (parse(readFileSync(file, 'utf8')) ?? {}) as typeof doc;
+    } catch {
+      doc = { description: '(malformed YAML)' };
+    }
+    return `${relative(imagesDir, file).padEnd(30)} ${doc.description ?? doc.name ?? ''}`;
+  });
+}
+
+/** Print one line per target, case or image definition. */
+export async function listCommand(_values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const what = positionals[0];
+  let lines: string[];
+  if (what === 'targets') {
+    lines = loadTargets().map((t) => `${t.name.padEnd(10)} ${t.description}${t.aliases.length ? ` (aliases: ${t.aliases.join(', ')})` : ''}`);
+  } else if (what === 'cases') {
+    lines = loadCases().map((c) => `${c.id.padEnd(18)} ${c.title}`);
+  } else if (what === 'images') {
+    lines = imageLines();
+  } else {
+    throw new UsageError(`list: unknown kind "${what}" (use targets, cases or images)`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}

@@ -1,0 +1,149 @@
+// kittest run: resolve targets, cases and images, run the matrix, write the reports.
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadCases, selectCases } from '../config/cases.ts';
+import { imagesDir } from '../config/paths.ts';
+import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
+import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
+import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
+import { withInfraRetries } from '../matrix/with-retries.ts';
+import { chooseAccel, hostKernelArch, kvmUsable } from '../qemu/accel.ts';
+import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
+import { caseLine, summaryLines } from '../report/human.ts';
+import { type Report, type RunReport, summarize } from '../report/model.ts';
+import { writeReports } from '../report/write.ts';
+import { colorFor } from '../util/color.ts';
+import { sha256File } from '../util/sha256.ts';
+import { statSync } from 'node:fs';
+import { version } from '../version.ts';
+
+export interface RunOptions {
+  arch?: string;
+  image?: string;
+  case?: string;
+  json?: string;
+  junit?: string;
+  html?: string;
+  artifacts?: string;
+  jobs?: string;
+  shard?: string;
+  retries?: string;
+  accel?: string;
+}
+
+const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean);
+
+function positiveInt(flag: string, text: string | undefined, fallback: number, min = 1): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new UsageError(`--${flag} must be an integer >= ${min}, got "${text}"`);
+  return Number(text);
+}
+
+/** Pair each target with the image it boots: --image (checked against the kernel's arch) or the reference image. */
+async function planImages(targets: Target[], all: readonly Target[], options: RunOptions, archGiven: boolean): Promise<{ target: Target; image: BootFiles; kernelArch?: string }[]> {
+  if (options.image) {
+    const image = detectBootFiles(resolve(options.image));
+    const kernelArch = kernelArchOfFile(image.kernel);
+    let picked = targets;
+    if (!archGiven) {
+      if (!kernelArch) throw new UsageError(`cannot tell the architecture of ${image.kernel}: pass --arch`);
+      const match = all.find((t) => t.kernelArch === kernelArch && t.default) ?? all.find((t) => t.kernelArch === kernelArch);
+      if (!match) throw new UsageError(`${image.kernel} is a ${kernelArch} kernel and no target runs ${kernelArch}`);
+      picked = [match];
+    }
+    for (const target of picked) {
+      if (kernelArch && kernelArch !== target.kernelArch) {
+        throw new UsageError(`${image.kernel} is a kernel for ${kernelArch}, not for target ${target.name}`);
+      }
+    }
+    return picked.map((target) => ({ target, image, kernelArch }));
+  }
+  const { ensureImage } = await import('./build.ts');
+  const plans = [];
+  for (const target of targets) {
+    const built = await ensureImage(join(imagesDir, 'reference.yml'), target.name, (line) => process.stderr.write(`${line}\n`));
+    const image = detectBootFiles(built.prefix);
+    plans.push({ target, image, kernelArch: kernelArchOfFile(image.kernel) });
+  }
+  return plans;
+}
+
+async function imageInfo(image: BootFiles, kernelArch: string | undefined): Promise<RunReport['image']> {
+  const sha256: Record<string, string> = {};
+  let sizeBytes = 0;
+  for (const file of image.files) {
+    sha256[file] = await sha256File(file);
+    sizeBytes += statSync(file).size;
+  }
+  return { path: image.prefix, format: image.format, sha256, sizeBytes, kernelArch };
+}
+
+/** The run command; resolves with the exit code. */
+export async function runCommand(values: Record<string, unknown>): Promise<number> {
+  const options = values as RunOptions;
+  const allTargets = loadTargets();
+  const archNames = list(options.arch);
+  let targets = selectTargets(allTargets, archNames);
+  const cases = selectCases(loadCases(), list(options.case));
+  const jobs = positiveInt('jobs', options.jobs, cpus().length);
+  const retries = positiveInt('retries', options.retries, 1, 0);
+  const accelWanted = options.accel ?? 'auto';
+  if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`--accel must be auto, kvm or tcg, got "${accelWanted}"`);
+  if (options.shard) targets = shardOf(targets, parseShard(options.shard));
+  const plans = await planImages(targets, allTargets, options, Boolean(archNames?.length));
+  const color = colorFor(process.stdout);
+  const kvm = kvmUsable();
+
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`kittest: ${signal} received, stopping every machine\n`);
+    controller.abort(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const runs = await runBounded(plans, jobs, async ({ target, image, kernelArch }) => {
+    const info = await imageInfo(image, kernelArch);
+    const accel = chooseAccel(target, hostKernelArch(), kvm, accelWanted as 'auto');
+    process.stdout.write(`${color.dim('start')} ${target.name.padEnd(8)} ${image.format} ${image.prefix} [${accel.reason}]\n`);
+    const run = await withInfraRetries(
+      (attempt) =>
+        runTarget({
+          target,
+          image,
+          imageInfo: info,
+          cases,
+          accel,
+          signal: controller.signal,
+          artifactsDir: options.artifacts ? join(resolve(options.artifacts), target.name, `attempt-${attempt}`) : undefined,
+          onCase: (c) => {
+            if (c.status !== 'skipped' || c.message !== 'not run') process.stdout.write(`${caseLine(color, target.name, c)}\n`);
+          },
+        }).then((report) => {
+          if (options.artifacts) report.artifacts = join(resolve(options.artifacts), target.name, `attempt-${attempt}`);
+          return report;
+        }),
+      (report) => !controller.signal.aborted && isInfrastructureFault(report),
+      retries,
+    );
+    // The image must come out exactly as it went in.
+    for (const [file, before] of Object.entries(info.sha256)) {
+      const after = await sha256File(file);
+      if (after !== before) {
+        run.status = 'error';
+        run.message = `${file} changed during the run (sha256 ${before} -> ${after})`;
+      }
+    }
+    return run;
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+
+  const report: Report = { tool: { name: 'kittest', version }, runs, summary: summarize(runs) };
+  writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+  for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
+  if (controller.signal.aborted) return controller.signal.reason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+  return runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
+}

@@ -1,0 +1,80 @@
+// Every kittest command: its flags, its help, and a lazy loader for its implementation.
+import type { ParseArgsConfig } from 'node:util';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly summary: string;
+  readonly usage: string;
+  readonly options: Options;
+  readonly help: Readonly<Record<string, string>>;
+  readonly positionals?: { readonly min: number; readonly max: number };
+  /** Runs the command; resolves with the exit code. */
+  readonly load: () => Promise<(values: Record<string, unknown>, positionals: string[]) => Promise<number>>;
+}
+
+const runOptions: Options = {
+  arch: { type: 'string' },
+  image: { type: 'string' },
+  case: { type: 'string' },
+  json: { type: 'string' },
+  junit: { type: 'string' },
+  html: { type: 'string' },
+  artifacts: { type: 'string' },
+  jobs: { type: 'string' },
+  shard: { type: 'string' },
+  retries: { type: 'string' },
+  accel: { type: 'string' },
+};
+
+export const commands: readonly CommandSpec[] = [
+  {
+    name: 'run',
+    summary: 'boot images under QEMU and check the conformance cases',
+    usage: 'kittest run [--arch A[,B...]] [--image PREFIX] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg]',
+    options: runOptions,
+    help: {
+      arch: 'targets to run (names or aliases, comma-separated; default: every default target)',
+      image: 'LinuxKit output prefix (PREFIX-kernel, PREFIX-initrd.img, PREFIX-cmdline, or PREFIX-squashfs.img); default: the reference image, built if missing',
+      case: 'case ids to check (comma-separated; boot always runs)',
+      json: 'write the JSON report to FILE',
+      junit: 'write a JUnit XML report to FILE',
+      html: 'write a self-contained HTML report to FILE',
+      artifacts: 'keep per-run console log, QEMU command line and report under DIR',
+      jobs: 'runs in parallel (default: number of CPU cores)',
+      shard: 'run only shard I of N (1-based), e.g. 2/3',
+      retries: 'retries for infrastructure faults only (default 1)',
+      accel: 'accelerator: auto (default), kvm or tcg',
+    },
+    load: async () => (await import('./run.ts')).runCommand,
+  },
+  {
+    name: 'build',
+    summary: 'build the reference image (or another definition) for one or more targets',
+    usage: 'kittest build [--arch A[,B...]|all] [--image FILE]',
+    options: { arch: { type: 'string' }, image: { type: 'string' } },
+    help: {
+      arch: 'targets to build for (comma-separated, or all; default: every default target)',
+      image: 'image definition YAML (default: images/reference.yml)',
+    },
+    load: async () => (await import('./build-cli.ts')).buildCommand,
+  },
+  {
+    name: 'list',
+    summary: 'list targets, cases or images with a line of description each',
+    usage: 'kittest list targets|cases|images',
+    options: {},
+    help: {},
+    positionals: { min: 1, max: 1 },
+    load: async () => (await import('./list.ts')).listCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'check the host: QEMU binaries, firmware and KVM for every target',
+    usage: 'kittest doctor',
+    options: {},
+    help: {},
+    load: async () => (await import('./doctor.ts')).doctorCommand,
+  },
+];

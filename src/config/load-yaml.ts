@@ -1,0 +1,89 @@
+// Read a YAML data file, validate it against its JSON Schema and report problems
+// as one line naming file:line and the offending field.
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError } from '../errors.ts';
+
+const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(schemaFile: string): ValidateFunction {
+  let validate = validators.get(schemaFile);
+  if (!validate) {
+    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as object;
+    validate = ajv.compile(schema);
+    validators.set(schemaFile, validate);
+  }
+  return validate;
+}
+
+/** A path shown to users: relative to the working directory when that is shorter. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
+}
+
+function lineOf(doc: Document, lines: LineCounter, path: readonly (string | number)[]): number | undefined {
+  // Walk up the path until a node with a source range is found.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    if (depth === 0 && doc.contents?.range) return lines.linePos(doc.contents.range[0]).line;
+  }
+  return undefined;
+}
+
+function describe(error: ErrorObject): { path: (string | number)[]; text: string } {
+  const path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  const field = path.length ? path.join('.') : '(top level)';
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = (error.params as { additionalProperty: string }).additionalProperty;
+      return { path: [...path, key], text: `unknown key "${[...path, key].join('.')}"` };
+    }
+    case 'required':
+      return { path, text: `missing required key "${[...path, (error.params as { missingProperty: string }).missingProperty].join('.')}"` };
+    case 'enum':
+      return { path, text: `${field} must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}` };
+    default:
+      return { path, text: `${field} ${error.message ?? 'is invalid'}` };
+  }
+}
+
+/** Parse `file` as YAML and validate it with `schemaFile`; throws ConfigError (exit 2) on any problem. */
+export function loadYamlFile<T>(file: string, schemaFile: string): T {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(displayPath(file), `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  return parseYamlText<T>(text, displayPath(file), schemaFile);
+}
+
+/** Same as loadYamlFile for text already in memory (`name` is what errors show). */
+export function parseYamlText<T>(text: string, name: string, schemaFile: string): T {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line;
+    throw new ConfigError(name, `malformed YAML: ${first.message.split('\n')[0]}`, line);
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) throw new ConfigError(name, 'file is empty', 1);
+  const validate = validatorFor(schemaFile);
+  if (!validate(data)) {
+    const error = validate.errors?.[0];
+    if (!error) throw new ConfigError(name, 'does not match its schema');
+    const { path, text: detail } = describe(error);
+    throw new ConfigError(name, detail, lineOf(doc, lines, path));
+  }
+  return data as T;
+}

@@ -1,0 +1,69 @@
+// Targets: one YAML file per machine under targets/, loaded, validated and frozen.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
+import { loadYamlFile } from './load-yaml.ts';
+import { targetsDir } from './paths.ts';
+
+export interface Target {
+  readonly name: string;
+  readonly description: string;
+  readonly aliases: readonly string[];
+  readonly debianArch: string;
+  readonly kernelArch: string;
+  readonly default: boolean;
+  readonly qemu: {
+    readonly binary: string;
+    readonly package: string;
+    readonly machine: string;
+    readonly cpu: { readonly tcg: string; readonly kvm?: string };
+    readonly memoryMiB: number;
+    readonly smp: number;
+    readonly nic: string;
+    readonly rng: string;
+    readonly disk: string;
+    readonly firmware?: string;
+    readonly firmwarePackage?: string;
+    readonly extraArgs: readonly string[];
+  };
+  readonly console: {
+    readonly device: string;
+    readonly failurePatterns: readonly string[];
+    readonly login?: { readonly prompt: string; readonly user: string; readonly password?: string; readonly passwordPrompt: string };
+  };
+  readonly rootDisk: string;
+  readonly timeouts: { readonly bootMs: number; readonly commandMs: number };
+  /** File the target was read from. */
+  readonly file: string;
+}
+
+const schemaFile = join(targetsDir, 'target.schema.json');
+
+/** Load one target file (validated; defaults filled in). */
+export function loadTarget(file: string): Target {
+  const raw = loadYamlFile<Omit<Target, 'file' | 'kernelArch' | 'aliases'> & { kernelArch?: string; aliases?: string[] }>(file, schemaFile);
+  return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, file });
+}
+
+/** Every target under `dir`, sorted by name. */
+export function loadTargets(dir = targetsDir): Target[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
+    .sort()
+    .map((f) => loadTarget(join(dir, f)));
+}
+
+/** Resolve names and aliases given on the command line; unknown names list the valid ones. */
+export function selectTargets(all: readonly Target[], names: readonly string[] | undefined): Target[] {
+  if (!names || names.length === 0) return all.filter((t) => t.default);
+  const picked: Target[] = [];
+  for (const wanted of names) {
+    if (wanted === 'all') return [...all];
+    const target = all.find((t) => t.name === wanted || t.aliases.includes(wanted));
+    if (!target) {
+      throw new UsageError(`unknown arch "${wanted}" (known: ${all.map((t) => t.name).join(', ')})`);
+    }
+    if (!picked.includes(target)) picked.push(target);
+  }
+  return picked;
+}

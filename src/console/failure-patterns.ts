@@ -1,0 +1,52 @@
+// Console lines that mean the guest kernel is dead or dying: a wait fails at once
+// instead of running into its timeout (QEMU's functional tests and LAVA do the same).
+
+/** A named fatal pattern, matched against one complete console line. */
+export interface FailurePattern {
+  readonly name: string;
+  readonly regex: RegExp;
+}
+
+/** The fatal patterns watched on every console unless a target replaces them. */
+export const defaultFailurePatterns: readonly FailurePattern[] = Object.freeze([
+  { name: 'Kernel panic - not syncing', regex: /Kernel panic - not syncing/ },
+  { name: 'end Kernel panic', regex: /---\[ end Kernel panic/ },
+  { name: 'Attempted to kill init', regex: /Attempted to kill init/ },
+  { name: 'Unable to mount root', regex: /Unable to mount root/ },
+  // x86 prints "Oops: 0002 [#1] SMP", arm64 "Internal error: Oops: 96000004 [#1]".
+  { name: 'Oops', regex: /(?:^|[\s\]>])Oops(?: - [\w ]+)?: / },
+  { name: 'kernel BUG at', regex: /kernel BUG at / },
+  // Line start or right after the printk timestamp, so "DEBUG: " or "NOBUG: " don't count.
+  { name: 'BUG', regex: /(?:^\s*|\]\s*|<\d>)BUG: / },
+  { name: 'general protection fault', regex: /general protection fault/ },
+]);
+
+/** Extra patterns as written in a target file: a regex source string, or a ready pattern. */
+export type FailurePatternSpec = string | RegExp | FailurePattern;
+
+/** Build the watched list: the defaults (unless `includeDefaults` is false) plus extra patterns. */
+export function compileFailurePatterns(
+  extra: readonly FailurePatternSpec[] = [],
+  { includeDefaults = true }: { includeDefaults?: boolean } = {},
+): readonly FailurePattern[] {
+  const compiled = extra.map((spec): FailurePattern => {
+    if (spec instanceof RegExp) return { name: spec.source, regex: spec };
+    if (typeof spec !== 'string') return spec;
+    try {
+      return { name: spec, regex: new RegExp(spec) };
+    } catch (error) {
+      // The config layer wraps this with the file and field it came from.
+      throw new SyntaxError(`failure pattern ${JSON.stringify(spec)} is not a valid regular expression: ${(error as Error).message}`);
+    }
+  });
+  return Object.freeze([...(includeDefaults ? defaultFailurePatterns : []), ...compiled]);
+}
+
+/** The name of the first fatal pattern a complete console line matches, or undefined. */
+export function matchFailure(line: string, patterns: readonly FailurePattern[] = defaultFailurePatterns): string | undefined {
+  for (const { name, regex } of patterns) {
+    regex.lastIndex = 0; // a user regex may carry the g or y flag
+    if (regex.test(line)) return name;
+  }
+  return undefined;
+}

@@ -1,0 +1,84 @@
+// How a command travels through the console and its output comes back intact:
+// the script goes in base64 (no quoting, cannot contain a marker), the output comes
+// back in base64 between nonce markers with its exit status, POSIX cksum and length.
+import { posixCksum } from './cksum.ts';
+
+/** Wraps the inner command, e.g. `(c) => 'nsenter -t 1 -m -n -p -- ' + c` to run in PID 1's namespaces. */
+export type ViaWrapper = (innerCommand: string) => string;
+
+/** The lines to type for one command and the markers that frame its output. */
+export interface FramedCommand {
+  /** Lines that load the script into a shell variable when it is too long for one line; each prints its ack. */
+  readonly setup: readonly { readonly line: string; readonly ack: string }[];
+  /** The line that runs the script and prints the frame. */
+  readonly line: string;
+  /** Printed alone before the output. */
+  readonly begin: string;
+  /** Matches the end line: nonce, exit status, cksum, byte length. */
+  readonly end: RegExp;
+}
+
+// Shell variables of the framing; the prefix keeps them out of the way of user scripts.
+const OUT = '__kt_o';
+const RC = '__kt_r';
+const SRC = '__kt_s';
+
+/** The framing line around a script source expression (a quoted literal or a variable). */
+function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cleanup: string): string {
+  // The script is an argument, not stdin, and stdin is /dev/null: a command that reads
+  // stdin must neither eat the script nor the keys typed next.
+  const inner = `sh -c "$(printf %s ${source} | base64 -d)"`;
+  const command = via ? via(inner) : inner;
+  // $(...) strips trailing newlines, so the status is appended inside and split off after.
+  return (
+    `${OUT}=$( { ${command}; } </dev/null 2>&1; printf _%s $? ); ${RC}=\${${OUT}##*_}; ${OUT}=\${${OUT}%_*}; ` +
+    `printf '%s_%s\\n' ${nonce} b; printf %s "$${OUT}" | base64; ` +
+    `printf '%s_%s_%s_%s\\n' ${nonce} e "$${RC}" "$(printf %s "$${OUT}" | cksum | tr ' ' _)"; unset ${cleanup}`
+  );
+}
+
+/** Frame a script; throws a RangeError when even the pieces would not fit in `maxLineBytes` lines. */
+export function frameCommand(script: string, nonce: string, options: { via?: ViaWrapper; maxLineBytes: number }): FramedCommand {
+  const b64 = Buffer.from(script, 'utf8').toString('base64');
+  const begin = `${nonce}_b`;
+  const end = new RegExp(`${nonce}_e_(\\d+)_(\\d+)_(\\d+)\\n`);
+  const single = runLine(nonce, `'${b64}'`, options.via, `${OUT} ${RC}`);
+  // +1 for the newline that ends the typed line.
+  if (Buffer.byteLength(single) + 1 <= options.maxLineBytes) return { setup: [], line: single, begin, end };
+
+  const line = runLine(nonce, `"$${SRC}"`, options.via, `${OUT} ${RC} ${SRC}`);
+  const pieceOverhead = `${SRC}="$${SRC}"''; printf '%s_%s\\n' ${nonce} c000000`.length + 1;
+  const pieceSize = options.maxLineBytes - pieceOverhead;
+  if (Buffer.byteLength(line) + 1 > options.maxLineBytes || pieceSize < 64) {
+    throw new RangeError(`the framing line needs more than maxLineBytes=${options.maxLineBytes} bytes; shorten the via wrapper or raise the limit`);
+  }
+  const setup: { line: string; ack: string }[] = [];
+  for (let i = 0; i * pieceSize < b64.length; i++) {
+    const piece = b64.slice(i * pieceSize, (i + 1) * pieceSize);
+    const append = i === 0 ? `${SRC}='${piece}'` : `${SRC}="$${SRC}"'${piece}'`;
+    setup.push({ line: `${append}; printf '%s_%s\\n' ${nonce} c${i}`, ack: `${nonce}_c${i}\n` });
+  }
+  return { setup, line, begin, end };
+}
+
+// A kernel message: "[   12.345678] text" up to its newline, even when it starts mid-line.
+const PRINTK = /\[\s*\d+\.\d+\][^\n]*(?:\n|$)/g;
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/g;
+
+/** The outcome of reading a frame's body back. */
+export type DecodedFrame = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly reason: string };
+
+/** Decode the text between the begin marker and the end line; check length and POSIX cksum. */
+export function decodeFrame(body: string, expected: { crc: number; length: number }): DecodedFrame {
+  const b64 = body.replace(PRINTK, '').replace(NOT_BASE64, '');
+  if (b64.length % 4 !== 0 || /=[^=]/.test(b64)) {
+    return { ok: false, reason: `base64 body is malformed (${b64.length} characters after cleanup)` };
+  }
+  const bytes = Buffer.from(b64, 'base64');
+  if (bytes.length !== expected.length) {
+    return { ok: false, reason: `length mismatch: decoded ${bytes.length} bytes, guest sent ${expected.length}` };
+  }
+  const crc = posixCksum(bytes);
+  if (crc !== expected.crc) return { ok: false, reason: `cksum mismatch: decoded ${crc}, guest sent ${expected.crc}` };
+  return { ok: true, bytes };
+}

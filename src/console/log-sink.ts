@@ -1,0 +1,129 @@
+// The console log artifact: every line with a host timestamp, capped in size, and
+// guest text made safe to show (guest output is untrusted).
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { consoleDefaults } from './defaults.ts';
+
+/** Where the engine sends clean console text, with milliseconds since the console started. */
+export interface ConsoleLogSink {
+  write(text: string, elapsedMs: number): void;
+}
+
+// C0 controls except \t and \n, DEL, C1 controls, and bidi overrides/isolates that
+// can make a line read differently from what it is ("Trojan Source").
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Escape control characters (ESC included) so guest text cannot drive the user's terminal. */
+export function safeForTerminal(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `[+12.345s] ` for a time in milliseconds. */
+export function formatElapsed(elapsedMs: number): string {
+  return `[+${(Math.max(0, elapsedMs) / 1000).toFixed(3)}s] `;
+}
+
+/** Options of FileLogSink. */
+export interface FileLogSinkOptions {
+  /** Stop writing past this many bytes (default 16 MiB); the rest is only counted. */
+  readonly maxBytes?: number;
+}
+
+/** Writes the console to a file, one timestamped line at a time, up to a size cap. */
+export class FileLogSink implements ConsoleLogSink {
+  readonly #out: WriteStream;
+  readonly #maxBytes: number;
+  #written = 0;
+  #cut = 0;
+  #partial = '';
+  #partialStartMs = 0;
+  #closed = false;
+
+  constructor(
+    readonly path: string,
+    options: FileLogSinkOptions = {},
+  ) {
+    this.#maxBytes = options.maxBytes ?? consoleDefaults.logMaxBytes;
+    this.#out = createWriteStream(path);
+  }
+
+  /** Bytes written so far (timestamps included). */
+  get bytesWritten(): number {
+    return this.#written;
+  }
+
+  /** Bytes of console text not written because of the cap. */
+  get bytesCut(): number {
+    return this.#cut;
+  }
+
+  /** Add console text; a line is stamped with the time its first character arrived. */
+  write(text: string, elapsedMs: number): void {
+    if (this.#closed || text === '') return;
+    if (this.#cut > 0) {
+      this.#cut += Buffer.byteLength(text); // capped: only count
+      return;
+    }
+    let start = 0;
+    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
+      if (this.#partial === '') this.#partialStartMs = elapsedMs;
+      this.#emit(this.#partial + text.slice(start, nl), this.#partialStartMs);
+      this.#partial = '';
+      start = nl + 1;
+    }
+    if (start < text.length) {
+      if (this.#partial === '') this.#partialStartMs = elapsedMs;
+      this.#partial += text.slice(start);
+      // A line that never ends is logged in pieces, so memory stays bounded.
+      if (this.#partial.length >= consoleDefaults.maxLineChars) {
+        this.#emit(this.#partial, this.#partialStartMs);
+        this.#partial = '';
+      }
+    }
+  }
+
+  /** Flush the unfinished line, add the cut marker if anything was cut, and close the file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#partial !== '') this.#emit(this.#partial, this.#partialStartMs);
+    this.#partial = '';
+    this.#closed = true;
+    if (this.#cut > 0) {
+      this.#out.write(`[kittest] console log capped at ${this.#maxBytes} bytes: ${this.#cut} more bytes of console output were cut\n`);
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.#out.once('error', reject);
+      this.#out.end(resolve);
+    });
+  }
+
+  #emit(line: string, elapsedMs: number): void {
+    if (this.#cut > 0) {
+      this.#cut += Buffer.byteLength(line) + 1;
+      return;
+    }
+    const formatted = `${formatElapsed(elapsedMs)}${safeForTerminal(line)}\n`;
+    const bytes = Buffer.byteLength(formatted);
+    if (this.#written + bytes > this.#maxBytes) {
+      // Once capped, stop for good: a log with holes in the middle would mislead.
+      this.#cut += Buffer.byteLength(line) + 1;
+      return;
+    }
+    this.#written += bytes;
+    this.#out.write(formatted);
+  }
+}
+
+/** Keeps the console log in memory (tests, short runs). */
+export class MemoryLogSink implements ConsoleLogSink {
+  readonly chunks: { text: string; elapsedMs: number }[] = [];
+  write(text: string, elapsedMs: number): void {
+    this.chunks.push({ text, elapsedMs });
+  }
+  /** Everything written, concatenated. */
+  get text(): string {
+    return this.chunks.map((c) => c.text).join('');
+  }
+}

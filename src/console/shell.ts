@@ -1,0 +1,268 @@
+// The shell driver: finds a shell on the console without trusting any banner or
+// prompt, runs framed commands on it, and offers the case verbs (succeed, fail, waitUntilSucceeds).
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AssertionFailed, UsageError } from '../errors.ts';
+import { consoleDefaults } from './defaults.ts';
+import type { ConsoleEngine, ConsolePattern } from './engine.ts';
+import { ConsoleTimeoutError, FrameError, quoteLines } from './errors.ts';
+import { decodeFrame, frameCommand, type ViaWrapper } from './framing.ts';
+
+/** Log in when a login prompt shows up (a getty with login instead of a shell). */
+export interface LoginOptions {
+  readonly promptPattern: ConsolePattern;
+  readonly user: string;
+  readonly password?: string;
+  /** Default /[Pp]assword:/. */
+  readonly passwordPattern?: ConsolePattern;
+}
+
+/** Options of findShell. */
+export interface FindShellOptions {
+  readonly timeoutMs?: number;
+  readonly probeEveryMs?: number;
+  readonly login?: LoginOptions;
+}
+
+/** Options of run, succeed and fail. */
+export interface RunOptions {
+  readonly timeoutMs?: number;
+  /** Wrap the inner `sh -c …`, e.g. to enter PID 1's namespaces. Overrides the Shell's default. */
+  readonly via?: ViaWrapper;
+}
+
+/** Options of waitUntilSucceeds: `timeoutMs` is the total, each attempt gets what is left. */
+export interface WaitUntilOptions extends RunOptions {
+  readonly intervalMs?: number;
+}
+
+/** What one command did. `output` is stdout and stderr merged, as UTF-8 (NUL bytes cannot pass a shell variable). */
+export interface RunResult {
+  readonly status: number;
+  readonly output: string;
+  readonly bytes: Buffer;
+  readonly durationMs: number;
+  /** 1 unless a corrupted frame had to be run again. */
+  readonly attempts: number;
+}
+
+/** Options of Shell. */
+export interface ShellOptions {
+  /** Default wrapper for every command (see RunOptions.via). */
+  readonly via?: ViaWrapper;
+  /** Makes a fresh nonce; default 12 random hex digits. */
+  readonly nonce?: () => string;
+  readonly maxLineBytes?: number;
+  readonly maxScriptBytes?: number;
+  readonly frameRetries?: number;
+}
+
+/** Show a script in messages: its first line, shortened. */
+export function summarize(script: string): string {
+  const first = script.trim().split('\n')[0] ?? '';
+  const short = first.length > 80 ? `${first.slice(0, 79)}…` : first;
+  return JSON.stringify(short + (script.trim().includes('\n') ? ' …' : ''));
+}
+
+// The tail of an output, for messages (the full output goes into `evidence`).
+function tail(output: string, lines = 20): string {
+  return quoteLines(output.replace(/\n$/, '').split('\n').slice(-lines));
+}
+
+/** Drives the shell on a console engine. Commands run one at a time, in call order. */
+export class Shell {
+  readonly #via: ViaWrapper | undefined;
+  readonly #nonce: () => string;
+  readonly #maxLineBytes: number;
+  readonly #maxScriptBytes: number;
+  readonly #frameRetries: number;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly engine: ConsoleEngine,
+    options: ShellOptions = {},
+  ) {
+    this.#via = options.via;
+    this.#nonce = options.nonce ?? (() => randomBytes(6).toString('hex'));
+    this.#maxLineBytes = options.maxLineBytes ?? consoleDefaults.maxLineBytes;
+    this.#maxScriptBytes = options.maxScriptBytes ?? consoleDefaults.maxScriptBytes;
+    this.#frameRetries = options.frameRetries ?? consoleDefaults.frameRetries;
+  }
+
+  /**
+   * Type probes until one comes back, then one more to drain probes typed while the shell started.
+   * Input typed before the shell reads it is lost (os-autoinst#797), hence probing instead of waiting for a prompt.
+   */
+  findShell(options: FindShellOptions = {}): Promise<{ durationMs: number; probes: number }> {
+    return this.#exclusive(async () => {
+      const timeoutMs = options.timeoutMs ?? consoleDefaults.findShellTimeoutMs;
+      const every = options.probeEveryMs ?? consoleDefaults.probeEveryMs;
+      const started = this.engine.now();
+      const deadline = started + timeoutMs;
+      const state = { probes: 0, loginFrom: this.engine.position };
+      await this.#probeUntilAnswered(deadline, every, timeoutMs, state, options.login);
+      // Sync: every probe typed before this one has run once this one answers.
+      await this.#probeUntilAnswered(deadline, every, timeoutMs, state, undefined);
+      this.engine.mark('shell-found');
+      return { durationMs: this.engine.now() - started, probes: state.probes };
+    });
+  }
+
+  /** Run a script in the guest shell; resolves with its status and output whatever the status. */
+  run(script: string, options: RunOptions = {}): Promise<RunResult> {
+    return this.#exclusive(() => this.#run(script, options));
+  }
+
+  /** Run a script that must exit 0; returns its output, else throws AssertionFailed quoting it. */
+  async succeed(script: string, options: RunOptions = {}): Promise<string> {
+    const r = await this.run(script, options);
+    if (r.status !== 0) {
+      throw new AssertionFailed(`command ${summarize(script)} failed with exit status ${r.status}; output:\n${tail(r.output)}`, r.output);
+    }
+    return r.output;
+  }
+
+  /** Run a script that must exit non-zero; returns its output, else throws AssertionFailed quoting it. */
+  async fail(script: string, options: RunOptions = {}): Promise<string> {
+    const r = await this.run(script, options);
+    if (r.status === 0) {
+      throw new AssertionFailed(`command ${summarize(script)} succeeded but was expected to fail; output:\n${tail(r.output)}`, r.output);
+    }
+    return r.output;
+  }
+
+  /** Re-run a script until it exits 0 (returns its output) or the deadline passes (throws with the last output). */
+  async waitUntilSucceeds(script: string, options: WaitUntilOptions = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? consoleDefaults.waitUntilTimeoutMs;
+    const intervalMs = options.intervalMs ?? consoleDefaults.waitUntilIntervalMs;
+    const deadline = this.engine.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      const left = Math.max(1, deadline - this.engine.now());
+      const r = await this.run(script, { ...options, timeoutMs: Math.min(left, consoleDefaults.commandTimeoutMs) });
+      if (r.status === 0) return r.output;
+      if (this.engine.now() + intervalMs >= deadline) {
+        throw new AssertionFailed(
+          `command ${summarize(script)} did not succeed within ${timeoutMs} ms (${attempt} attempts); last exit status ${r.status}, last output:\n${tail(r.output)}`,
+          r.output,
+        );
+      }
+      await sleep(intervalMs);
+    }
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(task, task);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async #probeUntilAnswered(
+    deadline: number,
+    every: number,
+    timeoutMs: number,
+    state: { probes: number; loginFrom: number },
+    login: LoginOptions | undefined,
+  ): Promise<void> {
+    const from = this.engine.position;
+    const nonces: string[] = [];
+    for (;;) {
+      const left = deadline - this.engine.now();
+      if (left <= 0) {
+        throw new ConsoleTimeoutError(`a shell to answer (${state.probes} probes typed)`, timeoutMs, this.engine.lastLines());
+      }
+      if (login) await this.#maybeLogin(login, state, deadline);
+      const nonce = this.#nonce();
+      nonces.push(nonce);
+      state.probes++;
+      // The echo reads "<nonce> ready"; only the shell's output reads "<nonce>_ready".
+      this.engine.send(`printf '%s_%s\\n' ${nonce} ready\r`);
+      try {
+        await this.engine.waitFor(new RegExp(`(?:${nonces.join('|')})_ready`), {
+          timeoutMs: Math.min(every, left),
+          from,
+          description: 'a shell to answer a probe',
+        });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConsoleTimeoutError)) throw error;
+      }
+    }
+  }
+
+  async #maybeLogin(login: LoginOptions, state: { loginFrom: number }, deadline: number): Promise<void> {
+    const prompt = this.engine.search(login.promptPattern, state.loginFrom);
+    if (!prompt) return;
+    state.loginFrom = prompt.end;
+    this.engine.send(`${login.user}\r`);
+    if (login.password === undefined) return;
+    const asked = await this.engine.waitFor(login.passwordPattern ?? /[Pp]assword:/, {
+      timeoutMs: Math.max(1, deadline - this.engine.now()),
+      from: prompt.end,
+      description: 'a password prompt',
+    });
+    state.loginFrom = asked.end;
+    this.engine.send(`${login.password}\r`);
+  }
+
+  async #run(script: string, options: RunOptions): Promise<RunResult> {
+    const size = Buffer.byteLength(script);
+    if (size > this.#maxScriptBytes) {
+      throw new UsageError(`script of ${size} bytes is longer than maxScriptBytes=${this.#maxScriptBytes}: ${summarize(script)}`);
+    }
+    const timeoutMs = options.timeoutMs ?? consoleDefaults.commandTimeoutMs;
+    const deadline = this.engine.now() + timeoutMs;
+    const via = options.via ?? this.#via;
+    const description = `command ${summarize(script)} to finish`;
+    const left = (): number => Math.max(1, deadline - this.engine.now());
+    let reason = '';
+    const attempts = 1 + this.#frameRetries;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let framed;
+      try {
+        framed = frameCommand(script, this.#nonce(), { via, maxLineBytes: this.#maxLineBytes });
+      } catch (error) {
+        throw new UsageError(`cannot type command ${summarize(script)}: ${(error as Error).message}`);
+      }
+      const from = this.engine.position;
+      const started = this.engine.now();
+      let end;
+      try {
+        for (const piece of framed.setup) {
+          this.engine.send(`${piece.line}\r`);
+          await this.engine.waitFor(piece.ack, { timeoutMs: left(), from, description: `the guest to take a piece of ${summarize(script)}` });
+        }
+        this.engine.send(`${framed.line}\r`);
+        end = await this.engine.waitFor(framed.end, { timeoutMs: left(), from, description });
+      } catch (error) {
+        // Interrupt the hung command so the next one is not typed into it.
+        if (error instanceof ConsoleTimeoutError) this.engine.send('\x03');
+        throw error;
+      }
+      if (from < this.engine.windowStart) {
+        throw new FrameError(`the output of ${summarize(script)} is larger than the console window (maxBufferChars)`, attempt, this.engine.lastLines());
+      }
+      const framedText = this.engine.slice(from, end.start);
+      const beginAt = framedText.indexOf(framed.begin);
+      if (beginAt === -1) {
+        reason = 'the begin marker never arrived';
+        continue;
+      }
+      const decoded = decodeFrame(framedText.slice(beginAt + framed.begin.length), {
+        crc: Number(end.captures[1]),
+        length: Number(end.captures[2]),
+      });
+      if (!decoded.ok) {
+        reason = decoded.reason;
+        continue;
+      }
+      return {
+        status: Number(end.captures[0]),
+        output: decoded.bytes.toString('utf8'),
+        bytes: decoded.bytes,
+        durationMs: end.atMs - started,
+        attempts: attempt,
+      };
+    }
+    throw new FrameError(`${reason} (command ${summarize(script)})`, attempts, this.engine.lastLines());
+  }
+}

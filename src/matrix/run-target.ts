@@ -1,0 +1,214 @@
+// One run: boot one image on one target, find the shell, judge every case, stop the machine.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CaseDef } from '../config/cases.ts';
+import type { Target } from '../config/targets.ts';
+import { checks } from '../cases/checks/index.ts';
+import type { GuestShell } from '../cases/check.ts';
+import { decideHostContext, hostContextScript } from '../cases/host-context.ts';
+import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
+import { ConsoleEngine } from '../console/engine.ts';
+import { compileFailurePatterns, defaultFailurePatterns } from '../console/failure-patterns.ts';
+import { FileLogSink, type ConsoleLogSink } from '../console/log-sink.ts';
+import { Shell } from '../console/shell.ts';
+import { AssertionFailed, MachineError } from '../errors.ts';
+import type { BootFiles } from '../images/boot-files.ts';
+import type { AccelChoice } from '../qemu/accel.ts';
+import { buildArgv } from '../qemu/argv.ts';
+import { Machine, makeRunDir, type MachineExit } from '../qemu/machine.ts';
+import { cap, type CaseReport, type RunReport, runStatus } from '../report/model.ts';
+
+export interface RunRequest {
+  readonly target: Target;
+  readonly image: BootFiles;
+  readonly imageInfo: RunReport['image'];
+  readonly cases: readonly CaseDef[];
+  readonly accel: AccelChoice;
+  /** Folder for this run's console log, QEMU command line and report. */
+  readonly artifactsDir?: string;
+  readonly signal?: AbortSignal;
+  /** Called when a case gets its verdict (for live output). */
+  readonly onCase?: (report: CaseReport) => void;
+  /** Test hook: called with the machine right after QEMU started. */
+  readonly onMachine?: (machine: Machine) => void;
+}
+
+/** A run whose failure is the infrastructure's (QEMU did not start, no output at all): worth a retry. */
+export function isInfrastructureFault(report: RunReport): boolean {
+  return report.status === 'error' && report.cases[0]?.status === 'error' && (report.timeline['console-first-byte'] === undefined);
+}
+
+const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+const nonce = () => randomBytes(6).toString('hex');
+
+function exitText(exit: MachineExit): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
+}
+
+/** Boot `image` on `target` and check `cases`; never throws for guest problems, they become verdicts. */
+export async function runTarget(request: RunRequest): Promise<RunReport> {
+  const { target, image, cases } = request;
+  const runDir = makeRunDir(target.name);
+  const argv = buildArgv(target, image, { accel: request.accel.accel, mac: randomMac(), runDir });
+  const startedAt = new Date();
+  let log: (ConsoleLogSink & { close?: () => Promise<void> | void }) | undefined;
+  if (request.artifactsDir) {
+    mkdirSync(request.artifactsDir, { recursive: true });
+    writeFileSync(join(request.artifactsDir, 'qemu-argv.json'), `${JSON.stringify(argv, null, 2)}\n`);
+    writeFileSync(join(request.artifactsDir, 'qemu-cmdline.txt'), `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\n`);
+    log = new FileLogSink(join(request.artifactsDir, 'console.log'));
+  }
+  const patterns = [...defaultFailurePatterns, ...compileFailurePatterns(target.console.failurePatterns)];
+  let machine: Machine | undefined;
+  const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log, failurePatterns: patterns });
+  const report: RunReport = {
+    target: target.name,
+    image: request.imageInfo,
+    accel: request.accel.accel,
+    accelReason: request.accel.reason,
+    status: 'error',
+    attempts: 1,
+    startedAt: startedAt.toISOString(),
+    durationMs: 0,
+    qemu: { argv },
+    timeline: {},
+    cases: cases.map((c) => ({ id: c.id, title: c.title, status: 'skipped', durationMs: 0, message: 'not run', evidence: '' })),
+  };
+  const verdict = (index: number, update: Partial<CaseReport>) => {
+    const entry = report.cases[index];
+    if (!entry) return;
+    Object.assign(entry, update);
+    request.onCase?.(entry);
+  };
+
+  const abort = () => {
+    engine.end('interrupted', { infrastructure: false });
+    machine?.killNow();
+  };
+  request.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    machine = Machine.start(argv, runDir, (chunk) => engine.push(chunk), target.qemu.package);
+    request.onMachine?.(machine);
+    void machine.exited.then((exit) => {
+      if (!exit.stoppedByHarness) {
+        const stderr = exit.stderr ? `: ${exit.stderr.split('\n').slice(-3).join(' | ')}` : '';
+        engine.end(`QEMU ended with ${exitText(exit)}${stderr}`, { infrastructure: engine.firstByteAtMs === undefined });
+      }
+    });
+    const shell = new Shell(engine);
+    const bootIndex = cases.findIndex((c) => c.check === 'boot');
+    const bootStart = engine.now();
+    let position = engine.position;
+    try {
+      const login = target.console.login;
+      await shell.findShell({
+        timeoutMs: target.timeouts.bootMs,
+        login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
+      });
+      engine.mark('shell-ready');
+      verdict(bootIndex, {
+        status: 'passed',
+        durationMs: Math.round(engine.now() - bootStart),
+        message: `a shell answered on ${target.console.device} after ${((engine.now() - bootStart) / 1000).toFixed(1)} s`,
+        evidence: cap(engine.lastLines(15).join('\n')),
+        console: cap(engine.slice(position), 64_000),
+      });
+    } catch (error) {
+      const interrupted = request.signal?.aborted;
+      verdict(bootIndex, {
+        status: interrupted ? 'interrupted' : error instanceof MachineError && (error as MachineError).infrastructure ? 'error' : 'failed',
+        durationMs: Math.round(engine.now() - bootStart),
+        message: firstLine(error),
+        evidence: cap(engine.lastLines(40).join('\n')),
+        console: cap(engine.slice(position), 64_000),
+      });
+      for (const [i, c] of cases.entries()) {
+        if (i !== bootIndex) verdict(i, { status: interrupted ? 'interrupted' : 'skipped', message: interrupted ? 'interrupted' : `not run: boot ${report.cases[bootIndex]?.status}` });
+      }
+      report.message = firstLine(error);
+      return report;
+    }
+
+    // Judge the host, not the getty container the console shell may live in.
+    const context = decideHostContext((await shell.run(hostContextScript, { timeoutMs: target.timeouts.commandMs })).output);
+    report.message = context.description;
+    const via = context.via ? (inner: string) => `${context.via} ${inner}` : undefined;
+    const host: GuestShell = {
+      run: (script, options) => shell.run(script, { timeoutMs: options?.timeoutMs ?? target.timeouts.commandMs, via }),
+    };
+    let broken: string | undefined;
+    for (const [index, def] of cases.entries()) {
+      if (def.check === 'boot') continue;
+      if (broken) {
+        verdict(index, { status: request.signal?.aborted ? 'interrupted' : 'error', message: `not run: ${broken}` });
+        continue;
+      }
+      const check = checks[def.check];
+      const started = engine.now();
+      position = engine.position;
+      const timeoutMs = def.timeoutMs ?? Math.max(target.timeouts.commandMs, (def.settings.settleMs ?? 0) + target.timeouts.commandMs);
+      try {
+        if (!check) throw new Error(`no built-in check named ${def.check}`);
+        const result = await withDeadline(check({ host, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+        verdict(index, { status: result.passed ? 'passed' : 'failed', message: result.message, evidence: cap(result.evidence) });
+      } catch (error) {
+        const machineBroke = error instanceof MachineError && !(error instanceof AssertionFailed);
+        const failedByGuest = engine.failure !== undefined;
+        verdict(index, {
+          status: request.signal?.aborted ? 'interrupted' : failedByGuest ? 'failed' : 'error',
+          message: firstLine(error),
+          evidence: cap(engine.lastLines(40).join('\n')),
+        });
+        if (machineBroke || engine.ended) broken = firstLine(error);
+      } finally {
+        const entry = report.cases[index];
+        if (entry) {
+          entry.durationMs = Math.round(engine.now() - started);
+          entry.console = cap(engine.slice(position), 64_000);
+        }
+        engine.mark(`case:${def.id}`);
+      }
+    }
+    if (!broken) {
+      try {
+        const facts = parseHostFacts((await host.run(hostFactsScript)).output);
+        report.memory = { usedKiB: facts.usedKiB, rssKiB: facts.rssKiB };
+        for (const [name, at] of Object.entries(facts.startedAtS)) report.timeline[`guest:${name}-started`] = Math.round(at * 1000);
+        if (facts.uptimeS !== undefined) report.timeline['guest:uptime-at-end'] = Math.round(facts.uptimeS * 1000);
+      } catch {
+        // Facts are informative only; a failure here changes no verdict.
+      }
+    }
+    return report;
+  } finally {
+    request.signal?.removeEventListener('abort', abort);
+    const exit = machine ? await machine.stop() : undefined;
+    if (exit) report.qemu.exit = exitText(exit);
+    if (!machine?.running) engine.end('machine stopped');
+    for (const entry of engine.timeline()) report.timeline[entry.name] = Math.round(entry.atMs);
+    const kernelInit = engine.search(/\[\s*(\d+\.\d+)\] Run \S+ as init process/);
+    if (kernelInit?.captures[0]) report.timeline['guest:init-started'] = Math.round(Number(kernelInit.captures[0]) * 1000);
+    report.status = runStatus(report.cases);
+    report.durationMs = Date.now() - startedAt.getTime();
+    await log?.close?.();
+    if (request.artifactsDir) writeFileSync(join(request.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`case ${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,64 @@
+// Build the QEMU command line for a target and an image. Pure: no fs, env, clock or randomness.
+import type { Target } from '../config/targets.ts';
+import type { BootFiles } from '../images/boot-files.ts';
+
+export type Accel = 'kvm' | 'tcg';
+
+/** Everything about the host and this run that the command line depends on. */
+export interface RunHost {
+  readonly accel: Accel;
+  /** MAC address of the guest NIC (chosen by the caller so the builder stays pure). */
+  readonly mac: string;
+  /** Private 0700 folder for this VM's sockets. */
+  readonly runDir: string;
+}
+
+/** The kernel command line: the image's own, minus console= (the target decides), plus the target console. */
+export function kernelCmdline(target: Target, image: BootFiles): string {
+  const own = image.cmdline.split(/\s+/).filter((t) => t && !t.startsWith('console='));
+  const root =
+    image.format === 'kernel+initrd' || own.some((t) => t.startsWith('root='))
+      ? []
+      : [`root=${target.rootDisk}`, `rootfstype=${image.format === 'kernel+erofs' ? 'erofs' : 'squashfs'}`, 'ro'];
+  // The last console= becomes /dev/console, where the shell and kernel messages appear.
+  return [...own, ...root, `console=${target.console.device}`].join(' ');
+}
+
+/** QEMU argv (program first) for booting `image` on `target`. */
+export function buildArgv(target: Target, image: BootFiles, host: RunHost): string[] {
+  const q = target.qemu;
+  const cpu = host.accel === 'kvm' ? (q.cpu.kvm ?? 'host') : q.cpu.tcg;
+  const argv = [
+    q.binary,
+    '-machine', q.machine,
+    '-accel', host.accel,
+    '-cpu', cpu,
+    '-m', String(q.memoryMiB),
+    '-smp', String(q.smp),
+    // No default devices, no user config, no display: only what is listed here.
+    '-nodefaults', '-no-user-config', '-display', 'none',
+    // A guest reboot (panic=-1, reboot) ends QEMU instead of booting again.
+    '-no-reboot',
+    // Console on QEMU's stdin/stdout pipes: nothing else on the host can attach to it.
+    '-chardev', 'stdio,id=console,signal=off',
+    '-serial', 'chardev:console',
+    // QMP lets the harness power the guest off cleanly; its socket is in the private run folder.
+    '-qmp', `unix:${host.runDir}/qmp.sock,server=on,wait=off`,
+    ...(q.firmware ? ['-bios', q.firmware] : []),
+    '-kernel', image.kernel,
+    ...(image.initrd ? ['-initrd', image.initrd] : []),
+    '-append', kernelCmdline(target, image),
+    // User-mode network with restrict=on: DHCP still answers, but the guest cannot reach the host or beyond.
+    '-netdev', 'user,id=net0,restrict=on',
+    '-device', `${q.nic},netdev=net0,mac=${host.mac}`,
+    // virtio-rng fed from /dev/urandom: a blocking /dev/random hung LinuxKit's arm64 VMs (linuxkit#2636).
+    '-object', 'rng-random,id=rng0,filename=/dev/urandom',
+    '-device', `${q.rng},rng=rng0`,
+  ];
+  if (image.rootDisk) {
+    // readonly + snapshot: the image file is never written, whatever the guest does.
+    argv.push('-drive', `file=${image.rootDisk},if=none,id=root,format=raw,readonly=on`, '-device', `${q.disk},drive=root`);
+  }
+  argv.push(...q.extraArgs);
+  return argv;
+}

@@ -1,0 +1,109 @@
+// One running QEMU process: its console pipes, its private folder, and a sure way to end it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostError } from '../errors.ts';
+import { findOnPath } from './find-binary.ts';
+
+export interface MachineExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Last lines QEMU printed on stderr (its own errors, never guest output). */
+  readonly stderr: string;
+  /** True when kittest itself stopped the machine. */
+  readonly stoppedByHarness: boolean;
+}
+
+const live = new Set<Machine>();
+
+/** Every machine still running in this process (for Ctrl-C clean-up). */
+export function liveMachines(): readonly Machine[] {
+  return [...live];
+}
+
+/** A private 0700 folder for one VM's sockets and scratch files. */
+export function makeRunDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `kittest-${label.replace(/[^a-z0-9_-]/gi, '_')}-`));
+}
+
+export class Machine {
+  readonly startedAt: number;
+  readonly exited: Promise<MachineExit>;
+  private readonly child: ChildProcess;
+  private stderrTail = '';
+  private stopping = false;
+  private done = false;
+
+  private constructor(
+    readonly argv: readonly string[],
+    readonly runDir: string,
+    onData: (chunk: Buffer) => void,
+    packageHint: string,
+  ) {
+    const [program, ...args] = argv;
+    if (!program || !findOnPath(program)) {
+      throw new HostError(`${program} not found: install the Debian package ${packageHint} (apt-get install ${packageHint})`);
+    }
+    this.startedAt = Date.now();
+    this.child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
+    live.add(this);
+    this.child.stdout?.on('data', onData);
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+    });
+    // A console write after QEMU died must not crash the harness.
+    this.child.stdin?.on('error', () => {});
+    this.exited = new Promise<MachineExit>((resolve) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.done) return;
+        this.done = true;
+        live.delete(this);
+        resolve({ code, signal, stderr: this.stderrTail.trim(), stoppedByHarness: this.stopping });
+      };
+      this.child.on('error', (error) => {
+        this.stderrTail += `\n${error.message}`;
+        finish(null, null);
+      });
+      this.child.on('close', finish);
+    });
+  }
+
+  /** Start QEMU with `argv`; console bytes go to `onData`. `packageHint` names the Debian package of the binary. */
+  static start(argv: readonly string[], runDir: string, onData: (chunk: Buffer) => void, packageHint: string): Machine {
+    return new Machine(argv, runDir, onData, packageHint);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  /** Type on the console. */
+  write(data: string | Buffer): void {
+    if (!this.done && this.child.stdin?.writable) this.child.stdin.write(data);
+  }
+
+  /** Power off: SIGTERM (QEMU exits at once), SIGKILL if it lingers; then remove the private folder. */
+  async stop(graceMs = 2000): Promise<MachineExit> {
+    this.stopping = true;
+    if (!this.done) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    rmSync(this.runDir, { recursive: true, force: true });
+    return this.exited;
+  }
+
+  /** Synchronous last-resort kill for signal handlers. */
+  killNow(): void {
+    this.stopping = true;
+    if (!this.done) this.child.kill('SIGKILL');
+    rmSync(this.runDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,76 @@
+// The shape of a kittest report: what --json writes and every other writer reads.
+
+export type CaseStatus = 'passed' | 'failed' | 'error' | 'skipped' | 'interrupted';
+export type RunStatus = 'passed' | 'failed' | 'error' | 'interrupted' | 'flaky';
+
+export interface CaseReport {
+  readonly id: string;
+  readonly title: string;
+  status: CaseStatus;
+  durationMs: number;
+  message: string;
+  /** What the guest showed (command output), capped. */
+  evidence: string;
+  /** Console lines printed while the case ran (for JUnit system-out). */
+  console?: string;
+}
+
+/** Named moments of one run, in milliseconds since QEMU started. */
+export type Timeline = Record<string, number>;
+
+export interface RunReport {
+  readonly target: string;
+  readonly image: {
+    readonly path: string;
+    readonly format: string;
+    readonly sha256: Record<string, string>;
+    readonly sizeBytes: number;
+    readonly kernelArch?: string;
+  };
+  readonly accel: string;
+  readonly accelReason: string;
+  status: RunStatus;
+  attempts: number;
+  startedAt: string;
+  durationMs: number;
+  message?: string;
+  qemu: { argv: string[]; exit?: string; version?: string };
+  timeline: Timeline;
+  memory?: { usedKiB?: number; rssKiB?: Record<string, number> };
+  cases: CaseReport[];
+  artifacts?: string;
+}
+
+export interface Summary {
+  passed: number;
+  failed: number;
+  error: number;
+  skipped: number;
+  interrupted: number;
+}
+
+export interface Report {
+  readonly tool: { name: 'kittest'; version: string };
+  runs: RunReport[];
+  summary: Summary;
+}
+
+/** Count case verdicts over all runs. */
+export function summarize(runs: readonly RunReport[]): Summary {
+  const summary: Summary = { passed: 0, failed: 0, error: 0, skipped: 0, interrupted: 0 };
+  for (const run of runs) for (const c of run.cases) summary[c.status] += 1;
+  return summary;
+}
+
+/** Overall status of one run from its cases. */
+export function runStatus(cases: readonly CaseReport[]): RunStatus {
+  if (cases.some((c) => c.status === 'interrupted')) return 'interrupted';
+  if (cases.some((c) => c.status === 'error')) return 'error';
+  if (cases.some((c) => c.status === 'failed')) return 'failed';
+  return 'passed';
+}
+
+/** Cap a text kept in reports (guest output is untrusted and may be huge). */
+export function cap(text: string, max = 8000): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n[kittest: ${text.length - max} more characters cut]`;
+}
