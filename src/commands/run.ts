@@ -1,7 +1,7 @@
 // kittest run: resolve targets, cases and images, run the matrix, write the reports.
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadCases, selectCases } from '../config/cases.ts';
+import { type CaseDef, loadCases, selectCases } from '../config/cases.ts';
 import { imagesDir } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
@@ -9,7 +9,7 @@ import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
-import { chooseAccel, hostKernelArch, kvmUsable } from '../qemu/accel.ts';
+import { detectAccel } from '../qemu/accel.ts';
 import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
 import { type Report, type RunReport, summarize } from '../report/model.ts';
@@ -63,7 +63,7 @@ async function planImages(targets: Target[], all: readonly Target[], options: Ru
   const { ensureImage } = await import('./build.ts');
   const plans = [];
   for (const target of targets) {
-    const built = await ensureImage(join(imagesDir, 'reference.yml'), target.name, (line) => process.stderr.write(`${line}\n`));
+    const built = await ensureImage(join(imagesDir, 'reference.yml'), target.name, (line: string) => process.stderr.write(`${line}\n`));
     const image = detectBootFiles(built.prefix);
     plans.push({ target, image, kernelArch: kernelArchOfFile(image.kernel) });
   }
@@ -80,6 +80,24 @@ async function imageInfo(image: BootFiles, kernelArch: string | undefined): Prom
   return { path: image.prefix, format: image.format, sha256, sizeBytes, kernelArch };
 }
 
+/** The report of a run that never started because the matrix was interrupted. */
+function interruptedRun(target: Target, image: RunReport['image'], cases: readonly CaseDef[]): RunReport {
+  return {
+    target: target.name,
+    image,
+    accel: 'none',
+    accelReason: 'not started',
+    status: 'interrupted',
+    attempts: 0,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    message: 'interrupted before it started',
+    qemu: { argv: [] },
+    timeline: {},
+    cases: cases.map((c) => ({ id: c.id, title: c.title, status: 'interrupted', durationMs: 0, message: 'interrupted before the run started', evidence: '' })),
+  };
+}
+
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
@@ -94,7 +112,6 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   if (options.shard) targets = shardOf(targets, parseShard(options.shard));
   const plans = await planImages(targets, allTargets, options, Boolean(archNames?.length));
   const color = colorFor(process.stdout);
-  const kvm = kvmUsable();
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -106,7 +123,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
 
   const runs = await runBounded(plans, jobs, async ({ target, image, kernelArch }) => {
     const info = await imageInfo(image, kernelArch);
-    const accel = chooseAccel(target, hostKernelArch(), kvm, accelWanted as 'auto');
+    if (controller.signal.aborted) return interruptedRun(target, info, cases);
+    const accel = await detectAccel(target, accelWanted as 'auto');
     process.stdout.write(`${color.dim('start')} ${target.name.padEnd(8)} ${image.format} ${image.prefix} [${accel.reason}]\n`);
     const run = await withInfraRetries(
       (attempt) =>

@@ -70,6 +70,18 @@ export const commands: readonly CommandSpec[] = [
     load: async () => (await import('./list.ts')).listCommand,
   },
   {
+    name: 'shell',
+    summary: 'boot an image and attach this terminal to its serial console (Ctrl-] leaves)',
+    usage: 'kittest shell [--arch A] [--image PREFIX] [--log DIR]',
+    options: { arch: { type: 'string' }, image: { type: 'string' }, log: { type: 'string' } },
+    help: {
+      arch: 'target to boot (default: the first default target, or the one matching the kernel of --image)',
+      image: 'LinuxKit output prefix (default: the reference image)',
+      log: 'folder for the console log (default: out/shell)',
+    },
+    load: async () => (await import('./shell.ts')).shellCommand,
+  },
+  {
     name: 'doctor',
     summary: 'check the host: QEMU binaries, firmware and KVM for every target',
     usage: 'kittest doctor',

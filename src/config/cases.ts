@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { loadYamlFile } from './load-yaml.ts';
-import { casesDir } from './paths.ts';
+import { casesDir, schemaFiles } from './paths.ts';
 
 export interface CaseSettings {
   readonly namespace?: string;
@@ -28,7 +28,7 @@ export interface CaseDef {
   readonly file: string;
 }
 
-const schemaFile = join(casesDir, 'case.schema.json');
+const schemaFile = schemaFiles.case;
 
 /** Every case under `dir`, in run order. */
 export function loadCases(dir = casesDir): CaseDef[] {

@@ -73,7 +73,7 @@ export function parseYamlText<T>(text: string, name: string, schemaFile: string)
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
+    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw new ConfigError(name, `malformed YAML: ${first.message.split('\n')[0]}`, line);
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;

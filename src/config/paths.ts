@@ -10,6 +10,14 @@ export function cacheDir(): string {
   return process.env.KITTEST_CACHE ? resolve(process.env.KITTEST_CACHE) : join(projectRoot, '.cache');
 }
 
-export const targetsDir = join(projectRoot, 'targets');
-export const casesDir = join(projectRoot, 'cases');
+/** Target files; KITTEST_TARGETS points at another folder (a vendor's own targets). */
+export const targetsDir = process.env.KITTEST_TARGETS ? resolve(process.env.KITTEST_TARGETS) : join(projectRoot, 'targets');
+/** Case files; KITTEST_CASES points at another folder. */
+export const casesDir = process.env.KITTEST_CASES ? resolve(process.env.KITTEST_CASES) : join(projectRoot, 'cases');
+/** The JSON Schemas always come from the project, whatever folder the data is read from. */
+export const schemaFiles = {
+  target: join(projectRoot, 'targets', 'target.schema.json'),
+  case: join(projectRoot, 'cases', 'case.schema.json'),
+  image: join(projectRoot, 'images', 'image.schema.json'),
+} as const;
 export const imagesDir = join(projectRoot, 'images');

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { loadYamlFile } from './load-yaml.ts';
-import { targetsDir } from './paths.ts';
+import { schemaFiles, targetsDir } from './paths.ts';
 
 export interface Target {
   readonly name: string;
@@ -37,7 +37,7 @@ export interface Target {
   readonly file: string;
 }
 
-const schemaFile = join(targetsDir, 'target.schema.json');
+const schemaFile = schemaFiles.target;
 
 /** Load one target file (validated; defaults filled in). */
 export function loadTarget(file: string): Target {

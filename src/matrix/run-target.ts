@@ -117,7 +117,8 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     } catch (error) {
       const interrupted = request.signal?.aborted;
       verdict(bootIndex, {
-        status: interrupted ? 'interrupted' : error instanceof MachineError && (error as MachineError).infrastructure ? 'error' : 'failed',
+        // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
+        status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined ? 'error' : 'failed',
         durationMs: Math.round(engine.now() - bootStart),
         message: firstLine(error),
         evidence: cap(engine.lastLines(40).join('\n')),
@@ -131,13 +132,19 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     }
 
     // Judge the host, not the getty container the console shell may live in.
-    const context = decideHostContext((await shell.run(hostContextScript, { timeoutMs: target.timeouts.commandMs })).output);
-    report.message = context.description;
+    let context = { via: '', description: '' };
+    let broken: string | undefined;
+    try {
+      context = decideHostContext((await shell.run(hostContextScript, { timeoutMs: target.timeouts.commandMs })).output);
+      report.message = context.description;
+    } catch (error) {
+      broken = `the console shell does not run commands: ${firstLine(error)}`;
+      report.message = broken;
+    }
     const via = context.via ? (inner: string) => `${context.via} ${inner}` : undefined;
     const host: GuestShell = {
       run: (script, options) => shell.run(script, { timeoutMs: options?.timeoutMs ?? target.timeouts.commandMs, via }),
     };
-    let broken: string | undefined;
     for (const [index, def] of cases.entries()) {
       if (def.check === 'boot') continue;
       if (broken) {

@@ -19,7 +19,13 @@ export async function withInfraRetries(
   try {
     const report = await pRetry(
       async (attemptNumber) => {
-        const result = await attempt(attemptNumber);
+        let result: RunReport;
+        try {
+          result = await attempt(attemptNumber);
+        } catch (error) {
+          // Only a verdict that says "infrastructure" is retried; a thrown error is a bug or bad input.
+          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+        }
         history.push(result);
         if (isInfrastructureFault(result)) {
           if (attemptNumber > retries) throw new AbortError(new InfrastructureFault(result));

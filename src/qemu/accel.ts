@@ -1,4 +1,5 @@
 // Choose KVM or TCG for a target on this host, and say why.
+import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Target } from '../config/targets.ts';
 import type { Accel } from './argv.ts';
@@ -36,4 +37,47 @@ export function kvmUsable(): boolean {
   } catch {
     return false;
   }
+}
+
+const probes = new Map<string, Promise<{ ok: boolean; why: string }>>();
+
+/**
+ * Whether KVM really runs a vCPU for this target: /dev/kvm can open yet fail at the first
+ * register load (nested virtualisation without MSR support aborts QEMU at once). Start QEMU
+ * with KVM and no guest for a moment; if it is still alive after `aliveMs`, KVM works.
+ */
+export function probeKvm(target: Target, aliveMs = 1500): Promise<{ ok: boolean; why: string }> {
+  const key = `${target.qemu.binary} ${target.qemu.machine} ${target.qemu.cpu.kvm ?? 'host'}`;
+  let probe = probes.get(key);
+  if (!probe) {
+    probe = new Promise((resolve) => {
+      const args = ['-accel', 'kvm', '-machine', target.qemu.machine, '-cpu', target.qemu.cpu.kvm ?? 'host', '-m', '64', '-nodefaults', '-display', 'none', '-no-reboot'];
+      const child = spawn(target.qemu.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve({ ok: true, why: 'KVM probe ran' });
+      }, aliveMs);
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        resolve({ ok: false, why: e.message });
+      });
+      child.on('exit', () => {
+        clearTimeout(timer);
+        const line = stderr.trim().split('\n').find((l) => /error/i.test(l)) ?? stderr.trim().split('\n')[0] ?? 'QEMU exited';
+        resolve({ ok: false, why: line.replace(/^qemu-system-\S+: /, '') });
+      });
+    });
+    probes.set(key, probe);
+  }
+  return probe;
+}
+
+/** Full decision for one target on this host: static checks, then a real KVM probe when KVM would be chosen. */
+export async function detectAccel(target: Target, requested: 'auto' | Accel = 'auto'): Promise<AccelChoice> {
+  const choice = chooseAccel(target, hostKernelArch(), kvmUsable(), requested);
+  if (choice.accel !== 'kvm') return choice;
+  const probe = await probeKvm(target);
+  return probe.ok ? choice : { accel: 'tcg', reason: `/dev/kvm opens but KVM cannot run a vCPU (${probe.why}): TCG emulation` };
 }

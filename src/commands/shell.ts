@@ -1,0 +1,87 @@
+// kittest shell: boot an image and attach the user's terminal to its serial console.
+// Ctrl-] leaves and powers the guest off; the console log is saved all the same.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { imagesDir } from '../config/paths.ts';
+import { loadTargets, selectTargets } from '../config/targets.ts';
+import { UsageError } from '../errors.ts';
+import { detectBootFiles } from '../images/boot-files.ts';
+import { FileLogSink } from '../console/log-sink.ts';
+import { StreamText } from '../console/stream-text.ts';
+import { detectAccel } from '../qemu/accel.ts';
+import { buildArgv } from '../qemu/argv.ts';
+import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
+import { Machine, makeRunDir } from '../qemu/machine.ts';
+import { safeForTerminal } from '../util/terminal-safe.ts';
+
+const CTRL_RIGHT_BRACKET = 0x1d;
+
+/** Keep guest output printable but let line structure through (guest output is untrusted). */
+function forTerminal(text: string): string {
+  return safeForTerminal(text.replace(/\r/g, ''));
+}
+
+export async function shellCommand(values: Record<string, unknown>): Promise<number> {
+  const all = loadTargets();
+  const archNames = typeof values.arch === 'string' ? [values.arch] : undefined;
+  let [target] = selectTargets(all, archNames ?? []);
+  let prefix: string;
+  if (typeof values.image === 'string') {
+    prefix = resolve(values.image);
+    const arch = kernelArchOfFile(detectBootFiles(prefix).kernel);
+    if (!archNames && arch) target = all.find((t) => t.kernelArch === arch) ?? target;
+    if (arch && target && arch !== target.kernelArch) throw new UsageError(`${prefix}-kernel is a kernel for ${arch}, not for target ${target.name}`);
+  } else {
+    if (!target) throw new UsageError('no target to boot');
+    const { ensureImage } = await import('./build.ts');
+    prefix = (await ensureImage(join(imagesDir, 'reference.yml'), target.name, (line: string) => process.stderr.write(`${line}\n`))).prefix;
+  }
+  if (!target) throw new UsageError('no target to boot');
+  const image = detectBootFiles(prefix);
+  const accel = await detectAccel(target);
+  const runDir = makeRunDir(target.name);
+  const logDir = typeof values.log === 'string' ? resolve(values.log) : join(resolve('out'), 'shell');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${target.name}-console.log`);
+  const log = new FileLogSink(logFile);
+  const started = Date.now();
+  const text = new StreamText();
+  const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
+  process.stderr.write(`kittest: booting ${image.prefix} on ${target.name} [${accel.reason}]; Ctrl-] leaves and powers off\n`);
+  const machine = Machine.start(
+    argv,
+    runDir,
+    (chunk) => {
+      // The raw bytes drive the user's terminal only after control characters are escaped.
+      const clean = text.push(chunk);
+      log.write(clean.text, Date.now() - started);
+      process.stdout.write(forTerminal(clean.text));
+      for (const query of clean.queries) if (query === 'cursor-position') machine.write('\x1b[1;1R');
+    },
+    target.qemu.package,
+  );
+  const stdin = process.stdin;
+  const raw = stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  const leave = new Promise<void>((resolveLeave) => {
+    stdin.on('data', (data: Buffer) => {
+      const at = data.indexOf(CTRL_RIGHT_BRACKET);
+      if (at >= 0) {
+        if (at > 0) machine.write(data.subarray(0, at));
+        resolveLeave();
+        return;
+      }
+      machine.write(data);
+    });
+    stdin.on('end', () => resolveLeave());
+  });
+  stdin.resume();
+  const exit = await Promise.race([leave.then(() => undefined), machine.exited]);
+  if (raw) stdin.setRawMode(false);
+  stdin.pause();
+  const final = await machine.stop();
+  await log.close();
+  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log: ${logFile}\n`);
+  return exit && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
+}

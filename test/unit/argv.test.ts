@@ -1,0 +1,57 @@
+import test from 'ava';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTargets } from '../../src/config/targets.ts';
+import { projectRoot } from '../../src/config/paths.ts';
+import type { BootFiles } from '../../src/images/boot-files.ts';
+import { buildArgv, kernelCmdline } from '../../src/qemu/argv.ts';
+
+const initrdImage: BootFiles = {
+  prefix: '/images/ref',
+  format: 'kernel+initrd',
+  kernel: '/images/ref-kernel',
+  initrd: '/images/ref-initrd.img',
+  cmdline: 'console=tty0 panic=-1',
+  files: ['/images/ref-kernel', '/images/ref-initrd.img'],
+};
+const host = { mac: '52:54:00:12:34:56', runDir: '/run/kittest-x' };
+
+// Golden files: UPDATE_GOLDEN=1 npx ava test/unit/argv.test.ts rewrites them.
+for (const target of loadTargets()) {
+  for (const accel of ['tcg', 'kvm'] as const) {
+    test(`the QEMU command line for ${target.name} under ${accel} matches its golden file`, (t) => {
+      const argv = buildArgv(target, initrdImage, { ...host, accel });
+      const file = join(projectRoot, 'test', 'golden', `argv-${target.name}-${accel}.json`);
+      const text = `${JSON.stringify(argv, null, 2)}\n`;
+      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
+      t.is(text, readFileSync(file, 'utf8'));
+    });
+  }
+}
+
+test('the builder is pure: the same inputs give the same argv', (t) => {
+  const [target] = loadTargets();
+  t.deepEqual(buildArgv(target!, initrdImage, { ...host, accel: 'tcg' }), buildArgv(target!, initrdImage, { ...host, accel: 'tcg' }));
+});
+
+test('the image console= is replaced by the target console, which comes last', (t) => {
+  const target = loadTargets().find((x) => x.name === 'arm64')!;
+  t.is(kernelCmdline(target, initrdImage), 'panic=-1 console=ttyAMA0');
+});
+
+test('a squashfs image boots from a read-only virtio disk with root= pointing at it', (t) => {
+  const target = loadTargets().find((x) => x.name === 's390x')!;
+  const image: BootFiles = { ...initrdImage, format: 'kernel+squashfs', initrd: undefined, rootDisk: '/images/ref-squashfs.img' };
+  const argv = buildArgv(target, image, { ...host, accel: 'tcg' });
+  t.false(argv.includes('-initrd'));
+  t.true(argv.includes('file=/images/ref-squashfs.img,if=none,id=root,format=raw,readonly=on'));
+  t.true(argv.includes('virtio-blk-ccw,drive=root'));
+  t.regex(argv[argv.indexOf('-append') + 1]!, /root=\/dev\/vda rootfstype=squashfs ro console=ttysclp0$/);
+});
+
+test('the guest network is restricted and the RNG is fed from /dev/urandom', (t) => {
+  const argv = buildArgv(loadTargets()[0]!, initrdImage, { ...host, accel: 'tcg' });
+  t.true(argv.includes('user,id=net0,restrict=on'));
+  t.true(argv.includes('rng-random,id=rng0,filename=/dev/urandom'));
+  t.false(argv.some((a) => a.includes('hostfwd')));
+});

@@ -1,0 +1,99 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/config/paths.ts';
+import { kittest } from '../helpers/cli.ts';
+
+const oneLine = (text: string) => text.trim().split('\n').length === 1 && !/\bat .*\(.*:\d+:\d+\)/.test(text);
+
+test('--help lists the commands and exits 0', async (t) => {
+  const r = await kittest(['--help']);
+  t.is(r.exitCode, 0);
+  for (const command of ['run', 'build', 'list', 'doctor']) t.regex(String(r.stdout), new RegExp(`\\n  ${command}\\s`));
+});
+
+test('--version prints the package version', async (t) => {
+  const r = await kittest(['--version']);
+  t.is(r.exitCode, 0);
+  t.regex(String(r.stdout), /^\d+\.\d+\.\d+$/);
+});
+
+test('each command has --help', async (t) => {
+  const r = await kittest(['run', '--help']);
+  t.is(r.exitCode, 0);
+  t.regex(String(r.stdout), /--arch/);
+  t.regex(String(r.stdout), /--junit/);
+});
+
+const badInput: [string, string[], RegExp, Record<string, string>?][] = [
+  ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
+  ['an unknown flag', ['run', '--frob'], /run: Unknown option '--frob'/],
+  ['an unknown arch', ['run', '--arch', 'vax'], /unknown arch "vax" \(known: arm64, s390x, x86_64\)/],
+  ['an unknown case', ['run', '--arch', 'x86_64', '--case', 'warp-drive'], /unknown case "warp-drive"/],
+  ['a missing image', ['run', '--image', '/nonexistent/img'], /missing image file: \/nonexistent\/img-kernel/],
+  ['a bad --jobs', ['run', '--jobs', 'zero'], /--jobs must be an integer >= 1, got "zero"/],
+  ['a bad --shard', ['run', '--shard', '4/3'], /--shard must be I\/N/],
+  ['an unknown list kind', ['list', 'gizmos'], /list: unknown kind "gizmos"/],
+];
+for (const [what, args, message] of badInput) {
+  test(`${what} gives a one-line error and exit code 2`, async (t) => {
+    const r = await kittest(args);
+    t.is(r.exitCode, 2, String(r.stderr));
+    t.regex(String(r.stderr), message);
+    t.true(oneLine(String(r.stderr)), String(r.stderr));
+  });
+}
+
+function imageFixture(kernel: Buffer, initrd: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cli-'));
+  writeFileSync(join(dir, 'img-kernel'), kernel);
+  writeFileSync(join(dir, 'img-initrd.img'), initrd);
+  writeFileSync(join(dir, 'img-cmdline'), 'panic=-1');
+  return join(dir, 'img');
+}
+
+function arm64Kernel(): Buffer {
+  const b = Buffer.alloc(0x2000);
+  b.write('ARM\x64', 0x38, 'latin1');
+  return b;
+}
+
+test('an empty initrd is refused before booting', async (t) => {
+  const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), Buffer.alloc(0))]);
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /img-initrd\.img is empty/);
+});
+
+test('a kernel built for another arch is refused, naming both', async (t) => {
+  const r = await kittest(['run', '--arch', 'x86_64', '--image', imageFixture(arm64Kernel(), Buffer.alloc(100, 1))]);
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /is a kernel for arm64, not for target x86_64/);
+});
+
+test('malformed YAML in a target names the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
+  for (const f of readdirSync(join(projectRoot, 'targets')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'targets', f), join(dir, f));
+  writeFileSync(join(dir, 'broken.yml'), 'name: broken\ndescription: x\n  qemu: [unclosed\n');
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /broken\.yml:\d+: malformed YAML/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('an unknown key in a target names the file, line and key', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
+  const text = (await import('node:fs')).readFileSync(join(projectRoot, 'targets', 'x86_64.yml'), 'utf8').replace('  smp: 1\n', '  smp: 1\n  turbo: true\n');
+  writeFileSync(join(dir, 'x86_64.yml'), text);
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /x86_64\.yml:\d+: unknown key "qemu\.turbo"/);
+});
+
+test('list shows every target, case and image with a description', async (t) => {
+  const targets = await kittest(['list', 'targets']);
+  t.is(targets.exitCode, 0);
+  t.regex(String(targets.stdout), /^arm64\s+64-bit Arm/m);
+  const cases = await kittest(['list', 'cases']);
+  for (const id of ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated']) t.regex(String(cases.stdout), new RegExp(`^${id}\\s+\\S`, 'm'));
+});

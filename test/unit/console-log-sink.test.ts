@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { ConsoleEngine } from '../../src/console/engine.ts';
+import { FileLogSink, safeForTerminal } from '../../src/console/log-sink.ts';
+
+function tempFile(t: { teardown: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kittest-log-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'console.log');
+}
+
+test('each line is stamped with the time its first character arrived', async (t) => {
+  const file = tempFile(t);
+  const sink = new FileLogSink(file);
+  sink.write('first li', 1000);
+  sink.write('ne\nsecond\nthi', 12_345);
+  sink.write('rd', 13_000);
+  await sink.close();
+  t.is(readFileSync(file, 'utf8'), '[+1.000s] first line\n[+12.345s] second\n[+12.345s] third\n');
+});
+
+test('the log stops at its cap and says at close how many bytes were cut', async (t) => {
+  const file = tempFile(t);
+  const sink = new FileLogSink(file, { maxBytes: 100 });
+  for (let i = 0; i < 50; i++) sink.write(`line number ${i}\n`, i);
+  await sink.close();
+  const text = readFileSync(file, 'utf8');
+  const lines = text.trimEnd().split('\n');
+  t.is(lines[0], '[+0.000s] line number 0');
+  t.regex(lines.at(-1) ?? '', /^\[kittest\] console log capped at 100 bytes: \d+ more bytes of console output were cut$/);
+  t.true(Buffer.byteLength(lines.slice(0, -1).join('\n')) + 1 <= 100);
+  const cut = Number(/: (\d+) more bytes/.exec(text)?.[1]);
+  const total = Array.from({ length: 50 }, (_, i) => `line number ${i}\n`).join('').length;
+  const kept = lines.slice(0, -1).map((l) => `${l.replace(/^\[\+[\d.]+s\] /, '')}\n`).join('').length;
+  t.is(cut, total - kept);
+  t.is(sink.bytesCut, cut);
+});
+
+test('guest text is made safe for the terminal', (t) => {
+  t.is(safeForTerminal('ok\tgo\n\x1b[2J\x07\x00\x9b\u202eevil'), 'ok\tgo\n\\x1b[2J\\x07\\x00\\x9b\\u202eevil');
+  t.is(safeForTerminal('héllo ☃'), 'héllo ☃');
+});
+
+test('an engine writes the clean console into the log, escapes removed', async (t) => {
+  const file = tempFile(t);
+  const sink = new FileLogSink(file);
+  let clock = 0;
+  const engine = new ConsoleEngine({ write: () => {}, clock: () => clock, log: sink });
+  clock = 2500;
+  engine.push(Buffer.from('\x1b[1;32m/ # \x1b[0m\x1b[6nls\r\n'));
+  clock = 3000;
+  engine.push(Buffer.from('bin  etc\r\n'));
+  engine.end('done');
+  await sink.close();
+  t.is(readFileSync(file, 'utf8'), '[+2.500s] / # ls\n[+3.000s] bin  etc\n');
+});
