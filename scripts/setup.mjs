@@ -24,6 +24,7 @@ const debianPackages = {
   zstd: 'compressing the reference initramfs',
   'busybox-static': 'tests of the console engine',
   chromium: 'rendering the HTML report in tests',
+  'libxml2-utils': 'validating JUnit reports in tests',
   'debian-archive-keyring': 'verifying packages from Debian',
 };
 

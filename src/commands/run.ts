@@ -1,11 +1,12 @@
 // kittest run: resolve targets, cases and images, run the matrix, write the reports.
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type CaseDef, loadCases, selectCases } from '../config/cases.ts';
 import { imagesDir } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
+import { checkInitrd } from '../images/check-initrd.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
@@ -15,6 +16,7 @@ import { caseLine, summaryLines } from '../report/human.ts';
 import { type Report, type RunReport, summarize } from '../report/model.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
+import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
 import { statSync } from 'node:fs';
 import { version } from '../version.ts';
@@ -71,6 +73,7 @@ async function planImages(targets: Target[], all: readonly Target[], options: Ru
 }
 
 async function imageInfo(image: BootFiles, kernelArch: string | undefined): Promise<RunReport['image']> {
+  if (image.initrd) await checkInitrd(image.initrd);
   const sha256: Record<string, string> = {};
   let sizeBytes = 0;
   for (const file of image.files) {
@@ -111,6 +114,9 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`--accel must be auto, kvm or tcg, got "${accelWanted}"`);
   if (options.shard) targets = shardOf(targets, parseShard(options.shard));
   const plans = await planImages(targets, allTargets, options, Boolean(archNames?.length));
+  // Console logs are capped at 16 MiB per run; QEMU's private folders live in the temp dir.
+  if (options.artifacts) requireFreeSpace(resolve(options.artifacts), plans.length * 17 * 1048576, 'the artifacts');
+  requireFreeSpace(tmpdir(), 8 * 1048576, "QEMU's run folders");
   const color = colorFor(process.stdout);
 
   const controller = new AbortController();
@@ -121,8 +127,12 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const runs = await runBounded(plans, jobs, async ({ target, image, kernelArch }) => {
-    const info = await imageInfo(image, kernelArch);
+  // Every image is checked and hashed before any machine starts: bad input stops the whole run.
+  const infos = new Map<BootFiles, RunReport['image']>();
+  for (const { image, kernelArch } of plans) if (!infos.has(image)) infos.set(image, await imageInfo(image, kernelArch));
+
+  const runs = await runBounded(plans, jobs, async ({ target, image }) => {
+    const info = infos.get(image)!;
     if (controller.signal.aborted) return interruptedRun(target, info, cases);
     const accel = await detectAccel(target, accelWanted as 'auto');
     process.stdout.write(`${color.dim('start')} ${target.name.padEnd(8)} ${image.format} ${image.prefix} [${accel.reason}]\n`);

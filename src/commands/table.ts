@@ -82,6 +82,30 @@ export const commands: readonly CommandSpec[] = [
     load: async () => (await import('./shell.ts')).shellCommand,
   },
   {
+    name: 'report',
+    summary: 'merge the JSON reports of shards into one report (JSON, JUnit, HTML)',
+    usage: 'kittest report merge A.json B.json ... [--json FILE] [--junit FILE] [--html FILE]',
+    options: { json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' } },
+    help: {
+      json: 'write the merged JSON report to FILE',
+      junit: 'write the merged JUnit XML report to FILE',
+      html: 'write the merged self-contained HTML report to FILE',
+    },
+    positionals: { min: 2, max: Number.POSITIVE_INFINITY },
+    load: async () => (await import('./report.ts')).reportCommand,
+  },
+  {
+    name: 'matrix',
+    summary: 'print the CI job matrix (one job per default target, or N shards)',
+    usage: 'kittest matrix --format github [--shards N]',
+    options: { format: { type: 'string' }, shards: { type: 'string' } },
+    help: {
+      format: 'output format: github (a strategy.matrix object for GitHub Actions, on one line)',
+      shards: 'N jobs running kittest run --shard I/N instead of one job per default target',
+    },
+    load: async () => (await import('./matrix.ts')).matrixCommand,
+  },
+  {
     name: 'doctor',
     summary: 'check the host: QEMU binaries, firmware and KVM for every target',
     usage: 'kittest doctor',

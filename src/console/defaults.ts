@@ -5,9 +5,12 @@
 export const consoleDefaults = {
   /** Recent clean text kept for matching; older text is dropped (the guest may print without end). */
   maxBufferChars: 1_000_000,
-  /** Longest match a wait is guaranteed to find across chunk boundaries (it rescans this much old text). */
-  maxMatchChars: 64 * 1024,
-  /** Lines a regex match may span and still be found when its text arrives in pieces. */
+  /**
+   * A regex match may span at most this many characters and maxMatchLines lines to be found
+   * when its text arrives in pieces: each new chunk rescans only that much old text, so many
+   * small chunks stay cheap. Literal strings are always found, whatever their length.
+   */
+  maxMatchChars: 4 * 1024,
   maxMatchLines: 4,
   /** A "line" that never ends is cut here so failure matching and lastLines stay bounded. */
   maxLineChars: 16 * 1024,

@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import { consoleDefaults } from './defaults.ts';
 import { ConsoleEndedError, ConsoleFailureError, ConsoleTimeoutError } from './errors.ts';
-import { defaultFailurePatterns, matchFailure, type FailurePattern } from './failure-patterns.ts';
+import { blockScreener, defaultFailurePatterns, matchFailure, type FailurePattern } from './failure-patterns.ts';
 import { LineLog } from './line-log.ts';
 import type { ConsoleLogSink } from './log-sink.ts';
 import { StreamText, terminalAnswer, type CursorReport, type TerminalQuery } from './stream-text.ts';
@@ -19,7 +19,7 @@ export interface ConsoleEngineOptions {
   readonly clock?: () => number;
   /** Recent text kept for matching (default ~1 MB of characters). */
   readonly maxBufferChars?: number;
-  /** Longest match guaranteed to be found when it spans chunks (default 64 KiB). */
+  /** Longest regex match guaranteed to be found when it spans chunks (default 4 KiB, see consoleDefaults). */
   readonly maxMatchChars?: number;
   /** Fatal patterns (default: defaultFailurePatterns); see compileFailurePatterns. */
   readonly failurePatterns?: readonly FailurePattern[];
@@ -70,6 +70,7 @@ export class ConsoleEngine {
   readonly #write: (data: string) => void;
   readonly #clock: () => number;
   readonly #patterns: readonly FailurePattern[];
+  readonly #mayFail: (block: string) => boolean;
   readonly #log: ConsoleLogSink | undefined;
   readonly #cursor: CursorReport;
   readonly #maxMatch: number;
@@ -92,6 +93,7 @@ export class ConsoleEngine {
     this.#write = options.write;
     this.#clock = options.clock ?? (() => performance.now());
     this.#patterns = options.failurePatterns ?? defaultFailurePatterns;
+    this.#mayFail = blockScreener(this.#patterns);
     this.#log = options.log;
     this.#cursor = options.cursorReport ?? consoleDefaults.cursorReport;
     const maxChars = options.maxBufferChars ?? consoleDefaults.maxBufferChars;
@@ -250,12 +252,15 @@ export class ConsoleEngine {
     return Math.max(w.from, this.#window.resumePoint(consoleDefaults.maxMatchLines, this.#maxMatch));
   }
 
-  #watchLines(lines: readonly string[], now: number): void {
-    if (lines.length === 0) return;
+  #watchLines(block: string | undefined, now: number): void {
+    if (block === undefined) return;
     if (this.#failure) {
-      if (!this.#failureReported) this.#failure.following.push(...lines.slice(0, 20 - this.#failure.following.length));
+      const following = this.#failure.following;
+      if (!this.#failureReported && following.length < 20) following.push(...block.split('\n', 20 - following.length));
       return;
     }
+    if (!this.#mayFail(block)) return;
+    const lines = block.split('\n');
     for (const [i, line] of lines.entries()) {
       const pattern = matchFailure(line, this.#patterns);
       if (pattern === undefined) continue;

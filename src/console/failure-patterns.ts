@@ -50,3 +50,13 @@ export function matchFailure(line: string, patterns: readonly FailurePattern[] =
   }
   return undefined;
 }
+
+/**
+ * A quick test on a block of many complete lines: false means no line of it can match,
+ * so a flood is not split into lines just to look at each. (Each pattern runs with the m
+ * flag, so ^ and $ still see line edges.)
+ */
+export function blockScreener(patterns: readonly FailurePattern[]): (block: string) => boolean {
+  const multiline = patterns.map(({ regex }) => new RegExp(regex.source, regex.flags.replace(/[gym]/g, '') + 'm'));
+  return (block) => multiline.some((re) => re.test(block));
+}

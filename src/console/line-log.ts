@@ -1,5 +1,5 @@
-// The console cut into lines: the last few kept for error messages, and each
-// complete line handed on (failure patterns look at complete lines only).
+// The console cut into lines: the last few kept for error messages, and each run of
+// completed lines handed on as one block (failure patterns look at complete lines only).
 
 /** Keeps the last `keep` complete lines and the unfinished one. */
 export class LineLog {
@@ -12,33 +12,42 @@ export class LineLog {
     readonly maxLineChars: number,
   ) {}
 
-  /** Add clean text; returns the lines it completed (a very long line counts as complete once cut). */
-  add(text: string): string[] {
+  /**
+   * Add clean text. Returns the lines it completed as one block joined by "\n" (no final
+   * newline), or undefined when none was completed. A very long line counts as complete once cut.
+   */
+  add(text: string): string | undefined {
     const nl = text.lastIndexOf('\n');
-    let completed: string[] = [];
+    let block: string | undefined;
     if (nl !== -1) {
-      completed = (this.#partial + text.slice(0, nl)).split('\n');
+      block = this.#partial + text.slice(0, nl);
       this.#partial = text.slice(nl + 1);
     } else {
       this.#partial += text;
     }
     if (this.#partial.length >= this.maxLineChars) {
-      for (let i = 0; i + this.maxLineChars <= this.#partial.length; i += this.maxLineChars) {
-        completed.push(this.#partial.slice(i, i + this.maxLineChars));
-      }
-      this.#partial = this.#partial.slice(this.#partial.length - (this.#partial.length % this.maxLineChars));
+      const cut = this.#partial.length - (this.#partial.length % this.maxLineChars);
+      const pieces = this.#partial.slice(0, cut).match(new RegExp(`[^]{${this.maxLineChars}}`, 'g')) ?? [];
+      block = [...(block === undefined ? [] : [block]), ...pieces].join('\n');
+      this.#partial = this.#partial.slice(cut);
     }
-    const long = completed.findIndex((l) => l.length > this.maxLineChars);
-    if (long !== -1) completed = completed.map((l) => (l.length > this.maxLineChars ? l.slice(0, this.maxLineChars) : l));
-    this.#lines.push(...completed.slice(-this.keep));
-    if (this.#lines.length > this.keep * 2) this.#lines = this.#lines.slice(-this.keep);
-    return completed;
+    if (block !== undefined) this.#keepTail(block);
+    return block;
   }
 
   /** The last `n` lines, the unfinished one included when it is not empty. */
   last(n: number): string[] {
     if (n <= 0) return [];
-    const all = this.#partial === '' ? this.#lines.slice(-n) : [...this.#lines.slice(-(n - 1 || 1)), this.#partial];
+    const all = this.#partial === '' ? this.#lines : [...this.#lines, this.#partial];
     return all.slice(-n);
+  }
+
+  // Keep the block's last lines only, without splitting all of it (a flood may hold many).
+  #keepTail(block: string): void {
+    let start = block.length;
+    for (let n = 0; n < this.keep && start > 0; n++) start = block.lastIndexOf('\n', start - 1);
+    const tail = (start <= 0 ? block : block.slice(start + 1)).split('\n');
+    const shown = tail.map((l) => (l.length > this.maxLineChars ? l.slice(0, this.maxLineChars) : l));
+    this.#lines = [...this.#lines, ...shown].slice(-this.keep);
   }
 }

@@ -20,7 +20,7 @@ export function caseLine(color: ChalkInstance, target: string, c: CaseReport): s
 
 /** The header line of a run. */
 export function runLine(color: ChalkInstance, run: RunReport): string {
-  return `${paint(color, run.status, run.status.toUpperCase().padEnd(6))} ${run.target.padEnd(8)} ${run.image.format} ${color.dim(run.image.path)} ${color.dim(`[${run.accel}] ${(run.durationMs / 1000).toFixed(1)}s`)}`;
+  return `${paint(color, run.status, run.status.toUpperCase().padEnd(6))} ${run.target.padEnd(8)} ${run.image.format} ${color.dim(safeForTerminal(run.image.path))} ${color.dim(`[${run.accel}] ${(run.durationMs / 1000).toFixed(1)}s`)}`;
 }
 
 /** Final summary lines. */

@@ -1,5 +1,6 @@
 // Write the requested report files, each atomically.
 import type { Report } from './model.ts';
+import { renderHtml } from './html.ts';
 import { renderJunit } from './junit.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 
@@ -13,8 +14,5 @@ export interface ReportFiles {
 export function writeReports(report: Report, files: ReportFiles): void {
   if (files.json) writeFileAtomic(files.json, `${JSON.stringify(report, null, 2)}\n`);
   if (files.junit) writeFileAtomic(files.junit, renderJunit(report));
-  if (files.html) {
-    // Loaded lazily: only HTML needs the renderer.
-    throw new Error('HTML report is not available yet');
-  }
+  if (files.html) writeFileAtomic(files.html, renderHtml(report));
 }

@@ -1,0 +1,184 @@
+// Building one image for one target: plan packages, reuse the cache when the key matches,
+// else assemble the root in a temporary directory and move the finished outputs in place.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { displayPath } from '../config/load-yaml.ts';
+import { cacheDir } from '../config/paths.ts';
+import { ConfigError, HostError } from '../errors.ts';
+import { builderVersion, cacheKey } from './cache-key.ts';
+import { compressFile, compressionFor } from './compress.ts';
+import { S_IFCHR } from './cpio.ts';
+import { writeCpioFromTree } from './cpio.ts';
+import { extractDeb, installPackageFiles } from './deb.ts';
+import { loadDefinition, packageFor, type ContainerSpec, type ImageDefinition } from './definition.ts';
+import { checkLibraries } from './elf.ts';
+import { describeOutput, readManifest, type ImageManifest } from './manifest.ts';
+import { installModules } from './modules.ts';
+import { bootScript, onbootBundle, onbootSpec, serviceRootfs } from './oci.ts';
+import { fetchPackages, planPackages, type FetchedPackage } from './packages.ts';
+import { linkBusyboxApplets, makeSkeleton, removePaths, writeFiles } from './rootfs.ts';
+import { findTarget, type ImageTarget } from './targets.ts';
+
+/** A built image on disk. Files are PREFIX-kernel, PREFIX-initrd.img, PREFIX-cmdline. */
+export interface BuiltImage {
+  target: string;
+  definition: string;
+  /** Absolute path prefix of the output files. */
+  prefix: string;
+  manifestPath: string;
+  /** Kernel + initrd (+ squashfs) in bytes. */
+  sizeBytes: number;
+  cached: boolean;
+}
+
+function builtImage(dir: string, manifest: ImageManifest, cached: boolean): BuiltImage {
+  return { target: manifest.target, definition: manifest.definition, prefix: join(dir, manifest.name), manifestPath: join(dir, 'manifest.json'), sizeBytes: manifest.sizeBytes, cached };
+}
+
+/** Return the image for `definitionFile` on `targetName`, building it unless the cache has it. */
+export async function ensureImage(definitionFile: string, targetName: string, log: (line: string) => void = () => {}): Promise<BuiltImage> {
+  const def = loadDefinition(definitionFile);
+  const target = findTarget(targetName);
+  if (def.format !== 'kernel+initrd') throw new ConfigError(displayPath(def.file), `format ${def.format} is not supported by this builder yet (use kernel+initrd)`);
+  const plan = await planPackages(def, target, log);
+  const key = cacheKey(def, target, plan.versions);
+  const finalDir = join(cacheDir(), 'images', target.name, `${def.name}-${key.slice(0, 12)}`);
+  const manifestPath = join(finalDir, 'manifest.json');
+  if (existsSync(manifestPath)) return builtImage(finalDir, readManifest(manifestPath), true);
+
+  const tmpDir = join(cacheDir(), 'images', '.tmp', `${target.name}-${def.name}-${randomBytes(4).toString('hex')}`);
+  const started = Date.now();
+  try {
+    mkdirSync(tmpDir, { recursive: true });
+    log(`building ${def.name} for ${target.name}`);
+    const fetched = await fetchPackages(def, target, plan, log);
+    const outDir = join(tmpDir, 'out');
+    mkdirSync(outDir);
+    const manifest = await assemble(def, target, key, fetched, tmpDir, outDir, log);
+    manifest.buildSeconds = Math.round((Date.now() - started) / 100) / 10;
+    writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    mkdirSync(join(cacheDir(), 'images', target.name), { recursive: true });
+    try {
+      renameSync(outDir, finalDir);
+    } catch (error) {
+      // Another build of the same key finished first: use it.
+      if (!existsSync(manifestPath)) throw error;
+    }
+    return builtImage(finalDir, readManifest(manifestPath), false);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while building ${def.name} for ${target.name} in ${cacheDir()}`);
+    throw error;
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+async function assemble(
+  def: ImageDefinition,
+  target: ImageTarget,
+  key: string,
+  fetched: { packages: Map<string, FetchedPackage>; kernel: FetchedPackage },
+  tmpDir: string,
+  outDir: string,
+  log: (line: string) => void,
+): Promise<ImageManifest> {
+  const extracted = new Map<string, string>();
+  const extract = async (name: string): Promise<string> => {
+    let dir = extracted.get(name);
+    if (!dir) {
+      dir = join(tmpDir, 'debs', name);
+      await extractDeb(fetched.packages.get(name)!.path, dir);
+      extracted.set(name, dir);
+    }
+    return dir;
+  };
+  const install = async (root: string, entries: ContainerSpec['packages']): Promise<void> => {
+    for (const entry of entries ?? []) {
+      const choice = packageFor(entry, target.name);
+      const copied = installPackageFiles(await extract(choice.name), root, choice);
+      if (copied.length === 0) throw new ConfigError(displayPath(def.file), `package ${choice.name} has no file matching its include list on ${target.name}`);
+    }
+  };
+
+  const root = join(tmpDir, 'root');
+  makeSkeleton(root, 'host');
+  await install(root, [...def.init.packages, ...def.containerd.packages]);
+
+  const kernelTree = join(tmpDir, 'kernel');
+  await extractDeb(fetched.kernel.path, kernelTree);
+  const modules = await installModules(kernelTree, root, def.kernel.modules);
+  if (modules.missing.length) log(`kernel ${modules.kernelVersion} has no module ${modules.missing.join(', ')} (skipped)`);
+
+  const containerRoots: string[] = [];
+  const addContainer = async (container: ContainerSpec, rootfs: string): Promise<void> => {
+    if (container.runtime === 'host') {
+      await install(root, container.packages);
+      writeFiles(root, container.files ?? []);
+      return;
+    }
+    makeSkeleton(rootfs, 'container');
+    await install(rootfs, container.packages);
+    writeFiles(rootfs, container.files ?? []);
+    linkBusyboxApplets(rootfs);
+    containerRoots.push(rootfs);
+  };
+  for (const [index, container] of def.onboot.entries()) {
+    const bundle = join(root, onbootBundle(index, container.name));
+    await addContainer(container, join(bundle, 'rootfs'));
+    if (container.runtime !== 'host') writeFileSync(join(bundle, 'config.json'), `${JSON.stringify(onbootSpec(container), null, 2)}\n`);
+  }
+  for (const container of def.services) await addContainer(container, join(root, serviceRootfs(container.name)));
+
+  writeFiles(root, def.files);
+  mkdirSync(join(root, 'etc/kittest'), { recursive: true });
+  writeFileSync(join(root, 'etc/kittest/boot.sh'), bootScript(def, target.name, modules.load));
+  linkBusyboxApplets(root);
+  const removed = removePaths(root, def.remove);
+  if (removed.length) log(`removed ${removed.join(', ')}`);
+
+  const problems = [...checkLibraries(root, ['containers']), ...containerRoots.flatMap((r) => checkLibraries(r).map((p) => `${r.slice(root.length)}: ${p}`))];
+  if (problems.length) {
+    throw new ConfigError(displayPath(def.file), `the ${target.name} image would not run: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; add the package that has it`);
+  }
+
+  log('writing the initramfs');
+  const cpioFile = join(tmpDir, 'initrd.cpio');
+  writeCpioFromTree(root, cpioFile, [
+    { path: 'dev/console', mode: S_IFCHR | 0o600, rdev: { major: 5, minor: 1 } },
+    { path: 'dev/null', mode: S_IFCHR | 0o666, rdev: { major: 1, minor: 3 } },
+  ]);
+  const configFile = readdirSync(join(kernelTree, 'boot')).find((f) => f.startsWith('config-'));
+  const compression = compressionFor(configFile && join(kernelTree, 'boot', configFile));
+  const prefix = join(outDir, def.name);
+  await compressFile(compression, cpioFile, `${prefix}-initrd.img`);
+  const vmlinuz = readdirSync(join(kernelTree, 'boot')).find((f) => /^(vmlinuz|vmlinux|Image)-/.test(f));
+  if (!vmlinuz) throw new HostError(`kernel package ${fetched.kernel.candidate.name} has no /boot/vmlinuz-*`);
+  copyFileSync(join(kernelTree, 'boot', vmlinuz), `${prefix}-kernel`);
+  const cmdline = def.kernel.cmdline.join(' ');
+  writeFileSync(`${prefix}-cmdline`, cmdline);
+
+  const outputs = { kernel: describeOutput(`${prefix}-kernel`), initrd: describeOutput(`${prefix}-initrd.img`), cmdline: describeOutput(`${prefix}-cmdline`) };
+  const all = [...fetched.packages.values(), fetched.kernel];
+  return {
+    schemaVersion: 1,
+    name: def.name,
+    description: def.description,
+    definition: displayPath(def.file),
+    target: target.name,
+    debianArch: target.debianArch,
+    suite: def.suite,
+    format: def.format,
+    key,
+    builderVersion,
+    kernelVersion: modules.kernelVersion,
+    compression,
+    cmdline,
+    modules: { loaded: modules.load.map((m) => m.replace(/^.*\//, '')), builtin: modules.builtin, missing: modules.missing },
+    packages: all.map((p) => ({ name: p.candidate.name, version: p.candidate.version, arch: p.candidate.arch, sha256: p.candidate.sha256, from: p.candidate.baseUrl })),
+    outputs,
+    sizeBytes: outputs.kernel.size + outputs.initrd.size,
+    buildSeconds: 0,
+    builtAt: new Date().toISOString(),
+  };
+}

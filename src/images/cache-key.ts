@@ -1,0 +1,33 @@
+// The cache key of a built image: what it was built from, hashed, so any change rebuilds it.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ImageDefinition } from './definition.ts';
+import { stableJson } from './merge.ts';
+import type { ImageTarget } from './targets.ts';
+
+/** Bumped whenever the builder's output changes for the same inputs. */
+export const builderVersion = '1';
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The definition with machine-specific paths replaced by content hashes. */
+export function portableDefinition(def: ImageDefinition): unknown {
+  const { file: _file, chain: _chain, ...rest } = def;
+  return JSON.parse(JSON.stringify(rest), (key: string, value: unknown) =>
+    key === 'source' && typeof value === 'string' ? `sha256:${sha256(readFileSync(value))}` : value,
+  );
+}
+
+/** sha256 (hex) of definition + target + package versions + builder version. */
+export function cacheKey(def: ImageDefinition, target: ImageTarget, packageVersions: readonly string[]): string {
+  return sha256(
+    stableJson({
+      builderVersion,
+      definition: portableDefinition(def),
+      target: { name: target.name, debianArch: target.debianArch },
+      packages: [...packageVersions].sort(),
+    }),
+  );
+}

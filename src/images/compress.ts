@@ -1,0 +1,29 @@
+// Initramfs compression: the best method the kernel can unpack (CONFIG_RD_ZSTD, then XZ, then gzip).
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { runChecked } from './exec.ts';
+
+export type Compression = 'zstd' | 'xz' | 'gzip';
+
+/** Pick the compression from a kernel config text (/boot/config-KVER). */
+export function chooseCompression(kernelConfig: string): Compression {
+  if (/^CONFIG_RD_ZSTD=y$/m.test(kernelConfig)) return 'zstd';
+  if (/^CONFIG_RD_XZ=y$/m.test(kernelConfig)) return 'xz';
+  return 'gzip';
+}
+
+/** Compression for the kernel whose config file is `configFile` (gzip if there is none). */
+export function compressionFor(configFile: string | undefined): Compression {
+  return configFile && existsSync(configFile) ? chooseCompression(readFileSync(configFile, 'utf8')) : 'gzip';
+}
+
+/** Compress `input` into `output` with `method` (settings the kernel's decompressors accept). */
+export async function compressFile(method: Compression, input: string, output: string): Promise<void> {
+  const fd = openSync(output, 'w');
+  try {
+    if (method === 'zstd') await runChecked('zstd', ['-q', '-c', '-T0', '-15', input], { stdoutFile: fd });
+    else if (method === 'xz') await runChecked('xz', ['-c', '-T0', '--check=crc32', '-6', input], { stdoutFile: fd });
+    else await runChecked('gzip', ['-c', '-n', '-9', input], { stdoutFile: fd });
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,42 @@
+// manifest.json next to every built image: what went in, and the sha256 and size of every output.
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+
+export interface OutputFile {
+  file: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ImageManifest {
+  schemaVersion: 1;
+  name: string;
+  description: string;
+  definition: string;
+  target: string;
+  debianArch: string;
+  suite: string;
+  format: string;
+  key: string;
+  builderVersion: string;
+  kernelVersion: string;
+  compression: string;
+  cmdline: string;
+  modules: { loaded: string[]; builtin: string[]; missing: string[] };
+  packages: { name: string; version: string; arch: string; sha256: string; from: string }[];
+  outputs: Record<string, OutputFile>;
+  sizeBytes: number;
+  buildSeconds: number;
+  builtAt: string;
+}
+
+/** sha256 and size of one output file (named by basename in the manifest). */
+export function describeOutput(path: string): OutputFile {
+  return { file: basename(path), sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), size: statSync(path).size };
+}
+
+/** Read a manifest written by the builder. */
+export function readManifest(path: string): ImageManifest {
+  return JSON.parse(readFileSync(path, 'utf8')) as ImageManifest;
+}

@@ -1,0 +1,101 @@
+// Kernel module selection: only the modules an image asks for plus what modules.dep says they need,
+// decompressed, with a fresh modules.dep (depmod -b ROOT KVER, which works for foreign kernels too).
+import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HostError } from '../errors.ts';
+import { runChecked } from './exec.ts';
+
+export interface ModuleSelection {
+  kernelVersion: string;
+  /** Guest paths (/usr/lib/modules/KVER/...ko) in load order: dependencies first. */
+  load: string[];
+  /** Requested modules that are built into the kernel. */
+  builtin: string[];
+  /** Requested modules this kernel does not have at all. */
+  missing: string[];
+}
+
+const compressedSuffix = /\.(xz|zst|gz)$/;
+
+/** Canonical module name of a path or name: basename without .ko[.xz], dashes as underscores. */
+export function moduleName(pathOrName: string): string {
+  return pathOrName.replace(/^.*\//, '').replace(compressedSuffix, '').replace(/\.ko$/, '').replace(/-/g, '_');
+}
+
+/** The single kernel version directory of an extracted kernel package. */
+export function kernelVersionOf(extracted: string): string {
+  const dir = join(extracted, 'usr/lib/modules');
+  const versions = existsSync(dir) ? readdirSync(dir) : [];
+  if (versions.length !== 1) throw new HostError(`kernel package has ${versions.length} module trees in ${dir}, expected one`);
+  return versions[0]!;
+}
+
+async function depmod(root: string, kver: string): Promise<void> {
+  // depmod looks in ROOT/lib/modules; Debian packages ship usr/lib/modules.
+  if (!existsSync(join(root, 'lib'))) symlinkSync('usr/lib', join(root, 'lib'));
+  await runChecked('depmod', ['-b', root, kver]);
+}
+
+/** Parse modules.dep into name -> { path, deps (paths, in modules.dep order) }. */
+export function parseModulesDep(text: string): Map<string, { path: string; deps: string[] }> {
+  const result = new Map<string, { path: string; deps: string[] }>();
+  for (const line of text.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const path = line.slice(0, colon).trim();
+    const deps = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean);
+    result.set(moduleName(path), { path, deps });
+  }
+  return result;
+}
+
+/** Copy `names` and their dependencies from the extracted kernel package into `root` and run depmod there. */
+export async function installModules(kernelTree: string, root: string, names: readonly string[]): Promise<ModuleSelection> {
+  const kver = kernelVersionOf(kernelTree);
+  await depmod(kernelTree, kver);
+  const modulesDir = join(kernelTree, 'usr/lib/modules', kver);
+  const dep = parseModulesDep(readFileSync(join(modulesDir, 'modules.dep'), 'utf8'));
+  const builtinText = existsSync(join(modulesDir, 'modules.builtin')) ? readFileSync(join(modulesDir, 'modules.builtin'), 'utf8') : '';
+  const builtinNames = new Set(builtinText.split('\n').filter(Boolean).map(moduleName));
+  const order: string[] = [];
+  const builtin: string[] = [];
+  const missing: string[] = [];
+  const add = (path: string): void => {
+    if (!order.includes(path)) order.push(path);
+  };
+  for (const requested of names) {
+    const name = moduleName(requested);
+    const entry = dep.get(name);
+    if (!entry) {
+      (builtinNames.has(name) ? builtin : missing).push(requested);
+      continue;
+    }
+    // modules.dep lists every (transitive) dependency; the last one must be loaded first.
+    for (const d of [...entry.deps].reverse()) add(d);
+    add(entry.path);
+  }
+  const targetDir = join(root, 'usr/lib/modules', kver);
+  mkdirSync(targetDir, { recursive: true });
+  for (const file of ['modules.builtin', 'modules.builtin.modinfo', 'modules.order']) {
+    if (existsSync(join(modulesDir, file))) copyFileSync(join(modulesDir, file), join(targetDir, file));
+  }
+  const load: string[] = [];
+  for (const path of order) {
+    const plain = path.replace(compressedSuffix, '');
+    const out = join(targetDir, plain);
+    mkdirSync(dirname(out), { recursive: true });
+    const source = join(modulesDir, path);
+    const tool = path.endsWith('.xz') ? 'xz' : path.endsWith('.zst') ? 'zstd' : path.endsWith('.gz') ? 'gzip' : null;
+    if (tool) {
+      const fd = openSync(out, 'w');
+      try {
+        await runChecked(tool, ['-dc', source], { stdoutFile: fd });
+      } finally {
+        closeSync(fd);
+      }
+    } else copyFileSync(source, out);
+    load.push(`/usr/lib/modules/${kver}/${plain}`);
+  }
+  await depmod(root, kver);
+  return { kernelVersion: kver, load, builtin, missing };
+}

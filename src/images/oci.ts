@@ -1,0 +1,148 @@
+// How init runs containers: the OCI runtime spec (config.json) of onboot bundles for runc, the
+// ctr run command line of services, and the generated /etc/kittest/boot.sh that init sources.
+import type { ContainerSpec, ImageDefinition } from './definition.ts';
+
+const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Capabilities every container gets (the usual container runtime default set). */
+export const defaultCapabilities = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+];
+
+/** Every capability Linux 6.x knows (privileged containers). */
+export const allCapabilities = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
+  'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
+  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD',
+  'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
+  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/** Bind entries SOURCE:DESTINATION[:ro] split up. */
+export function parseBinds(binds: readonly string[] = []): { source: string; destination: string; readonly: boolean }[] {
+  return binds.map((bind) => {
+    const [source = '', destination = '', flag] = bind.split(':');
+    return { source, destination, readonly: flag === 'ro' };
+  });
+}
+
+/** OCI runtime spec for an onboot container run with `runc run --bundle DIR` (rootfs at DIR/rootfs). */
+export function onbootSpec(container: ContainerSpec): object {
+  const privileged = container.privileged ?? false;
+  const caps = privileged ? allCapabilities : [...new Set([...defaultCapabilities, ...(container.capabilities ?? [])])];
+  const mounts: object[] = [
+    { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+    privileged
+      ? { destination: '/dev', type: 'bind', source: '/dev', options: ['rbind', 'rw'] }
+      : { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', privileged ? 'rw' : 'ro'] },
+    { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+  ];
+  if (container.net === 'host') {
+    mounts.push({ destination: '/etc/hosts', type: 'bind', source: '/etc/hosts', options: ['rbind', 'ro'] });
+    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: '/etc/resolv.conf', options: ['rbind', 'ro'] });
+  }
+  for (const bind of parseBinds(container.binds)) {
+    mounts.push({ destination: bind.destination, type: 'bind', source: bind.source, options: ['rbind', bind.readonly ? 'ro' : 'rw'] });
+  }
+  const namespaces = [{ type: 'mount' }, { type: 'ipc' }, { type: 'uts' }];
+  if (container.pid !== 'host') namespaces.push({ type: 'pid' });
+  if (container.net !== 'host') namespaces.push({ type: 'network' });
+  return {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: container.command,
+      env: [path, 'TERM=linux', ...(container.env ?? [])],
+      cwd: '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: !privileged,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: container.name,
+    mounts,
+    linux: {
+      namespaces,
+      resources: { devices: [{ allow: privileged, access: 'rwm' }] },
+      ...(privileged
+        ? {}
+        : {
+            maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware'],
+            readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+          }),
+    },
+  };
+}
+
+/** `ctr run` arguments (after `ctr -n NS`) that start a service from its rootfs directory. */
+export function serviceCtrArgs(container: ContainerSpec, rootfs: string): string[] {
+  const args = ['run', '-d', '--log-uri', `file:///var/log/${container.name}.log`, '--rootfs', '--read-only'];
+  if (container.net === 'host') args.push('--net-host');
+  if (container.privileged) args.push('--privileged');
+  if (container.pid === 'host') args.push('--with-ns', 'pid:/proc/1/ns/pid');
+  for (const cap of container.capabilities ?? []) args.push('--cap-add', cap);
+  for (const env of container.env ?? []) args.push('--env', env);
+  for (const bind of parseBinds(container.binds)) {
+    args.push('--mount', `type=bind,src=${bind.source},dst=${bind.destination},options=rbind:${bind.readonly ? 'ro' : 'rw'}`);
+  }
+  args.push(rootfs, container.name, ...container.command);
+  return args;
+}
+
+/** Quote one word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Where a container's bundle lives in the image. */
+export function onbootBundle(index: number, name: string): string {
+  return `/containers/onboot/${String(index).padStart(3, '0')}-${name}`;
+}
+
+export function serviceRootfs(name: string): string {
+  return `/containers/services/${name}/rootfs`;
+}
+
+/** The text of /etc/kittest/boot.sh, sourced by /init: settings plus onboot_all and services_all. */
+export function bootScript(def: ImageDefinition, target: string, modules: readonly string[]): string {
+  const q = (words: readonly string[]): string => words.map(shellQuote).join(' ');
+  const bindSources = [...def.onboot, ...def.services].flatMap((c) => parseBinds(c.binds).map((b) => b.source));
+  const onboot = def.onboot.map((c, i) =>
+    c.runtime === 'host' ? `  run_onboot ${q([c.name, ...c.command])}` : `  run_onboot ${q([c.name, 'runc', 'run', '--keep', '--bundle', onbootBundle(i, c.name), c.name])}`,
+  );
+  const services = def.services.map((c) =>
+    c.runtime === 'host'
+      ? `  start_host_service ${q([c.name, ...c.command])}`
+      : `  start_service ${q([c.name, 'ctr', '-n', def.containerd.namespace, ...serviceCtrArgs(c, serviceRootfs(c.name))])}`,
+  );
+  return [
+    `# Generated by kittest from ${def.name} for ${target}: settings and containers for /init.`,
+    `IMAGE_NAME=${shellQuote(def.name)}`,
+    `IMAGE_TARGET=${shellQuote(target)}`,
+    `READONLY_ROOT=${def.init.readonlyRoot ? 1 : 0}`,
+    `TMPFS_DIRS=${shellQuote(def.init.tmpfs.join(' '))}`,
+    `MODULES=${shellQuote(modules.join(' '))}`,
+    `CONTAINERD_START=${def.containerd.start ? 1 : 0}`,
+    `CONTAINERD_NAMESPACE=${shellQuote(def.containerd.namespace)}`,
+    `CONSOLE_SERVICE=${shellQuote(def.services.some((s) => s.name === def.init.consoleService && s.runtime !== 'host') ? (def.init.consoleService ?? '') : '')}`,
+    `BIND_SOURCES=${shellQuote([...new Set(bindSources)].join(' '))}`,
+    '',
+    'onboot_all() {',
+    ...onboot,
+    '  :',
+    '}',
+    '',
+    'services_all() {',
+    ...services,
+    '  :',
+    '}',
+    '',
+  ].join('\n');
+}

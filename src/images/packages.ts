@@ -1,0 +1,134 @@
+// Which Debian packages an image needs on a target, their versions (from the signed index),
+// and fetching them, falling back to older versions the archive still serves.
+import { join } from 'node:path';
+import { displayPath } from '../config/load-yaml.ts';
+import { cacheDir } from '../config/paths.ts';
+import { ConfigError, HostError } from '../errors.ts';
+import { DebianArchive, UnknownPackageError, type DebCandidate } from './apt.ts';
+import { lineContaining, packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
+import type { ImageTarget } from './targets.ts';
+
+/** One package to fetch: its newest indexed versions, and the suite it comes from. */
+export interface PlannedPackage {
+  name: string;
+  suite: string;
+  candidates: DebCandidate[];
+}
+
+export interface PackagePlan {
+  /** Userland packages by name. */
+  packages: Map<string, PlannedPackage>;
+  /** The kernel: its metapackage (if any) and the image package per metapackage version. */
+  kernel: { requested: string; suite: string; options: { meta: DebCandidate; image: DebCandidate[] }[] };
+  /** name:arch=version of what the index offers (the cache key's input). */
+  versions: string[];
+}
+
+export interface FetchedPackage {
+  candidate: DebCandidate;
+  path: string;
+}
+
+const archives = new Map<string, DebianArchive>();
+
+/** The archive object for a suite (shared, so indexes load once per process). */
+export function archiveFor(def: ImageDefinition, suite: string, log: (line: string) => void): DebianArchive {
+  const id = `${def.mirror} ${suite}`;
+  let archive = archives.get(id);
+  if (!archive) {
+    archive = new DebianArchive(join(cacheDir(), 'apt'), def.mirror, suite, log);
+    archives.set(id, archive);
+  }
+  return archive;
+}
+
+/** Every package choice (per-target replacements applied) the image needs on `target`. */
+export function packageChoices(def: ImageDefinition, target: string): PackageChoice[] {
+  const entries = [
+    ...def.init.packages,
+    ...def.containerd.packages,
+    ...def.onboot.flatMap((c) => c.packages ?? []),
+    ...def.services.flatMap((c) => c.packages ?? []),
+  ];
+  return entries.map((e) => packageFor(e, target));
+}
+
+function unknownPackage(def: ImageDefinition, name: string, arch: string): ConfigError {
+  const file = def.chain.find((f) => lineContaining(f, name)) ?? def.file;
+  return new ConfigError(displayPath(file), `unknown Debian package ${name} for ${arch} in ${displayPath(file)}`, lineContaining(file, name));
+}
+
+async function candidatesOrConfigError(def: ImageDefinition, archive: DebianArchive, name: string, arch: string): Promise<DebCandidate[]> {
+  try {
+    return await archive.candidates(name, arch);
+  } catch (error) {
+    if (error instanceof UnknownPackageError) throw unknownPackage(def, name, arch);
+    throw error;
+  }
+}
+
+/** Resolve every package of `def` for `target` against the archive index (no .deb is downloaded). */
+export async function planPackages(def: ImageDefinition, target: ImageTarget, log: (line: string) => void): Promise<PackagePlan> {
+  const arch = target.debianArch;
+  const main = archiveFor(def, def.suite, log);
+  const packages = new Map<string, PlannedPackage>();
+  for (const choice of packageChoices(def, target.name)) {
+    if (packages.has(choice.name)) continue;
+    packages.set(choice.name, { name: choice.name, suite: def.suite, candidates: await candidatesOrConfigError(def, main, choice.name, arch) });
+  }
+  const kernelEntry = def.kernel.packages[target.name];
+  if (!kernelEntry) {
+    const file = def.chain.find((f) => lineContaining(f, 'packages:')) ?? def.file;
+    throw new ConfigError(displayPath(file), `kernel.packages has no entry for target ${target.name}`, lineContaining(file, 'packages:'));
+  }
+  const kernelName = typeof kernelEntry === 'string' ? kernelEntry : kernelEntry.name;
+  const kernelSuite = typeof kernelEntry === 'string' ? def.suite : kernelEntry.suite;
+  const kernelArchive = archiveFor(def, kernelSuite, log);
+  const options: PackagePlan['kernel']['options'] = [];
+  for (const meta of await candidatesOrConfigError(def, kernelArchive, kernelName, arch)) {
+    const dependency = /(?:^|,\s*)(linux-image-[^\s,|(]+)\s*\(=\s*([^)\s]+)\)/.exec(meta.depends);
+    if (!dependency) {
+      options.push({ meta, image: [meta] });
+      continue;
+    }
+    const images = await kernelArchive.candidates(dependency[1]!, arch).catch(() => []);
+    options.push({ meta, image: images.filter((c) => c.version === dependency[2]) });
+  }
+  const versions = [...packages.values()].map((p) => `${p.name}:${arch}=${p.candidates[0]!.version}`);
+  const newest = options[0]!;
+  versions.push(`kernel ${kernelName}:${arch}=${newest.meta.version} ${newest.image[0]?.name ?? ''}`);
+  return { packages, kernel: { requested: kernelName, suite: kernelSuite, options }, versions };
+}
+
+/** Download (or find cached) the newest version of each package the archive actually serves. */
+export async function fetchPackages(def: ImageDefinition, target: ImageTarget, plan: PackagePlan, log: (line: string) => void): Promise<{ packages: Map<string, FetchedPackage>; kernel: FetchedPackage }> {
+  const fetched = new Map<string, FetchedPackage>();
+  for (const planned of plan.packages.values()) {
+    const archive = archiveFor(def, planned.suite, log);
+    let found: FetchedPackage | undefined;
+    for (const candidate of planned.candidates) {
+      const path = await archive.download(candidate);
+      if (path) {
+        found = { candidate, path };
+        break;
+      }
+      log(`the archive has no ${candidate.filename}; trying an older version`);
+    }
+    if (!found) {
+      throw new HostError(`the Debian archive serves no .deb of ${planned.name} for ${target.debianArch} (tried ${planned.candidates.map((c) => c.version).join(', ')}); pick another package for target ${target.name} in ${displayPath(def.file)}`);
+    }
+    fetched.set(planned.name, found);
+  }
+  const kernelArchive = archiveFor(def, plan.kernel.suite, log);
+  for (const option of plan.kernel.options) {
+    for (const candidate of option.image) {
+      const path = await kernelArchive.download(candidate);
+      if (path) {
+        if (candidate !== option.meta) fetched.set(option.meta.name, { candidate: option.meta, path: '' });
+        return { packages: fetched, kernel: { candidate, path } };
+      }
+      log(`the archive has no ${candidate.filename}; trying an older kernel`);
+    }
+  }
+  throw new HostError(`the Debian archive (${plan.kernel.suite}) serves no kernel .deb for ${plan.kernel.requested} on ${target.debianArch}; pin another suite in kernel.packages.${target.name} of ${displayPath(def.file)}`);
+}
