@@ -158,7 +158,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     );
     // The image must come out exactly as it went in.
     for (const [file, before] of Object.entries(info.sha256)) {
-      const after = await sha256File(file);
+      const after = await sha256File(file).catch((error: NodeJS.ErrnoException) => `unreadable (${error.code ?? error.message})`);
       if (after !== before) {
         run.status = 'error';
         run.message = `${file} changed during the run (sha256 ${before} -> ${after})`;

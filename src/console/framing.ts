@@ -1,6 +1,7 @@
 // How a command travels through the console and its output comes back intact:
 // the script goes in base64 (no quoting, cannot contain a marker), the output comes
 // back in base64 between nonce markers with its exit status, POSIX cksum and length.
+import { createHash } from 'node:crypto';
 import { posixCksum } from './cksum.ts';
 
 /** Wraps the inner command, e.g. `(c) => 'nsenter -t 1 -m -n -p -- ' + c` to run in PID 1's namespaces. */
@@ -22,6 +23,9 @@ export interface FramedCommand {
 const OUT = '__kt_o';
 const RC = '__kt_r';
 const SRC = '__kt_s';
+const SUM = '__kt_c';
+const LEN = '__kt_l';
+const END = '__kt_e';
 
 /** The framing line around a script source expression (a quoted literal or a variable). */
 function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cleanup: string): string {
@@ -33,7 +37,13 @@ function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cle
   return (
     `${OUT}=$( { ${command}; } </dev/null 2>&1; printf _%s $? ); ${RC}=\${${OUT}##*_}; ${OUT}=\${${OUT}%_*}; ` +
     `printf '%s_%s\\n' ${nonce} b; printf %s "$${OUT}" | base64; ` +
-    `printf '%s_%s_%s_%s\\n' ${nonce} e "$${RC}" "$(printf %s "$${OUT}" | cksum | tr ' ' _)"; unset ${cleanup}`
+    // Integrity: md5sum where the guest has it (Debian's busybox has no cksum), else cksum, else none;
+    // the byte count from wc -c. Either may be "none" on a very bare guest.
+    `${SUM}=$(printf %s "$${OUT}" | md5sum 2>/dev/null || printf %s "$${OUT}" | cksum 2>/dev/null); ${SUM}=\${${SUM}%% *}; ` +
+    `${LEN}=$(printf %s "$${OUT}" | wc -c 2>/dev/null); ${LEN}=\${${LEN}##* }; ` +
+    // The end line goes out twice: a kernel message landing inside one copy leaves the other whole.
+    `${END}=$(printf '%s_%s_%s_%s_%s' ${nonce} e "$${RC}" "\${${SUM}:-none}" "\${${LEN}:-none}"); printf '%s\\n%s\\n' "$${END}" "$${END}"; ` +
+    `unset ${cleanup} ${SUM} ${LEN} ${END}`
   );
 }
 
@@ -41,7 +51,7 @@ function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cle
 export function frameCommand(script: string, nonce: string, options: { via?: ViaWrapper; maxLineBytes: number }): FramedCommand {
   const b64 = Buffer.from(script, 'utf8').toString('base64');
   const begin = `${nonce}_b`;
-  const end = new RegExp(`${nonce}_e_(\\d+)_(\\d+)_(\\d+)\\n`);
+  const end = new RegExp(`${nonce}_e_(\\d+)_([0-9a-f]{32}|\\d+|none)_(\\d+|none)\\n`);
   const single = runLine(nonce, `'${b64}'`, options.via, `${OUT} ${RC}`);
   // +1 for the newline that ends the typed line.
   if (Buffer.byteLength(single) + 1 <= options.maxLineBytes) return { setup: [], line: single, begin, end };
@@ -68,17 +78,33 @@ const NOT_BASE64 = /[^A-Za-z0-9+/=]/g;
 /** The outcome of reading a frame's body back. */
 export type DecodedFrame = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly reason: string };
 
-/** Decode the text between the begin marker and the end line; check length and POSIX cksum. */
-export function decodeFrame(body: string, expected: { crc: number; length: number }): DecodedFrame {
+/** Remove kernel messages from console text (they may start mid-line). */
+export function withoutPrintk(text: string): string {
+  return text.replace(PRINTK, '');
+}
+
+/** What the guest sent to check the body: an md5 (32 hex digits), a POSIX cksum CRC, or nothing. */
+export interface FrameCheck {
+  readonly sum: string;
+  readonly length: string;
+}
+
+/** Decode the text between the begin marker and the end line; check length and checksum when sent. */
+export function decodeFrame(body: string, expected: FrameCheck): DecodedFrame {
   const b64 = body.replace(PRINTK, '').replace(NOT_BASE64, '');
   if (b64.length % 4 !== 0 || /=[^=]/.test(b64)) {
     return { ok: false, reason: `base64 body is malformed (${b64.length} characters after cleanup)` };
   }
   const bytes = Buffer.from(b64, 'base64');
-  if (bytes.length !== expected.length) {
+  if (/^\d+$/.test(expected.length) && bytes.length !== Number(expected.length)) {
     return { ok: false, reason: `length mismatch: decoded ${bytes.length} bytes, guest sent ${expected.length}` };
   }
-  const crc = posixCksum(bytes);
-  if (crc !== expected.crc) return { ok: false, reason: `cksum mismatch: decoded ${crc}, guest sent ${expected.crc}` };
+  if (/^[0-9a-f]{32}$/.test(expected.sum)) {
+    const md5 = createHash('md5').update(bytes).digest('hex');
+    if (md5 !== expected.sum) return { ok: false, reason: `md5 mismatch: decoded ${md5}, guest sent ${expected.sum}` };
+  } else if (/^\d+$/.test(expected.sum)) {
+    const crc = posixCksum(bytes);
+    if (crc !== Number(expected.sum)) return { ok: false, reason: `cksum mismatch: decoded ${crc}, guest sent ${expected.sum}` };
+  }
   return { ok: true, bytes };
 }

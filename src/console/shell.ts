@@ -6,7 +6,7 @@ import { AssertionFailed, UsageError } from '../errors.ts';
 import { consoleDefaults } from './defaults.ts';
 import type { ConsoleEngine, ConsolePattern } from './engine.ts';
 import { ConsoleTimeoutError, FrameError, quoteLines } from './errors.ts';
-import { decodeFrame, frameCommand, type ViaWrapper } from './framing.ts';
+import { withoutPrintk, decodeFrame, frameCommand, type ViaWrapper } from './framing.ts';
 
 /** Log in when a login prompt shows up (a getty with login instead of a shell). */
 export interface LoginOptions {
@@ -31,9 +31,11 @@ export interface RunOptions {
   readonly via?: ViaWrapper;
 }
 
-/** Options of waitUntilSucceeds: `timeoutMs` is the total, each attempt gets what is left. */
+/** Options of waitUntilSucceeds: `timeoutMs` bounds the retrying; no attempt starts after it. */
 export interface WaitUntilOptions extends RunOptions {
   readonly intervalMs?: number;
+  /** Time allowed for one attempt (default: the command timeout). */
+  readonly attemptTimeoutMs?: number;
 }
 
 /** What one command did. `output` is stdout and stderr merged, as UTF-8 (NUL bytes cannot pass a shell variable). */
@@ -137,8 +139,7 @@ export class Shell {
     const intervalMs = options.intervalMs ?? consoleDefaults.waitUntilIntervalMs;
     const deadline = this.engine.now() + timeoutMs;
     for (let attempt = 1; ; attempt++) {
-      const left = Math.max(1, deadline - this.engine.now());
-      const r = await this.run(script, { ...options, timeoutMs: Math.min(left, consoleDefaults.commandTimeoutMs) });
+      const r = await this.run(script, { via: options.via, timeoutMs: options.attemptTimeoutMs ?? consoleDefaults.commandTimeoutMs });
       if (r.status === 0) return r.output;
       if (this.engine.now() + intervalMs >= deadline) {
         throw new AssertionFailed(
@@ -241,15 +242,19 @@ export class Shell {
       if (from < this.engine.windowStart) {
         throw new FrameError(`the output of ${summarize(script)} is larger than the console window (maxBufferChars)`, attempt, this.engine.lastLines());
       }
-      const framedText = this.engine.slice(from, end.start);
+      // Kernel messages can land inside the markers too: look for them in the text without printk lines,
+      // and stop the body at the first end line (an earlier copy may have been split by a message).
+      const cleaned = withoutPrintk(this.engine.slice(from, end.start));
+      const firstEnd = framed.end.exec(cleaned);
+      const framedText = firstEnd ? cleaned.slice(0, firstEnd.index) : cleaned;
       const beginAt = framedText.indexOf(framed.begin);
       if (beginAt === -1) {
         reason = 'the begin marker never arrived';
         continue;
       }
       const decoded = decodeFrame(framedText.slice(beginAt + framed.begin.length), {
-        crc: Number(end.captures[1]),
-        length: Number(end.captures[2]),
+        sum: end.captures[1] ?? 'none',
+        length: end.captures[2] ?? 'none',
       });
       if (!decoded.ok) {
         reason = decoded.reason;

@@ -7,7 +7,7 @@ import { displayPath } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
 import { builderVersion, cacheKey } from './cache-key.ts';
-import { compressFile, compressionFor } from './compress.ts';
+import { compressFile, compressionFor, shrinkKernel } from './compress.ts';
 import { S_IFCHR } from './cpio.ts';
 import { writeCpioFromTree } from './cpio.ts';
 import { extractDeb, installPackageFiles } from './deb.ts';
@@ -155,6 +155,7 @@ async function assemble(
   const vmlinuz = readdirSync(join(kernelTree, 'boot')).find((f) => /^(vmlinuz|vmlinux|Image)-/.test(f));
   if (!vmlinuz) throw new HostError(`kernel package ${fetched.kernel.candidate.name} has no /boot/vmlinuz-*`);
   copyFileSync(join(kernelTree, 'boot', vmlinuz), `${prefix}-kernel`);
+  if (await shrinkKernel(`${prefix}-kernel`)) log('compressed the uncompressed arm64 kernel Image with gzip');
   const cmdline = def.kernel.cmdline.join(' ');
   writeFileSync(`${prefix}-cmdline`, cmdline);
 

@@ -1,5 +1,5 @@
 // Initramfs compression: the best method the kernel can unpack (CONFIG_RD_ZSTD, then XZ, then gzip).
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { runChecked } from './exec.ts';
 
 export type Compression = 'zstd' | 'xz' | 'gzip';
@@ -20,10 +20,30 @@ export function compressionFor(configFile: string | undefined): Compression {
 export async function compressFile(method: Compression, input: string, output: string): Promise<void> {
   const fd = openSync(output, 'w');
   try {
-    if (method === 'zstd') await runChecked('zstd', ['-q', '-c', '-T0', '-15', input], { stdoutFile: fd });
+    if (method === 'zstd') await runChecked('zstd', ['-q', '-c', '-T0', '-12', input], { stdoutFile: fd });
     else if (method === 'xz') await runChecked('xz', ['-c', '-T0', '--check=crc32', '-6', input], { stdoutFile: fd });
     else await runChecked('gzip', ['-c', '-n', '-9', input], { stdoutFile: fd });
   } finally {
     closeSync(fd);
   }
+}
+
+/** True for an uncompressed arm64 Image (magic "ARM\x64" at offset 0x38). */
+function isRawArm64Image(path: string): boolean {
+  const head = Buffer.alloc(64);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 64, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return head.readUInt32LE(0x38) === 0x644d5241;
+}
+
+/** Gzip an uncompressed arm64 Image in place (QEMU -kernel unpacks it); returns whether it did. */
+export async function shrinkKernel(path: string): Promise<boolean> {
+  if (!isRawArm64Image(path)) return false;
+  await compressFile('gzip', path, `${path}.gz`);
+  renameSync(`${path}.gz`, path);
+  return true;
 }

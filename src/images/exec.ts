@@ -13,7 +13,7 @@ export function run(program: string, args: readonly string[], options: { cwd?: s
   return new Promise((resolvePromise, reject) => {
     const child = spawn(program, args, {
       cwd: options.cwd,
-      stdio: ['pipe', options.stdoutFile ?? 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', options.stdoutFile ?? 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
     let stdout = '';
@@ -24,7 +24,10 @@ export function run(program: string, args: readonly string[], options: { cwd?: s
       reject(error.code === 'ENOENT' ? new HostError(`${program} is not installed on this host`) : error);
     });
     child.on('close', (code) => resolvePromise({ stdout, stderr, code: code ?? 1 }));
-    child.stdin!.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // the program may exit without reading its input
+      child.stdin.end(options.input);
+    }
   });
 }
 

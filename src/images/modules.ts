@@ -22,16 +22,22 @@ export function moduleName(pathOrName: string): string {
   return pathOrName.replace(/^.*\//, '').replace(compressedSuffix, '').replace(/\.ko$/, '').replace(/-/g, '_');
 }
 
+/** The module tree (usr/lib/modules or, before the /usr merge, lib/modules) of an extracted kernel package. */
+function modulesRoot(extracted: string): string {
+  const merged = join(extracted, 'usr/lib/modules');
+  return existsSync(merged) ? merged : join(extracted, 'lib/modules');
+}
+
 /** The single kernel version directory of an extracted kernel package. */
 export function kernelVersionOf(extracted: string): string {
-  const dir = join(extracted, 'usr/lib/modules');
+  const dir = modulesRoot(extracted);
   const versions = existsSync(dir) ? readdirSync(dir) : [];
   if (versions.length !== 1) throw new HostError(`kernel package has ${versions.length} module trees in ${dir}, expected one`);
   return versions[0]!;
 }
 
 async function depmod(root: string, kver: string): Promise<void> {
-  // depmod looks in ROOT/lib/modules; Debian packages ship usr/lib/modules.
+  // depmod looks in ROOT/lib/modules; usr-merged packages ship usr/lib/modules.
   if (!existsSync(join(root, 'lib'))) symlinkSync('usr/lib', join(root, 'lib'));
   await runChecked('depmod', ['-b', root, kver]);
 }
@@ -53,7 +59,7 @@ export function parseModulesDep(text: string): Map<string, { path: string; deps:
 export async function installModules(kernelTree: string, root: string, names: readonly string[]): Promise<ModuleSelection> {
   const kver = kernelVersionOf(kernelTree);
   await depmod(kernelTree, kver);
-  const modulesDir = join(kernelTree, 'usr/lib/modules', kver);
+  const modulesDir = join(modulesRoot(kernelTree), kver);
   const dep = parseModulesDep(readFileSync(join(modulesDir, 'modules.dep'), 'utf8'));
   const builtinText = existsSync(join(modulesDir, 'modules.builtin')) ? readFileSync(join(modulesDir, 'modules.builtin'), 'utf8') : '';
   const builtinNames = new Set(builtinText.split('\n').filter(Boolean).map(moduleName));

@@ -158,7 +158,13 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       try {
         if (!check) throw new Error(`no built-in check named ${def.check}`);
         const result = await withDeadline(check({ host, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
-        verdict(index, { status: result.passed ? 'passed' : 'failed', message: result.message, evidence: cap(result.evidence) });
+        verdict(index, {
+          status: result.passed ? 'passed' : 'failed',
+          message: result.message,
+          evidence: cap(result.evidence),
+          durationMs: Math.round(engine.now() - started),
+          console: cap(engine.slice(position), 64_000),
+        });
       } catch (error) {
         const machineBroke = error instanceof MachineError && !(error instanceof AssertionFailed);
         const failedByGuest = engine.failure !== undefined;
@@ -166,14 +172,11 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
           status: request.signal?.aborted ? 'interrupted' : failedByGuest ? 'failed' : 'error',
           message: firstLine(error),
           evidence: cap(engine.lastLines(40).join('\n')),
+          durationMs: Math.round(engine.now() - started),
+          console: cap(engine.slice(position), 64_000),
         });
         if (machineBroke || engine.ended) broken = firstLine(error);
       } finally {
-        const entry = report.cases[index];
-        if (entry) {
-          entry.durationMs = Math.round(engine.now() - started);
-          entry.console = cap(engine.slice(position), 64_000);
-        }
         engine.mark(`case:${def.id}`);
       }
     }

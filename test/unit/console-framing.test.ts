@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { posixCksum } from '../../src/console/cksum.ts';
@@ -17,26 +18,34 @@ test('posixCksum has the known check value for "123456789"', (t) => {
   t.is(posixCksum(Buffer.from('123456789')), 930766865);
 });
 
-function frameOf(output: string): { body: string; crc: number; length: number } {
+function frameOf(output: string): { body: string; crc: string; md5: string; length: string } {
   const bytes = Buffer.from(output);
-  return { body: `${bytes.toString('base64').replace(/.{76}/g, '$&\n')}\n`, crc: posixCksum(bytes), length: bytes.length };
+  return {
+    body: `${bytes.toString('base64').replace(/.{76}/g, '$&\n')}\n`,
+    crc: String(posixCksum(bytes)),
+    md5: createHash('md5').update(bytes).digest('hex'),
+    length: String(bytes.length),
+  };
 }
 
 test('decodeFrame removes kernel messages that start mid-line and other noise', (t) => {
   const { body, crc, length } = frameOf('hello ☃ world\n'.repeat(20));
   const noisy = `${body.slice(0, 30)}[   12.345678] virtio_net virtio0: eth0 up\n${body.slice(30, 90)}\r\n[    1.0] x\n${body.slice(90)}`;
-  const r = decodeFrame(noisy, { crc, length });
+  const r = decodeFrame(noisy, { sum: crc, length });
   t.true(r.ok);
   if (r.ok) t.is(r.bytes.toString(), 'hello ☃ world\n'.repeat(20));
 });
 
 test('decodeFrame reports a corrupted body', (t) => {
-  const { body, crc, length } = frameOf('some output that is long enough');
+  const { body, crc, md5, length } = frameOf('some output that is long enough');
   const bad = `${body.slice(0, 5)}${body[5] === 'A' ? 'B' : 'A'}${body.slice(6)}`;
-  const r = decodeFrame(bad, { crc, length });
+  const r = decodeFrame(bad, { sum: crc, length });
   t.false(r.ok);
   if (!r.ok) t.regex(r.reason, /cksum mismatch/);
-  const short = decodeFrame(body.slice(0, 8), { crc, length });
+  const m = decodeFrame(bad, { sum: md5, length });
+  t.false(m.ok);
+  if (!m.ok) t.regex(m.reason, /md5 mismatch/);
+  const short = decodeFrame(body.slice(0, 8), { sum: md5, length });
   t.false(short.ok);
 });
 
@@ -70,7 +79,8 @@ test('the framing really works in a POSIX shell, exit status and trailing newlin
   if (!end) return;
   t.is(end[1], '3');
   const body = text.slice(text.indexOf(f.begin) + f.begin.length, end.index);
-  const r = decodeFrame(body, { crc: Number(end[2]), length: Number(end[3]) });
+  t.regex(end[2] ?? '', /^[0-9a-f]{32}$/);
+  const r = decodeFrame(body, { sum: end[2] ?? 'none', length: end[3] ?? 'none' });
   t.true(r.ok);
   if (r.ok) t.is(r.bytes.toString(), 'out ☃\n\nerr\n');
 });

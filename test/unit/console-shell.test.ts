@@ -79,7 +79,7 @@ test('a corrupted frame is run again; too many corruptions fail clearly', async 
   const bad = boot(t, { corruptFrames: 3 });
   await bad.shell.findShell(fast);
   const error = await t.throwsAsync(bad.shell.run('seq 1 200'), { instanceOf: FrameError });
-  t.regex(error?.message ?? '', /after 3 attempt\(s\): cksum mismatch/);
+  t.regex(error?.message ?? '', /after 3 attempt\(s\): md5 mismatch/);
 });
 
 test('a long script is typed in pieces and runs intact; a huge one is refused', async (t) => {

@@ -1,0 +1,41 @@
+// kittest build: build (or find in the cache) the reference image or a given definition for some architectures.
+import { resolve } from 'node:path';
+import { ensureImage as ensure, type BuiltImage } from '../images/builder.ts';
+import { referenceDefinition } from '../images/definition.ts';
+import { findTarget, listTargets } from '../images/targets.ts';
+
+export type { BuiltImage } from '../images/builder.ts';
+
+export interface BuildOptions {
+  /** Target names or aliases; 'all' or nothing: every target in targets/. */
+  arch?: string[] | 'all';
+  /** Image definition file; default images/reference.yml. */
+  image?: string;
+  /** No progress lines, only the one result line per image. */
+  quiet?: boolean;
+}
+
+/** Return the image for `definitionFile` on `targetName`, building it unless the cache has it (then < 2 s, no download). */
+export async function ensureImage(definitionFile: string, targetName: string, log?: (line: string) => void): Promise<BuiltImage> {
+  return ensure(definitionFile, targetName, log);
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** Build the requested images one after another, printing one line per image with its size. */
+export async function build(options: BuildOptions = {}): Promise<BuiltImage[]> {
+  const definition = resolve(options.image ?? referenceDefinition);
+  const targets = options.arch === undefined || options.arch === 'all' || options.arch.length === 0 ? listTargets() : options.arch.map((name) => findTarget(name));
+  const results: BuiltImage[] = [];
+  for (const target of targets) {
+    const started = Date.now();
+    const log = options.quiet ? undefined : (line: string): void => console.error(`  ${target.name}: ${line}`);
+    const image = await ensureImage(definition, target.name, log);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`${target.name.padEnd(8)} ${megabytes(image.sizeBytes).padStart(9)}  ${image.prefix}  (${image.cached ? 'cached' : `built in ${seconds} s`})`);
+    results.push(image);
+  }
+  return results;
+}
