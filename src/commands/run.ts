@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type CaseDef, loadCases, selectCases } from '../config/cases.ts';
 import { imagesDir } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
-import { ExitCode, UsageError } from '../errors.ts';
+import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkInitrd } from '../images/check-initrd.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
@@ -18,7 +18,8 @@ import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { findOnPath } from '../qemu/find-binary.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -127,6 +128,15 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  // QEMU and firmware must be there before anything starts.
+  for (const { target } of plans) {
+    if (!findOnPath(target.qemu.binary)) {
+      throw new HostError(`${target.qemu.binary} not found (target ${target.name}): install the Debian package ${target.qemu.package}`);
+    }
+    if (target.qemu.firmware && !existsSync(target.qemu.firmware)) {
+      throw new HostError(`firmware ${target.qemu.firmware} not found (target ${target.name}): install the Debian package ${target.qemu.firmwarePackage ?? 'that provides it'}`);
+    }
+  }
   // Every image is checked and hashed before any machine starts: bad input stops the whole run.
   const infos = new Map<BootFiles, RunReport['image']>();
   for (const { image, kernelArch } of plans) if (!infos.has(image)) infos.set(image, await imageInfo(image, kernelArch));

@@ -206,6 +206,10 @@ export class ConsoleEngine {
 
   /** Wait until the pattern appears (from `from` on); rejects on timeout, fatal line or stream end. */
   waitFor(pattern: ConsolePattern, options: WaitOptions): Promise<ConsoleMatch> {
+    if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
+      // No "wait forever": a hung VM must not hang the run.
+      throw new RangeError(`waitFor: timeoutMs must be a finite number of milliseconds, got ${options.timeoutMs}`);
+    }
     const description = options.description ?? describePattern(pattern);
     const matcher = compileMatcher(pattern);
     const from = options.from ?? 0;

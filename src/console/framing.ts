@@ -1,6 +1,7 @@
 // How a command travels through the console and its output comes back intact:
 // the script goes in base64 (no quoting, cannot contain a marker), the output comes
-// back in base64 between nonce markers with its exit status, POSIX cksum and length.
+// back in base64 between nonce markers with its exit status, a checksum (md5sum, else
+// POSIX cksum) and its length; kernel messages and echoed terminal answers are removed first.
 import { createHash } from 'node:crypto';
 import { posixCksum } from './cksum.ts';
 
@@ -15,7 +16,7 @@ export interface FramedCommand {
   readonly line: string;
   /** Printed alone before the output. */
   readonly begin: string;
-  /** Matches the end line: nonce, exit status, cksum, byte length. */
+  /** Matches the end line: nonce, exit status, checksum (md5 hex, cksum CRC or "none"), byte length. */
   readonly end: RegExp;
 }
 
@@ -73,14 +74,18 @@ export function frameCommand(script: string, nonce: string, options: { via?: Via
 
 // A kernel message: "[   12.345678] text" up to its newline, even when it starts mid-line.
 const PRINTK = /\[\s*\d+\.\d+\][^\n]*(?:\n|$)/g;
+// An answer to a terminal query that the tty echoed (ECHOCTL shows ESC as "^["), e.g. "^[[1;1R":
+// when the answer arrives after the line was entered, the tty is back in cooked mode and echoes it
+// into the running command's output. Its digits and letters would otherwise pass as base64.
+const ECHOED_ESCAPE = /\^\[\[[0-9;?]*[A-Za-z]/g;
 const NOT_BASE64 = /[^A-Za-z0-9+/=]/g;
 
 /** The outcome of reading a frame's body back. */
 export type DecodedFrame = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly reason: string };
 
-/** Remove kernel messages from console text (they may start mid-line). */
+/** Remove kernel messages (they may start mid-line) and echoed terminal answers from console text. */
 export function withoutPrintk(text: string): string {
-  return text.replace(PRINTK, '');
+  return text.replace(PRINTK, '').replace(ECHOED_ESCAPE, '');
 }
 
 /** What the guest sent to check the body: an md5 (32 hex digits), a POSIX cksum CRC, or nothing. */
@@ -91,7 +96,7 @@ export interface FrameCheck {
 
 /** Decode the text between the begin marker and the end line; check length and checksum when sent. */
 export function decodeFrame(body: string, expected: FrameCheck): DecodedFrame {
-  const b64 = body.replace(PRINTK, '').replace(NOT_BASE64, '');
+  const b64 = withoutPrintk(body).replace(NOT_BASE64, '');
   if (b64.length % 4 !== 0 || /=[^=]/.test(b64)) {
     return { ok: false, reason: `base64 body is malformed (${b64.length} characters after cleanup)` };
   }

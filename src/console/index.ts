@@ -18,7 +18,7 @@ export {
   type FailurePattern,
   type FailurePatternSpec,
 } from './failure-patterns.ts';
-export { decodeFrame, frameCommand, type FramedCommand, type ViaWrapper } from './framing.ts';
+export { decodeFrame, frameCommand, withoutPrintk, type DecodedFrame, type FrameCheck, type FramedCommand, type ViaWrapper } from './framing.ts';
 export { FileLogSink, MemoryLogSink, formatElapsed, safeForTerminal, type ConsoleLogSink, type FileLogSinkOptions } from './log-sink.ts';
 export {
   Shell,

@@ -112,6 +112,12 @@ export class DebianArchive {
     rmSync(join(dir, 'index.json'), { force: true });
   }
 
+  /** Identifies the package lists in use for `arch` (refreshing them first if stale). */
+  async listsVersion(arch: string): Promise<string> {
+    await this.update(arch);
+    return `${this.suite}/${arch}@${statSync(this.stampFile(arch)).mtimeMs}`;
+  }
+
   private listFiles(arch: string, source: Source): string[] {
     const prefix = `${source.uri.replace(/^\w+:\/\//, '').replace(/\//g, '_')}_dists_${source.suite}_main_binary-${arch}_`;
     const listsDir = join(this.dir(arch), 'lists');

@@ -1,11 +1,14 @@
 // Which Debian packages an image needs on a target, their versions (from the signed index),
 // and fetching them, falling back to older versions the archive still serves.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { displayPath } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
 import { DebianArchive, UnknownPackageError, type DebCandidate } from './apt.ts';
 import { lineContaining, packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
+import { stableJson } from './merge.ts';
 import type { ImageTarget } from './targets.ts';
 
 /** One package to fetch: its newest indexed versions, and the suite it comes from. */
@@ -67,8 +70,29 @@ async function candidatesOrConfigError(def: ImageDefinition, archive: DebianArch
   }
 }
 
-/** Resolve every package of `def` for `target` against the archive index (no .deb is downloaded). */
+/** Resolve every package of `def` for `target` against the archive index (no .deb is downloaded).
+ *  Plans are kept per package-list version, so a cached image is found without loading the index. */
 export async function planPackages(def: ImageDefinition, target: ImageTarget, log: (line: string) => void): Promise<PackagePlan> {
+  const kernelEntry = def.kernel.packages[target.name];
+  const kernelSuite = typeof kernelEntry === 'object' ? kernelEntry.suite : def.suite;
+  const lists = [await archiveFor(def, def.suite, log).listsVersion(target.debianArch)];
+  if (kernelSuite !== def.suite) lists.push(await archiveFor(def, kernelSuite, log).listsVersion(target.debianArch));
+  const names = packageChoices(def, target.name).map((c) => c.name);
+  const id = createHash('sha256').update(stableJson({ mirror: def.mirror, arch: target.debianArch, lists, names, kernelEntry: kernelEntry ?? null })).digest('hex');
+  const file = join(cacheDir(), 'apt', 'plans', `${id.slice(0, 32)}.json`);
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<PackagePlan, 'packages'> & { packages: PlannedPackage[] };
+    return { ...saved, packages: new Map(saved.packages.map((p) => [p.name, p])) };
+  }
+  const plan = await resolvePlan(def, target, log);
+  mkdirSync(join(cacheDir(), 'apt', 'plans'), { recursive: true });
+  const partial = `${file}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(partial, JSON.stringify({ ...plan, packages: [...plan.packages.values()] }));
+  renameSync(partial, file);
+  return plan;
+}
+
+async function resolvePlan(def: ImageDefinition, target: ImageTarget, log: (line: string) => void): Promise<PackagePlan> {
   const arch = target.debianArch;
   const main = archiveFor(def, def.suite, log);
   const packages = new Map<string, PlannedPackage>();

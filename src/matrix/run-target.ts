@@ -30,6 +30,8 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Called when a case gets its verdict (for live output). */
   readonly onCase?: (report: CaseReport) => void;
+  /** Cap of the console log file in bytes (default 16 MiB). */
+  readonly logMaxBytes?: number;
   /** Test hook: called with the machine right after QEMU started. */
   readonly onMachine?: (machine: Machine) => void;
 }
@@ -57,7 +59,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     mkdirSync(request.artifactsDir, { recursive: true });
     writeFileSync(join(request.artifactsDir, 'qemu-argv.json'), `${JSON.stringify(argv, null, 2)}\n`);
     writeFileSync(join(request.artifactsDir, 'qemu-cmdline.txt'), `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\n`);
-    log = new FileLogSink(join(request.artifactsDir, 'console.log'));
+    log = new FileLogSink(join(request.artifactsDir, 'console.log'), { maxBytes: request.logMaxBytes });
   }
   const patterns = [...defaultFailurePatterns, ...compileFailurePatterns(target.console.failurePatterns)];
   let machine: Machine | undefined;

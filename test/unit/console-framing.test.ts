@@ -30,7 +30,8 @@ function frameOf(output: string): { body: string; crc: string; md5: string; leng
 
 test('decodeFrame removes kernel messages that start mid-line and other noise', (t) => {
   const { body, crc, length } = frameOf('hello ☃ world\n'.repeat(20));
-  const noisy = `${body.slice(0, 30)}[   12.345678] virtio_net virtio0: eth0 up\n${body.slice(30, 90)}\r\n[    1.0] x\n${body.slice(90)}`;
+  // Kernel messages mid-line, and an answer to ESC[6n echoed by the tty (^[[1;1R).
+  const noisy = `${body.slice(0, 30)}[   12.345678] virtio_net virtio0: eth0 up\n${body.slice(30, 90)}\r\n[    1.0] x\n${body.slice(90, 120)}^[[24;80R${body.slice(120)}`;
   const r = decodeFrame(noisy, { sum: crc, length });
   t.true(r.ok);
   if (r.ok) t.is(r.bytes.toString(), 'hello ☃ world\n'.repeat(20));

@@ -1,0 +1,104 @@
+// Faults: panics, hangs, a killed QEMU, a console flood, hostile escape sequences.
+import test from 'ava';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runBounded } from '../../src/matrix/schedule.ts';
+import { withInfraRetries } from '../../src/matrix/with-retries.ts';
+import { isInfrastructureFault } from '../../src/matrix/run-target.ts';
+import { busyboxImage, shellInit } from '../helpers/images.ts';
+import { runImage, targetWith } from '../helpers/run.ts';
+import { kittest } from '../helpers/cli.ts';
+
+const x86 = targetWith('x86_64');
+
+test.serial('a kernel panic ends the run within a second of the panic line, quoting it', async (t) => {
+  // An initramfs without any init: the kernel panics with "No working init found".
+  const prefix = await busyboxImage('no-init', '', 'panic=0');
+  const report = await runImage(prefix, x86);
+  const boot = report.cases[0]!;
+  t.is(boot.status, 'failed');
+  t.regex(boot.message, /Kernel panic - not syncing/);
+  const log = readFileSync(join(report.artifactsDir, 'console.log'), 'utf8');
+  const panicAt = Number(/\[\+(\d+\.\d+)s\] [^\n]*Kernel panic - not syncing/.exec(log)?.[1]);
+  t.true(Number.isFinite(panicAt), 'the panic line is in the console log');
+  const verdictAt = report.timeline['console-first-byte']! - report.timeline['console-first-byte']! + boot.durationMs;
+  t.log(`panic at ${panicAt} s, verdict at ${(verdictAt / 1000).toFixed(3)} s`);
+  t.true(verdictAt - panicAt * 1000 < 1000, `verdict ${verdictAt} ms, panic ${panicAt * 1000} ms`);
+});
+
+test.serial('a guest that hangs fails at the boot timeout, quoting the last console lines', async (t) => {
+  const prefix = await busyboxImage('hang', '#!/bin/busybox sh\necho "kittest-fixture: about to hang"\nexec /bin/busybox sleep 100000\n');
+  const started = Date.now();
+  const report = await runImage(prefix, targetWith('x86_64', (x) => ({ timeouts: { ...x.timeouts, bootMs: 20_000 } })));
+  const boot = report.cases[0]!;
+  t.is(boot.status, 'failed');
+  t.regex(boot.message, /timed out after 20000 ms/);
+  t.regex(boot.evidence, /kittest-fixture: about to hang/);
+  t.true(Date.now() - started < 40_000);
+});
+
+test.serial('QEMU killed from outside errors with its exit status while the other runs go on', async (t) => {
+  const prefix = await busyboxImage('shell', shellInit());
+  const reports = await runBounded([true, false], 2, (kill) =>
+    runImage(prefix, x86, [], {
+      onMachine: kill
+        ? (machine) => {
+            const timer = setInterval(() => {
+              if (machine.running && machine.pid) {
+                process.kill(machine.pid, 'SIGKILL');
+                clearInterval(timer);
+              }
+            }, 3000);
+          }
+        : undefined,
+    }),
+  );
+  t.is(reports[0]!.cases[0]!.status, 'error');
+  t.regex(reports[0]!.cases[0]!.message, /QEMU ended with killed by SIGKILL/);
+  t.is(reports[1]!.cases[0]!.status, 'passed');
+});
+
+test.serial('QEMU killed before its first output is retried once and the run is reported flaky', async (t) => {
+  const prefix = await busyboxImage('shell', shellInit());
+  const attempts: number[] = [];
+  const report = await withInfraRetries(
+    (attempt) => {
+      attempts.push(attempt);
+      return runImage(prefix, x86, [], { onMachine: attempt === 1 ? (machine) => process.kill(machine.pid!, 'SIGKILL') : undefined });
+    },
+    isInfrastructureFault,
+    1,
+  );
+  t.deepEqual(attempts, [1, 2]);
+  t.is(report.status, 'flaky');
+  t.is(report.attempts, 2);
+  t.regex(report.message ?? '', /retried after attempt 1/);
+});
+
+test.serial('a console flood keeps memory bounded and the log capped, and the run completes', async (t) => {
+  // A serial line under TCG carries ~60 kB/s: 3 MB proves the cap and the bound without taking minutes;
+  // the engine's own 50 MB flood test is in test/unit/console-engine.test.ts.
+  const megabytes = 3;
+  const prefix = await busyboxImage('flood', shellInit(`yes 'kittest flood 0123456789abcdefghijklmnopqrstuvwxyz' | head -c ${megabytes}000000`));
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
+  const report = await runImage(prefix, targetWith('x86_64', (x) => ({ timeouts: { ...x.timeouts, bootMs: 600_000 } })), [], { logMaxBytes: 1024 * 1024 });
+  clearInterval(sampler);
+  t.is(report.cases[0]!.status, 'passed', report.cases[0]!.message);
+  const log = join(report.artifactsDir, 'console.log');
+  t.true(statSync(log).size < 1024 * 1024 + 4096);
+  const tail = readFileSync(log, 'utf8').trim().split('\n').pop() ?? '';
+  t.regex(tail, /console log capped at 1048576 bytes: \d+ more bytes of console output were cut/);
+  t.log(`flood of ${megabytes} MB: RSS grew by ${((peak - before) / 1048576).toFixed(0)} MiB`);
+  t.true(peak - before < 200 * 1048576, `RSS grew by ${peak - before} bytes`);
+});
+
+test.serial("the guest's escape sequences never reach the user's terminal raw", async (t) => {
+  const prefix = await busyboxImage('escapes', shellInit(`printf '\\033]0;pwned\\007\\033[2J\\033[31mred-from-guest\\n'`), 'panic=-1');
+  // A kernel panic message with escapes inside makes the guest text part of kittest's own output.
+  const r = await kittest(['run', '--image', prefix, '--case', 'boot']);
+  t.is(r.exitCode, 0, String(r.stderr));
+  t.false(String(r.stdout).includes('\x1b'));
+  t.false(String(r.stderr).includes('\x1b'));
+});
