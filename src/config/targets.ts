@@ -29,6 +29,7 @@ export interface Target {
   readonly console: {
     readonly device: string;
     readonly failurePatterns: readonly string[];
+    readonly typeAfter?: { readonly pattern: string; readonly orAfterMs: number };
     readonly login?: { readonly prompt: string; readonly user: string; readonly password?: string; readonly passwordPrompt: string };
   };
   readonly rootDisk: string;

@@ -9,7 +9,7 @@ import type { GuestShell } from '../cases/check.ts';
 import { decideHostContext, hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
 import { ConsoleEngine } from '../console/engine.ts';
-import { compileFailurePatterns, defaultFailurePatterns } from '../console/failure-patterns.ts';
+import { compileFailurePatterns } from '../console/failure-patterns.ts';
 import { FileLogSink, type ConsoleLogSink } from '../console/log-sink.ts';
 import { Shell } from '../console/shell.ts';
 import { AssertionFailed, MachineError } from '../errors.ts';
@@ -61,7 +61,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     writeFileSync(join(request.artifactsDir, 'qemu-cmdline.txt'), `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\n`);
     log = new FileLogSink(join(request.artifactsDir, 'console.log'), { maxBytes: request.logMaxBytes });
   }
-  const patterns = [...defaultFailurePatterns, ...compileFailurePatterns(target.console.failurePatterns)];
+  const patterns = compileFailurePatterns(target.console.failurePatterns);
   let machine: Machine | undefined;
   const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log, failurePatterns: patterns });
   const report: RunReport = {
@@ -103,9 +103,11 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     const bootStart = engine.now();
     let position = engine.position;
     try {
+      const typeAfter = target.console.typeAfter;
+      if (typeAfter) await waitBeforeTyping(engine, typeAfter, target.timeouts.bootMs);
       const login = target.console.login;
       await shell.findShell({
-        timeoutMs: target.timeouts.bootMs,
+        timeoutMs: Math.max(1000, target.timeouts.bootMs - (engine.now() - bootStart)),
         login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
       });
       engine.mark('shell-ready');
@@ -205,6 +207,22 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     report.durationMs = Date.now() - startedAt.getTime();
     await log?.close?.();
     if (request.artifactsDir) writeFileSync(join(request.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
+}
+
+/** Hold typing until the target says the console is safe to type on (see the target schema's typeAfter). */
+async function waitBeforeTyping(engine: ConsoleEngine, typeAfter: { pattern: string; orAfterMs: number }, bootMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const fallback = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, typeAfter.orAfterMs - (engine.now() - engine.startedAt)));
+  });
+  try {
+    // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
+    const seen = engine.waitFor(new RegExp(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
+    seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
+    await Promise.race([seen.then(() => undefined), fallback]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
