@@ -1,0 +1,51 @@
+// Each broken variant fails the case it breaks, with a message that says why, and only that.
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Report } from '../../src/report/model.ts';
+import { kittest } from '../helpers/cli.ts';
+import { brokenImage } from '../helpers/images.ts';
+import { limiter } from '../helpers/limit.ts';
+
+const two = limiter(2);
+
+/** variant → cases expected to fail with their message; every other case must pass. */
+const variants: Record<string, Record<string, RegExp>> = {
+  'writable-root': { 'rootfs-immutable': /\/ \(\S+\) is mounted read-write/ },
+  'no-rngd': { rng: /no RNG service is running/ },
+  'no-dhcp': { dhcp: /eth0 has no IPv4 address; expected the DHCP lease 10\.0\.2\.15\/24/ },
+  // rngd is a containerd service, so without containerd it cannot run either.
+  'no-containerd': { containerd: /no containerd process is running/, rng: /no RNG service is running/ },
+  'services-on-host': { 'services-isolated': /rngd \(pid \d+\) runs in PID 1's mount namespace/ },
+};
+
+for (const [variant, expected] of Object.entries(variants)) {
+  test(`${variant}: ${Object.keys(expected).join(' and ')} fail${Object.keys(expected).length === 1 ? 's' : ''}, every other case passes`, async (t) => {
+    const prefix = await brokenImage(variant);
+    const json = join(mkdtempSync(join(tmpdir(), 'kt-broken-')), 'r.json');
+    const r = await two(() => kittest(['run', '--arch', 'x86_64', '--image', prefix, '--json', json]));
+    t.is(r.exitCode, 1, String(r.stderr));
+    const [run] = (JSON.parse(readFileSync(json, 'utf8')) as Report).runs;
+    for (const c of run!.cases) {
+      const why = expected[c.id];
+      if (why) {
+        t.is(c.status, 'failed', `${c.id} should fail: ${c.message}`);
+        t.regex(c.message, why);
+      } else {
+        t.is(c.status, 'passed', `${c.id} should pass: ${c.message}`);
+      }
+    }
+  });
+}
+
+test('no-init: the kernel panics, boot fails quoting the panic, and no other case passes', async (t) => {
+  const prefix = await brokenImage('no-init');
+  const json = join(mkdtempSync(join(tmpdir(), 'kt-broken-')), 'r.json');
+  const r = await two(() => kittest(['run', '--arch', 'x86_64', '--image', prefix, '--json', json]));
+  t.is(r.exitCode, 1);
+  const [run] = (JSON.parse(readFileSync(json, 'utf8')) as Report).runs;
+  t.is(run!.cases[0]!.status, 'failed');
+  t.regex(run!.cases[0]!.message, /Kernel panic - not syncing/);
+  for (const c of run!.cases.slice(1)) t.is(c.status, 'skipped');
+});
