@@ -97,3 +97,36 @@ test('list shows every target, case and image with a description', async (t) => 
   const cases = await kittest(['list', 'cases']);
   for (const id of ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated']) t.regex(String(cases.stdout), new RegExp(`^${id}\\s+\\S`, 'm'));
 });
+
+test('a truncated initrd is refused before booting', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const whole = gzipSync((await import('node:crypto')).randomBytes(200_000));
+  const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), whole.subarray(0, whole.length - 500))]);
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /initrd .* is truncated or corrupt \(gzip/);
+});
+
+test('a missing QEMU binary names the Debian package to install', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
+  const text = (await import('node:fs')).readFileSync(join(projectRoot, 'targets', 'arm64.yml'), 'utf8').replace('binary: qemu-system-aarch64', 'binary: qemu-system-nonexistent');
+  writeFileSync(join(dir, 'arm64.yml'), text);
+  const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), Buffer.alloc(100, 1))], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /qemu-system-nonexistent not found \(target arm64\): install the Debian package qemu-system-arm/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('no room for the logs stops the run before it starts, with exit code 2', async (t) => {
+  if (process.getuid?.() !== 0) return t.pass('needs root to mount a tiny tmpfs');
+  const { execa } = await import('execa');
+  const dir = mkdtempSync(join(tmpdir(), 'kt-full-'));
+  await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+  try {
+    const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), Buffer.alloc(100, 1)), '--artifacts', join(dir, 'art')]);
+    t.is(r.exitCode, 2);
+    t.regex(String(r.stderr), /no room for the artifacts in .*: \d+\.\d MiB free, 17 MiB needed/);
+    t.true(oneLine(String(r.stderr)));
+  } finally {
+    await execa('umount', [dir]);
+  }
+});
