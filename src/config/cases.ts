@@ -10,6 +10,7 @@ export interface CaseSettings {
   readonly interface?: string;
   readonly address?: string;
   readonly gateway?: string;
+  readonly routeRequired?: boolean;
   readonly clientNames?: readonly string[];
   readonly processNames?: readonly string[];
   readonly hwrng?: string;

@@ -7,7 +7,7 @@ import { judgeRunc } from '../../src/cases/checks/runc.ts';
 import { judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
 import { decideHostContext } from '../../src/cases/host-context.ts';
 
-const dhcpSettings = { interface: 'eth0', address: '10.0.2.15/24', gateway: '10.0.2.2', clientNames: ['udhcpc', 'dhcpcd'] };
+const dhcpSettings = { interface: 'eth0', address: '10.0.2.15/24', gateway: '10.0.2.2', routeRequired: false, clientNames: ['udhcpc', 'dhcpcd'] };
 const leased = [
   'addr: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast qlen 1000',
   'addr:     inet 10.0.2.15/24 scope global dynamic eth0',
@@ -44,6 +44,12 @@ test('dhcp: the default route can be read from /proc/net/route when ip shows non
   const out = `${leased.split('\n').slice(0, 3).join('\n')}\nproute: eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000`;
   t.true(judgeDhcp(out, dhcpSettings).passed);
   t.is(hexToIp('0202000A'), '10.0.2.2');
+});
+
+test('dhcp: no default route passes on a restricted network, fails where one is required', (t) => {
+  const noRoute = leased.split('\n').filter((l) => !l.includes('default')).join('\n');
+  t.true(judgeDhcp(noRoute, dhcpSettings).passed);
+  t.regex(judgeDhcp(noRoute, { ...dhcpSettings, routeRequired: true }).message, /default route is not via 10\.0\.2\.2 \(default: none\)/);
 });
 
 test('dhcp: a wrong default route fails', (t) => {

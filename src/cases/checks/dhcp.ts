@@ -14,7 +14,7 @@ if command -v ctr >/dev/null 2>&1; then for n in $(ctr namespaces ls -q 2>/dev/n
 }
 
 /** Pure judgement of the dhcp script's output. */
-export function judgeDhcp(output: string, settings: { interface: string; address: string; gateway: string; clientNames: readonly string[] }): { passed: boolean; message: string } {
+export function judgeDhcp(output: string, settings: { interface: string; address: string; gateway: string; routeRequired: boolean; clientNames: readonly string[] }): { passed: boolean; message: string } {
   const iface = settings.interface;
   const addrLines = prefixed(output, 'addr: ');
   const inet = addrLines.map((l) => /^\s*inet (\S+)(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
@@ -32,9 +32,9 @@ export function judgeDhcp(output: string, settings: { interface: string; address
     const [dev, dest, gw] = l.trim().split(/\s+/);
     return dev === iface && dest === '00000000' && gw !== undefined && hexToIp(gw) === settings.gateway;
   });
-  if (!viaIp && !viaProc) {
-    const def = routes.find((l) => l.startsWith('default')) ?? 'none';
-    return { passed: false, message: `${iface} has ${settings.address} but the default route is not via ${settings.gateway} (default: ${def.trim()})` };
+  const defaultRoute = routes.find((l) => l.startsWith('default')) ?? prefixed(output, 'proute: ').find((l) => l.trim().split(/\s+/)[1] === '00000000');
+  if (!viaIp && !viaProc && (defaultRoute || settings.routeRequired)) {
+    return { passed: false, message: `${iface} has ${settings.address} but the default route is not via ${settings.gateway} (default: ${defaultRoute?.trim() ?? 'none'})` };
   }
   // Evidence that a DHCP client, not a static configuration, put the address there.
   const kv = parseKeyValues(output);
@@ -49,7 +49,8 @@ export function judgeDhcp(output: string, settings: { interface: string; address
   if (evidence.length === 0) {
     return { passed: false, message: `${iface} has ${settings.address} but nothing shows a DHCP client obtained it (static address, no client, no lease, no client container)` };
   }
-  return { passed: true, message: `${iface} holds ${settings.address} via ${settings.gateway}; from DHCP: ${evidence.join('; ')}` };
+  const route = viaIp || viaProc ? `default route via ${settings.gateway}` : 'no default route (none offered on a restricted network)';
+  return { passed: true, message: `${iface} holds ${settings.address}, ${route}; from DHCP: ${evidence.join('; ')}` };
 }
 
 /** Little-endian hex from /proc/net/route to dotted quad. */
@@ -64,6 +65,7 @@ export const dhcpCheck: Check = (context) => {
     interface: context.settings.interface ?? 'eth0',
     address: context.settings.address ?? '10.0.2.15/24',
     gateway: context.settings.gateway ?? '10.0.2.2',
+    routeRequired: context.settings.routeRequired ?? false,
     clientNames: context.settings.clientNames ?? ['dhcpcd', 'udhcpc', 'dhclient'],
   };
   return settle(context, async () => {

@@ -1,0 +1,21 @@
+// Reading a run's console.log artifact ("[+S.SSSs] line", stamped when the line's first character arrived).
+import { matchFailure, type FailurePattern } from '../console/failure-patterns.ts';
+
+const STAMPED = /^\[\+(\d+\.\d+)s\] (.*)$/;
+
+/** The first line a failure pattern matches, with its stamp in milliseconds since the console started. */
+export function firstFailureLine(log: string, patterns: readonly FailurePattern[]): { atMs: number; line: string; pattern: string } | undefined {
+  for (const raw of log.split('\n')) {
+    const m = STAMPED.exec(raw);
+    if (!m) continue;
+    const line = m[2] ?? '';
+    const pattern = matchFailure(line, patterns);
+    if (pattern !== undefined) return { atMs: Math.round(Number(m[1]) * 1000), line, pattern };
+  }
+  return undefined;
+}
+
+/** How many framed commands printed their begin marker (a nonce of 12 hex digits, "_b", alone on its line). */
+export function countFrames(log: string): number {
+  return log.split('\n').filter((raw) => /^[0-9a-f]{12}_b$/.test(STAMPED.exec(raw)?.[2] ?? '')).length;
+}

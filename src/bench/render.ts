@@ -1,0 +1,123 @@
+// A bench result as the compact text tables the command prints (pure: result in, lines out).
+import type { BenchResult, BootResult, Goal } from './result.ts';
+import { median } from './stats.ts';
+import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './table.ts';
+
+const DHCP_CLIENTS = ['dhcpcd', 'udhcpc', 'dhclient'];
+
+function limit(g: Goal, unit = ''): string {
+  return `${g.kind === 'max' ? '<=' : '>='} ${g.limit}${unit}`;
+}
+
+/** The header line: when, what, where. */
+export function headerLine(r: BenchResult): string {
+  const qemu = Object.entries(r.qemu).map(([binary, v]) => `${binary.replace(/^qemu-system-/, '')} ${v}`).join(', ');
+  const accel = [...new Set(Object.values(r.accel).map((a) => a.accel))].join('/') || '-';
+  return `kittest ${r.kittest} bench, ${r.date.slice(0, 16).replace('T', ' ')} UTC, N=${r.runs}; host ${r.host.name}: ${r.host.cores} cores, ${r.host.cpuModel}; QEMU ${qemu || '-'}; accel ${accel}`;
+}
+
+/** Every goal in one table. */
+export function goalLines(r: BenchResult): string[] {
+  const rows: string[][] = [['goal', 'measured', 'target', 'verdict']];
+  for (const o of r.overhead) rows.push([`harness overhead ${o.target} (median a / median b)`, times(o.ratio.value), limit(o.ratio), goalMark(o.ratio.met)]);
+  if (r.matrix) rows.push(['matrix speed-up (median jobs 1 / median jobs 2)', times(r.matrix.speedup.value), limit(r.matrix.speedup), goalMark(r.matrix.speedup.met)]);
+  if (r.panic) rows.push([`panic to verdict (worst of ${r.panic.latency?.n ?? 0}, ms)`, millis(r.panic.latencyGoal.value), limit(r.panic.latencyGoal), goalMark(r.panic.latencyGoal.met)]);
+  return formatTable(rows, ['left', 'right', 'left', 'left']);
+}
+
+/** Part 1: a against b per target. */
+export function overheadLines(r: BenchResult): string[] {
+  const rows: string[][] = [['target', 'harness a (s)', 'bare b (s)', 'a/b', 'shell a', 'shell b', 'frames a', 'frames b']];
+  for (const o of r.overhead) {
+    rows.push([
+      o.target,
+      spreadSeconds(o.harness.wall),
+      spreadSeconds(o.bare.wall),
+      times(o.ratio.value),
+      seconds(o.toShellMs.harness),
+      seconds(o.toShellMs.bare),
+      [...new Set(o.harness.frames)].join(',') || '-',
+      String(o.bare.frames),
+    ]);
+  }
+  return ['Harness overhead: wall time of one full run, min / median / max; shell = median time to the shell answering', ...formatTable(rows)];
+}
+
+/** Part 2: the matrix through the CLI. */
+export function matrixLines(r: BenchResult): string[] {
+  const m = r.matrix;
+  if (!m) return [];
+  const perTarget = (side: Record<string, number[]>) => m.targets.map((t) => seconds(median(side[t] ?? []))).join(' / ');
+  const rows = [
+    ['jobs', 'wall (s)', `per target, median (s): ${m.targets.join(' / ')}`, 'exit codes'],
+    ['1', spreadSeconds(m.jobs1.wall), perTarget(m.jobs1.perTargetMs), m.jobs1.exitCodes.join(',')],
+    ['2', spreadSeconds(m.jobs2.wall), perTarget(m.jobs2.perTargetMs), m.jobs2.exitCodes.join(',')],
+  ];
+  const slow = m.targets.map((t) => `${t} ${times(m.slowdown[t])}`).join(', ');
+  return [
+    `Matrix: kittest run over ${m.targets.length} targets, all cases`,
+    ...formatTable(rows, ['left', 'right', 'right', 'left']),
+    `speed-up ${times(m.speedup.value)}; best possible for these run lengths on 2 workers ${times(m.idealSpeedup)} (runBounded's order: ${times(m.orderSpeedup)}); run time with 2 jobs / 1 job: ${slow}`,
+  ];
+}
+
+/** Part 3: the panic. */
+export function panicLines(r: BenchResult): string[] {
+  const p = r.panic;
+  if (!p) return [];
+  const line = p.samples.find((s) => s.line)?.line ?? 'no fatal line found';
+  return [
+    `Panic to verdict (${p.target}, ${p.image.split('/').slice(-2).join('/')}): ${spreadMillis(p.latency)} ms (min / median / max); run over and QEMU gone ${spreadMillis(p.toEnd)} ms after the line`,
+    `  fatal line: ${line.slice(0, 120)}`,
+  ];
+}
+
+/** Case ids in the order their end marks come, over every target. */
+function caseColumns(boot: readonly BootResult[]): string[] {
+  const at = new Map<string, number>();
+  for (const b of boot) {
+    for (const [key, ms] of Object.entries(b.timelineMs)) if (key.startsWith('case:') && !at.has(key)) at.set(key, ms);
+  }
+  return [...at].sort((a, b) => a[1] - b[1]).map(([key]) => key);
+}
+
+/** Part 4: the boot timeline and the footprint. */
+export function bootLines(r: BenchResult): string[] {
+  if (r.boot.length === 0) return [];
+  const cases = caseColumns(r.boot);
+  const timeline: string[][] = [['target', 'output', 'init*', 'containerd*', 'shell', ...cases.map((c) => c.slice(5)), 'end*']];
+  for (const b of r.boot) {
+    const t = b.timelineMs;
+    timeline.push([b.target, seconds(t['console-first-byte']), seconds(t['guest:init-started']), seconds(t['guest:containerd-started']), seconds(t['shell-ready']), ...cases.map((c) => seconds(t[c])), seconds(t['guest:uptime-at-end'])]);
+  }
+  const footprint: string[][] = [['target', 'used MiB', 'containerd', 'shims', 'rngd', 'dhcp client', 'image MB', 'format']];
+  for (const b of r.boot) {
+    const rss = b.memory.rssKiB;
+    const shims = Object.entries(rss).filter(([name]) => name.startsWith('containerd-shim')).reduce((s, [, kib]) => s + kib, 0);
+    const dhcp = DHCP_CLIENTS.filter((n) => rss[n] !== undefined).reduce((s, n) => s + (rss[n] ?? 0), 0);
+    const anyDhcp = DHCP_CLIENTS.some((n) => rss[n] !== undefined);
+    footprint.push([b.target, mebibytes(b.memory.usedKiB), mebibytes(rss.containerd), shims ? mebibytes(shims) : '-', mebibytes(rss.rngd), anyDhcp ? mebibytes(dhcp) : 'exited', megabytes(b.imageBytes), b.imageFormat]);
+  }
+  return [
+    'Boot timeline, median, seconds since QEMU started (* = guest clock, since the kernel started); case columns = that case judged',
+    ...formatTable(timeline),
+    '',
+    'Footprint after the cases: used = MemTotal - MemAvailable; RSS in MiB; image = kernel + initrd',
+    ...formatTable(footprint),
+  ];
+}
+
+/** Everything, ready to print. */
+export function renderResult(r: BenchResult): string[] {
+  const notes: string[] = [];
+  if (r.host.foreignQemuAtStart.length) notes.push(`warning: other QEMU processes were running at the start (pids ${r.host.foreignQemuAtStart.join(', ')})`);
+  if (r.disturbed.length) notes.push(`warning: another QEMU ran during ${r.disturbed.length} sample(s): ${r.disturbed.join('; ')}`);
+  for (const o of r.overhead) {
+    if (!o.sameVia) notes.push(`warning: ${o.target}: the harness and the bare driver did not reach PID 1's namespaces the same way`);
+    if (o.bare.errors.length) notes.push(`warning: ${o.target}: bare driver errors: ${o.bare.errors.join('; ')}`);
+    const odd = o.harness.statuses.filter((s) => s !== 'passed').length;
+    if (odd) notes.push(`warning: ${o.target}: ${odd} harness run(s) did not pass and are left out`);
+  }
+  const sections = [[headerLine(r)], goalLines(r), overheadLines(r), matrixLines(r), panicLines(r), bootLines(r), notes];
+  return sections.filter((s) => s.length > 0).flatMap((s, i) => (i === 0 ? s : ['', ...s]));
+}

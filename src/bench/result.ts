@@ -1,0 +1,99 @@
+// The shape of a bench result (bench/results/*.json) and where it is saved.
+import type { HostInfo } from './host-info.ts';
+import type { Spread } from './stats.ts';
+
+/** One measured quantity against its goal. */
+export interface Goal {
+  readonly value?: number;
+  /** 'max': value must be <= limit; 'min': value must be >= limit. */
+  readonly kind: 'max' | 'min';
+  readonly limit: number;
+  readonly met?: boolean;
+}
+
+/** Part 1: one full harness run (a) against the bare driver (b) on one target, N interleaved pairs. */
+export interface OverheadResult {
+  readonly target: string;
+  readonly harness: { readonly wallMs: number[]; readonly shellReadyMs: number[]; readonly frames: number[]; readonly statuses: string[]; readonly wall?: Spread };
+  readonly bare: { readonly wallMs: number[]; readonly shellReadyMs: number[]; readonly frames: number; readonly errors: string[]; readonly wall?: Spread };
+  /** median(harness wall) / median(bare wall). */
+  readonly ratio: Goal;
+  /** median time to the shell answering, harness and bare (shows where the overhead sits). */
+  readonly toShellMs: { readonly harness?: number; readonly bare?: number };
+  /** Both drivers chose the same way into PID 1's namespaces. */
+  readonly sameVia: boolean;
+}
+
+/** Part 2: `kittest run` over the matrix with --jobs 1 and --jobs 2. */
+export interface MatrixResult {
+  readonly targets: readonly string[];
+  readonly jobs1: { readonly wallMs: number[]; readonly wall?: Spread; readonly perTargetMs: Record<string, number[]>; readonly exitCodes: number[] };
+  readonly jobs2: { readonly wallMs: number[]; readonly wall?: Spread; readonly perTargetMs: Record<string, number[]>; readonly exitCodes: number[] };
+  /** median(jobs1) / median(jobs2). */
+  readonly speedup: Goal;
+  /** Best speed-up for the measured run lengths on 2 workers (bin packing, no contention). */
+  readonly idealSpeedup?: number;
+  /** Speed-up of runBounded's own order for those lengths (no contention). */
+  readonly orderSpeedup?: number;
+  /** median per-target run time with 2 jobs over with 1 job: the cost of sharing the cores. */
+  readonly slowdown: Record<string, number | undefined>;
+}
+
+/** One panic run: when the fatal line arrived and when the verdict came, on the engine's clock. */
+export interface PanicSample {
+  readonly line?: string;
+  readonly panicAtMs?: number;
+  readonly verdictAtMs?: number;
+  readonly endAtMs?: number;
+  readonly status: string;
+  readonly message: string;
+}
+
+/** Part 3: time from the panic line to the boot verdict. */
+export interface PanicResult {
+  readonly target: string;
+  readonly image: string;
+  readonly samples: PanicSample[];
+  readonly latency?: Spread;
+  readonly toEnd?: Spread;
+  readonly latencyGoal: Goal;
+}
+
+/** Part 4: one target's boot, from the harness runs of part 1. */
+export interface BootResult {
+  readonly target: string;
+  /** Median of each timeline entry (ms since QEMU start; guest:* on the guest's clock since kernel start). */
+  readonly timelineMs: Record<string, number>;
+  readonly memory: { readonly usedKiB?: number; readonly rssKiB: Record<string, number> };
+  readonly imageBytes: number;
+  readonly imageFormat: string;
+}
+
+/** A whole bench run. */
+export interface BenchResult {
+  readonly schema: 1;
+  readonly date: string;
+  readonly kittest: string;
+  readonly runs: number;
+  readonly host: HostInfo & { readonly loadAtStart: number; readonly loadAtEnd: number; readonly foreignQemuAtStart: number[] };
+  readonly qemu: Record<string, string>;
+  readonly accel: Record<string, { readonly accel: string; readonly reason: string }>;
+  readonly durationMs: number;
+  /** Samples during which a QEMU this bench did not start was running (their numbers are suspect). */
+  readonly disturbed: string[];
+  readonly overhead: OverheadResult[];
+  readonly matrix?: MatrixResult;
+  readonly panic?: PanicResult;
+  readonly boot: BootResult[];
+}
+
+/** A goal checked: `met` is undefined when there is no value. */
+export function goal(value: number | undefined, kind: 'max' | 'min', limit: number): Goal {
+  if (value === undefined || !Number.isFinite(value)) return { kind, limit };
+  return { value, kind, limit, met: kind === 'max' ? value <= limit : value >= limit };
+}
+
+/** bench/results/<YYYY-MM-DD>-<host>.json, the date in UTC. */
+export function resultFileName(date: Date, host: string): string {
+  return `${date.toISOString().slice(0, 10)}-${host}.json`;
+}

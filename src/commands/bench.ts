@@ -1,0 +1,138 @@
+// kittest bench: harness overhead, matrix speed-up, time to a panic verdict, and the boot timeline,
+// measured side by side in one run; printed as tables and saved as JSON under bench/results/.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { guestWork } from '../bench/guest-work.ts';
+import { fileSafe, foreignQemu, hostInfo, load1, qemuVersion } from '../bench/host-info.ts';
+import { measureMatrix } from '../bench/matrix-speedup.ts';
+import { measureOverhead } from '../bench/overhead.ts';
+import { measurePanic } from '../bench/panic-latency.ts';
+import { sampleGate } from '../bench/quiet-host.ts';
+import { renderResult } from '../bench/render.ts';
+import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
+import { resultFileName } from '../bench/result.ts';
+import { loadCases } from '../config/cases.ts';
+import { imagesDir, projectRoot } from '../config/paths.ts';
+import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
+import { ExitCode, HostError, UsageError } from '../errors.ts';
+import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
+import { detectAccel, type AccelChoice } from '../qemu/accel.ts';
+import { findOnPath } from '../qemu/find-binary.ts';
+import { writeFileAtomic } from '../util/atomic-write.ts';
+import { safeForTerminal } from '../util/terminal-safe.ts';
+import { version } from '../version.ts';
+import { ensureImage } from './build.ts';
+
+export interface BenchOptions {
+  runs?: string;
+  arch?: string;
+  out?: string;
+}
+
+/** Folder of saved results (commit-worthy) and of scratch artifacts (git-ignored). */
+export const benchDir = join(projectRoot, 'bench');
+
+function runsOf(text: string | undefined): number {
+  if (text === undefined) return 3;
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--runs must be an integer >= 1, got "${text}"`);
+  return Number(text);
+}
+
+async function imageOf(definition: string, target: string): Promise<{ image: BootFiles; bytes: number }> {
+  const built = await ensureImage(definition, target, (line) => process.stderr.write(`  ${target}: ${line}\n`));
+  const image = detectBootFiles(built.prefix);
+  return { image, bytes: image.files.reduce((n, f) => n + statSync(f).size, 0) };
+}
+
+function requireQemu(target: Target): void {
+  if (!findOnPath(target.qemu.binary)) throw new HostError(`${target.qemu.binary} not found (target ${target.name}): install the Debian package ${target.qemu.package}`);
+  if (target.qemu.firmware && !existsSync(target.qemu.firmware)) {
+    throw new HostError(`firmware ${target.qemu.firmware} not found (target ${target.name}): install the Debian package ${target.qemu.firmwarePackage ?? 'that provides it'}`);
+  }
+}
+
+/** The bench command; resolves with the exit code (0 when every part produced its numbers, whether or not the goals were met). */
+export async function benchCommand(values: Record<string, unknown>): Promise<number> {
+  const options = values as BenchOptions;
+  const runs = runsOf(options.runs);
+  const archNames = options.arch?.split(',').map((s) => s.trim()).filter(Boolean);
+  const all = loadTargets();
+  const targets = selectTargets(all, archNames);
+  const panicTarget = selectTargets(all, ['x86_64'])[0] as Target;
+  const cases = loadCases();
+  for (const target of new Set([...targets, panicTarget])) requireQemu(target);
+
+  const began = performance.now();
+  const stamp = new Date();
+  const tmpDir = join(benchDir, 'tmp', stamp.toISOString().replace(/[:.]/g, '-'));
+  const progress = (line: string) => {
+    const s = Math.round((performance.now() - began) / 1000);
+    process.stderr.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${safeForTerminal(line)}\n`);
+  };
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`kittest: ${signal} received, stopping the bench\n`);
+    controller.abort(signal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const signal = controller.signal;
+
+  try {
+    const host = hostInfo();
+    const foreignAtStart = foreignQemu();
+    const loadAtStart = load1();
+    const images = new Map<string, { image: BootFiles; bytes: number }>();
+    for (const target of targets) images.set(target.name, await imageOf(join(imagesDir, 'reference.yml'), target.name));
+    const panicImage = await imageOf(join(imagesDir, 'broken', 'no-init.yml'), panicTarget.name);
+    const accel: Record<string, AccelChoice> = {};
+    for (const target of new Set([...targets, panicTarget])) accel[target.name] = await detectAccel(target);
+    const qemu: Record<string, string> = {};
+    for (const target of new Set([...targets, panicTarget])) qemu[target.qemu.binary] ??= await qemuVersion(target.qemu.binary);
+    const work = await guestWork(cases);
+    const { sample, disturbed } = sampleGate({ progress, signal });
+    progress(`bench: ${targets.map((t) => t.name).join(', ')}; ${runs} run(s) of each; scratch files in ${tmpDir}`);
+
+    const panic = await measurePanic({ target: panicTarget, image: panicImage.image, imageBytes: panicImage.bytes, cases, accel: accel[panicTarget.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
+    const overhead: OverheadResult[] = [];
+    const boot: BootResult[] = [];
+    for (const target of targets) {
+      if (signal.aborted) break;
+      const { image, bytes } = images.get(target.name) as { image: BootFiles; bytes: number };
+      const r = await measureOverhead({ target, image, imageBytes: bytes, cases, work, accel: accel[target.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
+      overhead.push(r.overhead);
+      boot.push(r.boot);
+    }
+    const matrix = signal.aborted
+      ? undefined
+      : await measureMatrix({ targets: targets.map((t) => t.name), arch: archNames?.length ? archNames.join(',') : undefined, runs, tmpDir, signal, progress, sample });
+
+    const result: BenchResult = {
+      schema: 1,
+      date: stamp.toISOString(),
+      kittest: version,
+      runs,
+      host: { ...host, loadAtStart, loadAtEnd: load1(), foreignQemuAtStart: foreignAtStart },
+      qemu,
+      accel: Object.fromEntries(Object.entries(accel).map(([name, a]) => [name, { accel: a.accel, reason: a.reason }])),
+      durationMs: Math.round(performance.now() - began),
+      disturbed,
+      overhead,
+      matrix,
+      panic,
+      boot,
+    };
+    process.stdout.write(`${renderResult(result).join('\n')}\n`);
+    if (signal.aborted) return signal.reason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+    const text = `${JSON.stringify(result, null, 2)}\n`;
+    const files = options.out ? [resolve(options.out)] : [join(benchDir, 'results', resultFileName(stamp, fileSafe(host.name))), join(benchDir, 'results', 'latest.json')];
+    for (const file of files) writeFileAtomic(file, text);
+    process.stdout.write(`\nsaved ${files.join(' and ')}\n`);
+    const complete = overhead.every((o) => o.ratio.value !== undefined) && matrix?.speedup.value !== undefined && panic.latency !== undefined;
+    return complete ? ExitCode.ok : ExitCode.failed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,95 @@
+import test from 'ava';
+import { driveBare, type BarePlan, type BarePort } from '../../src/bench/bare-driver.ts';
+import { guestWork } from '../../src/bench/guest-work.ts';
+import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
+import { hostFactsScript } from '../../src/cases/host-facts.ts';
+import { loadCases } from '../../src/config/cases.ts';
+import { FakeGuest, type FakeGuestOptions } from './console-fake-guest.ts';
+
+/** A port on a fake guest (a tty with the host's /bin/sh behind it). */
+function fakePort(options: FakeGuestOptions): { port: BarePort; guest: FakeGuest } {
+  let listener: (chunk: Buffer) => void = () => {};
+  const guest = new FakeGuest((chunk) => listener(chunk), options);
+  const port: BarePort = {
+    write: (data) => guest.input(data),
+    onData: (l) => (listener = l),
+    closed: new Promise(() => {}),
+  };
+  return { port, guest };
+}
+
+const plan = (overrides: Partial<BarePlan> = {}): BarePlan => ({
+  probeEveryMs: 200,
+  maxLineBytes: 1000,
+  context: hostContextScript,
+  chooseVia: (output) => decideHostContext(output).via,
+  steps: [{ label: 'hello', script: 'echo hello' }],
+  deadlineMs: 20_000,
+  ...overrides,
+});
+
+test('the bare driver probes until the shell answers, then runs every step and stops at its end marker', async (t) => {
+  const { port, guest } = fakePort({ startAfterMs: 500, noise: true, chunking: 'random' });
+  t.teardown(() => guest.close());
+  const long = `${'echo filler;'.repeat(150)}\necho done`;
+  let contextOutput = '';
+  const chooseVia = (output: string) => {
+    contextOutput = output;
+    return '';
+  };
+  const times = await driveBare(port, plan({ chooseVia, steps: [{ label: 'hello', script: 'echo hello' }, { label: 'long', script: long }, { label: 'facts', script: hostFactsScript }] }));
+  t.true(times.marks['shell-ready']! >= 400, `shell after ${times.marks['shell-ready']} ms`);
+  t.true(times.marks['step:host-context']! >= times.marks['shell-ready']!);
+  t.true(times.marks['step:facts']! >= times.marks['step:long']!);
+  t.is(times.frames, 4);
+  // The context script's output is decoded for the choice of nsenter (whatever this host's answer).
+  t.regex(contextOutput, /^self_mnt=.*\ninit_mnt=/);
+  t.is(times.via, '');
+  // Busybox-like prompts ask for the cursor position; the driver answers like the harness.
+  t.true(guest.received.includes('\x1b[1;1R'));
+  // The long script went in acknowledged pieces, each line under the limit.
+  t.true(guest.executed.some((line) => line.includes('__kt_s=')));
+  t.true(guest.received.every((data) => Buffer.byteLength(data) <= 1000));
+});
+
+test('the bare driver survives kernel messages inside the output, as the harness framing does', async (t) => {
+  const { port, guest } = fakePort({ printk: true, chunking: 'bytes' });
+  t.teardown(() => guest.close());
+  const times = await driveBare(port, plan());
+  t.truthy(times.marks['step:hello']);
+});
+
+test('the bare driver gives up at its deadline when no shell ever answers', async (t) => {
+  const { port, guest } = fakePort({ neverStart: true });
+  t.teardown(() => guest.close());
+  await t.throwsAsync(driveBare(port, plan({ deadlineMs: 700 })), { message: /no shell within 700 ms/ });
+});
+
+test('the bare driver holds typing until the typeAfter text shows', async (t) => {
+  const { port, guest } = fakePort({});
+  t.teardown(() => guest.close());
+  setTimeout(() => guest.kernel('[    1.000000] Run /init as init process\r\n'), 400);
+  const times = await driveBare(port, plan({ typeAfter: { pattern: /Run \S+ as init process/, orAfterMs: 10_000 } }));
+  t.true(times.marks['shell-ready']! >= 350);
+  t.true(guest.received[0]?.startsWith('printf'));
+});
+
+test('the bare driver rejects when the guest goes away', async (t) => {
+  let gone: () => void = () => {};
+  const port: BarePort = { write: () => {}, onData: () => {}, closed: new Promise<void>((resolve) => (gone = resolve)) };
+  setTimeout(() => gone(), 100);
+  await t.throwsAsync(driveBare(port, plan()), { message: /guest ended/ });
+});
+
+test('guestWork lists what the checks type, in case order, and the host facts last', async (t) => {
+  const cases = loadCases();
+  const work = await guestWork(cases);
+  t.is(work.context, hostContextScript);
+  t.deepEqual(
+    work.steps.map((s) => s.label),
+    [...cases.filter((c) => c.check !== 'boot').map((c) => c.id), 'host-facts'],
+  );
+  t.regex(work.steps.find((s) => s.label === 'containerd')!.script, /ctr version/);
+  t.regex(work.steps.find((s) => s.label === 'runc')!.script, /runc --root/);
+  t.is(work.steps.at(-1)!.script, hostFactsScript);
+});
