@@ -16,7 +16,7 @@ export class ConsoleTimeoutError extends MachineError {
     readonly timeoutMs: number,
     lastLines: readonly string[],
   ) {
-    super(`timed out after ${timeoutMs} ms waiting for ${waitingFor}; last console lines:\n${quoteLines(lastLines)}`, false, lastLines);
+    super(`timed out after ${Math.round(timeoutMs)} ms waiting for ${waitingFor}; last console lines:\n${quoteLines(lastLines)}`, false, lastLines);
   }
 }
 

@@ -143,7 +143,7 @@ export class Shell {
       if (r.status === 0) return r.output;
       if (this.engine.now() + intervalMs >= deadline) {
         throw new AssertionFailed(
-          `command ${summarize(script)} did not succeed within ${timeoutMs} ms (${attempt} attempts); last exit status ${r.status}, last output:\n${tail(r.output)}`,
+          `command ${summarize(script)} did not succeed within ${Math.round(timeoutMs)} ms (${attempt} attempts); last exit status ${r.status}, last output:\n${tail(r.output)}`,
           r.output,
         );
       }

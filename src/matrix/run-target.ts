@@ -63,6 +63,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   }
   const patterns = compileFailurePatterns(target.console.failurePatterns);
   let machine: Machine | undefined;
+  let qemuFault = false;
   const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log, failurePatterns: patterns });
   const report: RunReport = {
     target: target.name,
@@ -94,6 +95,8 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     request.onMachine?.(machine);
     void machine.exited.then((exit) => {
       if (!exit.stoppedByHarness) {
+        // Killed or crashed (signal, non-zero status) is the machine's fault; a clean exit is the guest powering off.
+        qemuFault = exit.signal !== null || exit.code !== 0;
         const stderr = exit.stderr ? `: ${exit.stderr.split('\n').slice(-3).join(' | ')}` : '';
         engine.end(`QEMU ended with ${exitText(exit)}${stderr}`, { infrastructure: engine.firstByteAtMs === undefined });
       }
@@ -105,9 +108,10 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     try {
       const typeAfter = target.console.typeAfter;
       if (typeAfter) await waitBeforeTyping(engine, typeAfter, target.timeouts.bootMs);
+      const bootLeftMs = typeAfter ? Math.max(1000, Math.round(target.timeouts.bootMs - (engine.now() - bootStart))) : target.timeouts.bootMs;
       const login = target.console.login;
       await shell.findShell({
-        timeoutMs: Math.max(1000, target.timeouts.bootMs - (engine.now() - bootStart)),
+        timeoutMs: bootLeftMs,
         login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
       });
       engine.mark('shell-ready');
@@ -122,7 +126,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       const interrupted = request.signal?.aborted;
       verdict(bootIndex, {
         // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
-        status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined ? 'error' : 'failed',
+        status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
         durationMs: Math.round(engine.now() - bootStart),
         message: firstLine(error),
         evidence: cap(engine.lastLines(40).join('\n')),
@@ -173,7 +177,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         const machineBroke = error instanceof MachineError && !(error instanceof AssertionFailed);
         const failedByGuest = engine.failure !== undefined;
         verdict(index, {
-          status: request.signal?.aborted ? 'interrupted' : failedByGuest ? 'failed' : 'error',
+          status: request.signal?.aborted ? 'interrupted' : failedByGuest && !qemuFault ? 'failed' : 'error',
           message: firstLine(error),
           evidence: cap(engine.lastLines(40).join('\n')),
           durationMs: Math.round(engine.now() - started),

@@ -48,7 +48,7 @@ test.serial('QEMU killed from outside errors with its exit status while the othe
                 process.kill(machine.pid, 'SIGKILL');
                 clearInterval(timer);
               }
-            }, 3000);
+            }, 4000);
           }
         : undefined,
     }),
