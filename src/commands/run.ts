@@ -16,6 +16,8 @@ import { caseLine, summaryLines } from '../report/human.ts';
 import { type Report, type RunReport, summarize } from '../report/model.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
+import { safeForTerminal } from '../util/terminal-safe.ts';
+import { LiveStatus } from '../report/live.ts';
 import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
@@ -141,11 +143,13 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const infos = new Map<BootFiles, RunReport['image']>();
   for (const { image, kernelArch } of plans) if (!infos.has(image)) infos.set(image, await imageInfo(image, kernelArch));
 
+  const live = new LiveStatus(process.stdout, color);
   const runs = await runBounded(plans, jobs, async ({ target, image }) => {
     const info = infos.get(image)!;
     if (controller.signal.aborted) return interruptedRun(target, info, cases);
     const accel = await detectAccel(target, accelWanted as 'auto');
-    process.stdout.write(`${color.dim('start')} ${target.name.padEnd(8)} ${image.format} ${image.prefix} [${accel.reason}]\n`);
+    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${image.format} ${safeForTerminal(image.prefix)} [${accel.reason}]`);
+    live.update(target.name, 'booting');
     const run = await withInfraRetries(
       (attempt) =>
         runTarget({
@@ -157,7 +161,9 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
           signal: controller.signal,
           artifactsDir: options.artifacts ? join(resolve(options.artifacts), target.name, `attempt-${attempt}`) : undefined,
           onCase: (c) => {
-            if (c.status !== 'skipped' || c.message !== 'not run') process.stdout.write(`${caseLine(color, target.name, c)}\n`);
+            if (c.status !== 'skipped' || c.message !== 'not run') live.line(caseLine(color, target.name, c));
+            const next = cases[cases.findIndex((k) => k.id === c.id) + 1];
+            live.update(target.name, next ? `case ${next.id}` : 'stopping');
           },
         }).then((report) => {
           if (options.artifacts) report.artifacts = join(resolve(options.artifacts), target.name, `attempt-${attempt}`);
@@ -166,6 +172,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
       (report) => !controller.signal.aborted && isInfrastructureFault(report),
       retries,
     );
+    live.update(target.name, 'done');
     // The image must come out exactly as it went in.
     for (const [file, before] of Object.entries(info.sha256)) {
       const after = await sha256File(file).catch((error: NodeJS.ErrnoException) => `unreadable (${error.code ?? error.message})`);
@@ -176,6 +183,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     }
     return run;
   });
+  live.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
