@@ -130,3 +130,22 @@ test('no room for the logs stops the run before it starts, with exit code 2', as
     await execa('umount', [dir]);
   }
 });
+
+test('malformed YAML in a case names the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cases-'));
+  for (const f of readdirSync(join(projectRoot, 'cases')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'cases', f), join(dir, f));
+  writeFileSync(join(dir, 'rng.yml'), 'id: rng\ntitle: x\ndescription: y\ncheck: rng\nsettings:\n  processNames: [rngd\n');
+  const r = await kittest(['list', 'cases'], { KITTEST_CASES: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /rng\.yml:\d+: malformed YAML/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('an unknown check setting in a case is refused, naming the key', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cases-'));
+  for (const f of readdirSync(join(projectRoot, 'cases')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'cases', f), join(dir, f));
+  writeFileSync(join(dir, 'rng.yml'), 'id: rng\ntitle: x\ndescription: y\ncheck: rng\nsettings:\n  procesNames: [rngd]\n');
+  const r = await kittest(['list', 'cases'], { KITTEST_CASES: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /rng\.yml:6: unknown key "settings\.procesNames"/);
+});
