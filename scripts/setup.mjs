@@ -16,6 +16,7 @@ const debianPackages = {
   'qemu-system-arm': 'arm64 guests',
   'qemu-system-misc': 's390x and riscv64 guests',
   'qemu-system-ppc': 'ppc64le guests',
+  opensbi: 'riscv64 firmware',
   'qemu-utils': 'qcow2 images',
   kmod: 'depmod for the reference kernels',
   cpio: 'checking initramfs archives',

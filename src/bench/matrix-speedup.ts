@@ -47,7 +47,7 @@ async function cliRun(input: MatrixInput, jobs: number, i: number): Promise<{ wa
   } finally {
     closeSync(fd);
   }
-  const wallMs = performance.now() - started;
+  const wallMs = Math.round(performance.now() - started);
   const perTargetMs: Record<string, number> = {};
   try {
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;

@@ -56,7 +56,7 @@ async function harnessOnce(input: OverheadInput, i: number): Promise<{ wallMs: n
     artifactsDir,
     signal: input.signal,
   });
-  const wallMs = performance.now() - started;
+  const wallMs = Math.round(performance.now() - started);
   let frames = 0;
   try {
     frames = countFrames(readFileSync(join(artifactsDir, 'console.log'), 'utf8'));
@@ -89,7 +89,7 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; shellRe
   try {
     const argv = buildArgv(target, input.image, { accel: input.accel.accel, mac: randomMac(), runDir });
     const times = await runBare(argv, plan, input.signal);
-    return { wallMs: performance.now() - started, shellReadyMs: times.marks['shell-ready'], description };
+    return { wallMs: Math.round(performance.now() - started), shellReadyMs: Math.round(times.marks['shell-ready'] ?? Number.NaN), description };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }

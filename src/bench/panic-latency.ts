@@ -49,10 +49,10 @@ async function panicOnce(input: PanicInput, i: number): Promise<PanicSample> {
     artifactsDir,
     signal: input.signal,
     onCase: (c) => {
-      if (c.id === 'boot' && verdictAtMs === undefined) verdictAtMs = performance.now() - started;
+      if (c.id === 'boot' && verdictAtMs === undefined) verdictAtMs = Math.round(performance.now() - started);
     },
   });
-  const endAtMs = performance.now() - started;
+  const endAtMs = Math.round(performance.now() - started);
   const boot = report.cases.find((c) => c.id === 'boot');
   const log = readFileSync(join(artifactsDir, 'console.log'), 'utf8');
   const fatal = firstFailureLine(log, compileFailurePatterns(input.target.console.failurePatterns));

@@ -32,7 +32,7 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     t.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kittest-')), []);
     t.true(existsSync(json));
     const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
-    t.is(report.runs.length, 3);
+    t.is(report.runs.length, 5);
     t.true(report.runs.every((r) => r.status === 'interrupted'), report.runs.map((r) => `${r.target}:${r.status}`).join(' '));
     t.true(report.summary.interrupted > 0);
   });

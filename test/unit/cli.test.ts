@@ -29,7 +29,7 @@ test('each command has --help', async (t) => {
 const badInput: [string, string[], RegExp, Record<string, string>?][] = [
   ['an unknown command', ['frobnicate'], /unknown command "frobnicate"/],
   ['an unknown flag', ['run', '--frob'], /run: Unknown option '--frob'/],
-  ['an unknown arch', ['run', '--arch', 'vax'], /unknown arch "vax" \(known: arm64, s390x, x86_64\)/],
+  ['an unknown arch', ['run', '--arch', 'vax'], /unknown arch "vax" \(known: arm64, ppc64le, riscv64, s390x, x86_64\)/],
   ['an unknown case', ['run', '--arch', 'x86_64', '--case', 'warp-drive'], /unknown case "warp-drive"/],
   ['a missing image', ['run', '--image', '/nonexistent/img'], /missing image file: \/nonexistent\/img-kernel/],
   ['a bad --jobs', ['run', '--jobs', 'zero'], /--jobs must be an integer >= 1, got "zero"/],
