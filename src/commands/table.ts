@@ -106,6 +106,18 @@ export const commands: readonly CommandSpec[] = [
     load: async () => (await import('./matrix.ts')).matrixCommand,
   },
   {
+    name: 'bench',
+    summary: 'measure harness overhead, matrix speed-up, time to verdict, boot timeline and footprint',
+    usage: 'kittest bench [--runs N] [--arch A[,B...]] [--out FILE]',
+    options: { runs: { type: 'string' }, arch: { type: 'string' }, out: { type: 'string' } },
+    help: {
+      runs: 'runs of each side (kittest and the bare driver), interleaved (default 3)',
+      arch: 'targets to measure (default: every default target)',
+      out: 'result JSON file (default: bench/results/<date>-<host>.json and latest.json)',
+    },
+    load: async () => (await import('./bench.ts')).benchCommand,
+  },
+  {
     name: 'doctor',
     summary: 'check the host: QEMU binaries, firmware and KVM for every target',
     usage: 'kittest doctor',
