@@ -102,3 +102,43 @@ export function foreignQemu(self = process.pid): number[] {
   }
   return found;
 }
+
+/** CPU time in clock ticks: busy time of the whole machine (from /proc/stat) and of this process with its reaped children. */
+export interface CpuTicks {
+  readonly machineBusy: number;
+  readonly ownTree: number;
+}
+
+/** Busy ticks from the "cpu" line of /proc/stat: user, nice, system, irq, softirq (not idle, iowait or steal). */
+export function machineBusyOf(stat: string): number | undefined {
+  const m = /^cpu\s+(.+)$/m.exec(stat);
+  if (!m?.[1]) return undefined;
+  const [user, nice, system, , , irq, softirq] = m[1].trim().split(/\s+/).map(Number);
+  const busy = [user, nice, system, irq, softirq];
+  return busy.every((v) => v !== undefined && Number.isFinite(v)) ? busy.reduce((s: number, v) => s + (v as number), 0) : undefined;
+}
+
+/** utime + stime + cutime + cstime from /proc/PID/stat text (children count once they have been waited for). */
+export function ownTreeOf(stat: string): number | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0, so utime (14) .. cstime (17) are 11..14.
+  const times = fields.slice(11, 15).map(Number);
+  return times.length === 4 && times.every((v) => Number.isFinite(v)) ? times.reduce((s, v) => s + v, 0) : undefined;
+}
+
+/** Both counters now, or undefined off Linux. */
+export function cpuTicks(): CpuTicks | undefined {
+  try {
+    const machineBusy = machineBusyOf(readFileSync('/proc/stat', 'utf8'));
+    const ownTree = ownTreeOf(readFileSync('/proc/self/stat', 'utf8'));
+    return machineBusy === undefined || ownTree === undefined ? undefined : { machineBusy, ownTree };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cores' worth of CPU that other processes used between two readings `wallMs` apart (USER_HZ is 100 on Linux). */
+export function foreignCores(before: CpuTicks, after: CpuTicks, wallMs: number, ticksPerSecond = 100): number {
+  const foreign = after.machineBusy - before.machineBusy - (after.ownTree - before.ownTree);
+  return wallMs > 0 ? Math.max(0, foreign / ticksPerSecond / (wallMs / 1000)) : 0;
+}

@@ -66,7 +66,7 @@ async function harnessOnce(input: OverheadInput, i: number): Promise<{ wallMs: n
   return { wallMs, frames, report };
 }
 
-async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; shellReadyMs?: number; description: string }> {
+async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; shellReadyMs: number; description: string }> {
   const { target, work } = input;
   if (target.console.login) throw new Error(`target ${target.name} logs in on its console; the bare driver does not`);
   let description = '';
@@ -123,7 +123,7 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
         try {
           const r = await input.sample(label, () => bareOnce(input));
           bare.wallMs.push(r.wallMs);
-          if (r.shellReadyMs !== undefined) bare.shellReadyMs.push(r.shellReadyMs);
+          if (Number.isFinite(r.shellReadyMs)) bare.shellReadyMs.push(r.shellReadyMs);
           descriptions.add(r.description);
           input.progress(`${label}: ${(r.wallMs / 1000).toFixed(1)} s`);
         } catch (error) {

@@ -1,5 +1,6 @@
 // The shape of a bench result (bench/results/*.json) and where it is saved.
 import type { HostInfo } from './host-info.ts';
+import type { SampleNote } from './quiet-host.ts';
 import type { Spread } from './stats.ts';
 
 /** One measured quantity against its goal. */
@@ -79,8 +80,10 @@ export interface BenchResult {
   readonly qemu: Record<string, string>;
   readonly accel: Record<string, { readonly accel: string; readonly reason: string }>;
   readonly durationMs: number;
-  /** Samples during which a QEMU this bench did not start was running (their numbers are suspect). */
+  /** Samples during which a QEMU this bench did not start ran, or other processes used a share of the CPU (their numbers are suspect). */
   readonly disturbed: string[];
+  /** Every sample in the order taken: its wall time and what else ran meanwhile. */
+  readonly samples: SampleNote[];
   readonly overhead: OverheadResult[];
   readonly matrix?: MatrixResult;
   readonly panic?: PanicResult;

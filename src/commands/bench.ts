@@ -8,7 +8,7 @@ import { fileSafe, foreignQemu, hostInfo, load1, qemuVersion } from '../bench/ho
 import { measureMatrix } from '../bench/matrix-speedup.ts';
 import { measureOverhead } from '../bench/overhead.ts';
 import { measurePanic } from '../bench/panic-latency.ts';
-import { sampleGate } from '../bench/quiet-host.ts';
+import { BenchInterrupted, sampleGate } from '../bench/quiet-host.ts';
 import { renderResult } from '../bench/render.ts';
 import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
 import { resultFileName } from '../bench/result.ts';
@@ -91,7 +91,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     const qemu: Record<string, string> = {};
     for (const target of new Set([...targets, panicTarget])) qemu[target.qemu.binary] ??= await qemuVersion(target.qemu.binary);
     const work = await guestWork(cases);
-    const { sample, disturbed } = sampleGate({ progress, signal });
+    const { sample, disturbed, notes } = sampleGate({ progress, signal });
     progress(`bench: ${targets.map((t) => t.name).join(', ')}; ${runs} run(s) of each; scratch files in ${tmpDir}`);
 
     const panic = await measurePanic({ target: panicTarget, image: panicImage.image, imageBytes: panicImage.bytes, cases, accel: accel[panicTarget.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
@@ -118,6 +118,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
       accel: Object.fromEntries(Object.entries(accel).map(([name, a]) => [name, { accel: a.accel, reason: a.reason }])),
       durationMs: Math.round(performance.now() - began),
       disturbed,
+      samples: notes,
       overhead,
       matrix,
       panic,
@@ -131,6 +132,10 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     process.stdout.write(`\nsaved ${files.join(' and ')}\n`);
     const complete = overhead.every((o) => o.ratio.value !== undefined) && matrix?.speedup.value !== undefined && panic.latency !== undefined;
     return complete ? ExitCode.ok : ExitCode.failed;
+  } catch (error) {
+    if (!(error instanceof BenchInterrupted)) throw error;
+    process.stderr.write('kittest: bench interrupted, nothing saved\n');
+    return signal.reason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { countFrames, firstFailureLine } from '../../src/bench/console-log.ts';
-import { cpuModelOf, fileSafe, qemuVersionOf } from '../../src/bench/host-info.ts';
+import { cpuModelOf, fileSafe, foreignCores, machineBusyOf, ownTreeOf, qemuVersionOf } from '../../src/bench/host-info.ts';
 import { goal, resultFileName } from '../../src/bench/result.ts';
 import { defaultFailurePatterns } from '../../src/console/failure-patterns.ts';
 
@@ -49,4 +49,18 @@ test('goal checks a value against an upper or a lower limit', (t) => {
   t.deepEqual(goal(1.04, 'max', 1.05), { value: 1.04, kind: 'max', limit: 1.05, met: true });
   t.is(goal(1.7, 'min', 1.8).met, false);
   t.deepEqual(goal(undefined, 'max', 1000), { kind: 'max', limit: 1000 });
+});
+
+test('machineBusyOf adds user, nice, system, irq and softirq ticks from /proc/stat', (t) => {
+  t.is(machineBusyOf('cpu  100 5 50 9000 7 3 2 40 0 0\ncpu0 50 2 25 4500 3 1 1 20 0 0\n'), 160);
+  t.is(machineBusyOf('intr 1 2 3'), undefined);
+});
+
+test('ownTreeOf adds utime, stime, cutime and cstime, even when the name holds spaces and parentheses', (t) => {
+  t.is(ownTreeOf('4242 (node (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 700 300 20 10 20 0 11 0 555 1 2'), 1030);
+});
+
+test('foreignCores is the busy time nobody in our tree used, per second of wall time', (t) => {
+  t.is(foreignCores({ machineBusy: 0, ownTree: 0 }, { machineBusy: 300, ownTree: 200 }, 2000), 0.5);
+  t.is(foreignCores({ machineBusy: 0, ownTree: 0 }, { machineBusy: 100, ownTree: 150 }, 1000), 0);
 });

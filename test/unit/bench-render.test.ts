@@ -13,6 +13,7 @@ const result: BenchResult = {
   accel: { x86_64: { accel: 'tcg', reason: 'no kvm' } },
   durationMs: 600_000,
   disturbed: [],
+  samples: [],
   overhead: [
     {
       target: 'x86_64',
