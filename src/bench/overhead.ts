@@ -42,10 +42,17 @@ const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16
 /** The goal of part 1: the harness takes at most 5 % longer than the bare driver. */
 export const overheadGoal = 1.05;
 
-async function harnessOnce(input: OverheadInput, i: number): Promise<{ wallMs: number; frames: number; report: RunReport }> {
+/** CPU time this Node process used since `before` (user + system, ms): the driver's own work, QEMU not included. */
+function cpuSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return Math.round((used.user + used.system) / 1000);
+}
+
+async function harnessOnce(input: OverheadInput, i: number): Promise<{ wallMs: number; cpuMs: number; frames: number; report: RunReport }> {
   const { target, image } = input;
   const artifactsDir = join(input.tmpDir, `${target.name}-harness-${i + 1}`);
   rmSync(artifactsDir, { recursive: true, force: true });
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const report = await runTarget({
     target,
@@ -57,16 +64,17 @@ async function harnessOnce(input: OverheadInput, i: number): Promise<{ wallMs: n
     signal: input.signal,
   });
   const wallMs = Math.round(performance.now() - started);
+  const cpuMs = cpuSince(cpu);
   let frames = 0;
   try {
     frames = countFrames(readFileSync(join(artifactsDir, 'console.log'), 'utf8'));
   } catch {
     // No log: frames stay 0 and the sample shows up as odd.
   }
-  return { wallMs, frames, report };
+  return { wallMs, cpuMs, frames, report };
 }
 
-async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; shellReadyMs: number; description: string }> {
+async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: number; shellReadyMs: number; description: string }> {
   const { target, work } = input;
   if (target.console.login) throw new Error(`target ${target.name} logs in on its console; the bare driver does not`);
   let description = '';
@@ -84,12 +92,13 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; shellRe
     steps: work.steps,
     deadlineMs: target.timeouts.bootMs + (work.steps.length + 1) * target.timeouts.commandMs,
   };
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const runDir = makeRunDir(`bench-${target.name}`);
   try {
     const argv = buildArgv(target, input.image, { accel: input.accel.accel, mac: randomMac(), runDir });
     const times = await runBare(argv, plan, input.signal);
-    return { wallMs: Math.round(performance.now() - started), shellReadyMs: Math.round(times.marks['shell-ready'] ?? Number.NaN), description };
+    return { wallMs: Math.round(performance.now() - started), cpuMs: cpuSince(cpu), shellReadyMs: Math.round(times.marks['shell-ready'] ?? Number.NaN), description };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
@@ -98,8 +107,8 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; shellRe
 /** N interleaved pairs (a b, b a, a b, ...): the harness and the bare driver on the same target and image. */
 export async function measureOverhead(input: OverheadInput): Promise<{ overhead: OverheadResult; boot: BootResult }> {
   const { target, runs } = input;
-  const harness = { wallMs: [] as number[], shellReadyMs: [] as number[], frames: [] as number[], statuses: [] as string[] };
-  const bare = { wallMs: [] as number[], shellReadyMs: [] as number[], errors: [] as string[] };
+  const harness = { wallMs: [] as number[], cpuMs: [] as number[], shellReadyMs: [] as number[], frames: [] as number[], statuses: [] as string[] };
+  const bare = { wallMs: [] as number[], cpuMs: [] as number[], shellReadyMs: [] as number[], errors: [] as string[] };
   const reports: RunReport[] = [];
   const descriptions = new Set<string>();
   const viaSeen = new Set<string>();
@@ -109,23 +118,25 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
       if (input.signal?.aborted) break;
       const label = `overhead ${target.name} ${kind} ${i + 1}/${runs}`;
       if (kind === 'harness') {
-        const { wallMs, frames, report } = await input.sample(label, () => harnessOnce(input, i));
+        const { wallMs, cpuMs, frames, report } = await input.sample(label, () => harnessOnce(input, i));
         reports.push(report);
         harness.statuses.push(report.status);
         harness.frames.push(frames);
         if (report.message) viaSeen.add(report.message);
         if (report.status === 'passed') {
           harness.wallMs.push(wallMs);
+          harness.cpuMs.push(cpuMs);
           if (report.timeline['shell-ready'] !== undefined) harness.shellReadyMs.push(report.timeline['shell-ready']);
         }
-        input.progress(`${label}: ${(wallMs / 1000).toFixed(1)} s, ${report.status}, ${frames} frames`);
+        input.progress(`${label}: ${(wallMs / 1000).toFixed(1)} s, ${report.status}, ${frames} frames, ${cpuMs} ms CPU`);
       } else {
         try {
           const r = await input.sample(label, () => bareOnce(input));
           bare.wallMs.push(r.wallMs);
+          bare.cpuMs.push(r.cpuMs);
           if (Number.isFinite(r.shellReadyMs)) bare.shellReadyMs.push(r.shellReadyMs);
           descriptions.add(r.description);
-          input.progress(`${label}: ${(r.wallMs / 1000).toFixed(1)} s`);
+          input.progress(`${label}: ${(r.wallMs / 1000).toFixed(1)} s, ${r.cpuMs} ms CPU`);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           bare.errors.push(message);

@@ -27,7 +27,7 @@ export function goalLines(r: BenchResult): string[] {
 
 /** Part 1: a against b per target. */
 export function overheadLines(r: BenchResult): string[] {
-  const rows: string[][] = [['target', 'harness a (s)', 'bare b (s)', 'a/b', 'shell a', 'shell b', 'frames a', 'frames b']];
+  const rows: string[][] = [['target', 'harness a (s)', 'bare b (s)', 'a/b', 'shell a', 'shell b', 'CPU a', 'CPU b', 'frames a', 'frames b']];
   for (const o of r.overhead) {
     rows.push([
       o.target,
@@ -36,11 +36,17 @@ export function overheadLines(r: BenchResult): string[] {
       times(o.ratio.value),
       seconds(o.toShellMs.harness),
       seconds(o.toShellMs.bare),
+      seconds(median(o.harness.cpuMs ?? []), 2),
+      seconds(median(o.bare.cpuMs ?? []), 2),
       [...new Set(o.harness.frames)].join(',') || '-',
       String(o.bare.frames),
     ]);
   }
-  return ['Harness overhead: wall time of one full run, min / median / max; shell = median time to the shell answering', ...formatTable(rows)];
+  return [
+    'Harness overhead: wall time of one full run, min / median / max; shell = median time to the shell answering;',
+    "CPU = median CPU seconds of the driver's own process per run (QEMU not included)",
+    ...formatTable(rows),
+  ];
 }
 
 /** Part 2: the matrix through the CLI. */
@@ -54,10 +60,15 @@ export function matrixLines(r: BenchResult): string[] {
     ['2', spreadSeconds(m.jobs2.wall), perTarget(m.jobs2.perTargetMs), m.jobs2.exitCodes.join(',')],
   ];
   const slow = m.targets.map((t) => `${t} ${times(m.slowdown[t])}`).join(', ');
+  const above =
+    m.speedup.value !== undefined && m.idealSpeedup !== undefined && m.speedup.value > m.idealSpeedup
+      ? ['(the measured speed-up is above the contention-free bound: the jobs-1 runs were slower than their own medians add up to; that is run-to-run noise)']
+      : [];
   return [
     `Matrix: kittest run over ${m.targets.length} targets, all cases`,
     ...formatTable(rows, ['left', 'right', 'right', 'left']),
     `speed-up ${times(m.speedup.value)}; best possible for these run lengths on 2 workers ${times(m.idealSpeedup)} (runBounded's order: ${times(m.orderSpeedup)}); run time with 2 jobs / 1 job: ${slow}`,
+    ...above,
   ];
 }
 
@@ -111,7 +122,7 @@ export function bootLines(r: BenchResult): string[] {
 export function renderResult(r: BenchResult): string[] {
   const notes: string[] = [];
   if (r.host.foreignQemuAtStart.length) notes.push(`warning: other QEMU processes were running at the start (pids ${r.host.foreignQemuAtStart.join(', ')})`);
-  if (r.disturbed.length) notes.push(`warning: another QEMU ran during ${r.disturbed.length} sample(s): ${r.disturbed.join('; ')}`);
+  if (r.disturbed.length) notes.push(`warning: ${r.disturbed.length} sample(s) disturbed by other work on the host: ${r.disturbed.join('; ')}`);
   for (const o of r.overhead) {
     if (!o.sameVia) notes.push(`warning: ${o.target}: the harness and the bare driver did not reach PID 1's namespaces the same way`);
     if (o.bare.errors.length) notes.push(`warning: ${o.target}: bare driver errors: ${o.bare.errors.join('; ')}`);

@@ -15,8 +15,9 @@ export interface Goal {
 /** Part 1: one full harness run (a) against the bare driver (b) on one target, N interleaved pairs. */
 export interface OverheadResult {
   readonly target: string;
-  readonly harness: { readonly wallMs: number[]; readonly shellReadyMs: number[]; readonly frames: number[]; readonly statuses: string[]; readonly wall?: Spread };
-  readonly bare: { readonly wallMs: number[]; readonly shellReadyMs: number[]; readonly frames: number; readonly errors: string[]; readonly wall?: Spread };
+  /** cpuMs: CPU time of the driver itself (the bench's Node process; QEMU not included), per run. */
+  readonly harness: { readonly wallMs: number[]; readonly cpuMs: number[]; readonly shellReadyMs: number[]; readonly frames: number[]; readonly statuses: string[]; readonly wall?: Spread };
+  readonly bare: { readonly wallMs: number[]; readonly cpuMs: number[]; readonly shellReadyMs: number[]; readonly frames: number; readonly errors: string[]; readonly wall?: Spread };
   /** median(harness wall) / median(bare wall). */
   readonly ratio: Goal;
   /** median time to the shell answering, harness and bare (shows where the overhead sits). */

@@ -17,8 +17,8 @@ const result: BenchResult = {
   overhead: [
     {
       target: 'x86_64',
-      harness: { wallMs: [10_400, 10_200, 10_900], shellReadyMs: [7000], frames: [8, 8, 8], statuses: ['passed', 'passed', 'passed'], wall: spread([10_400, 10_200, 10_900]) },
-      bare: { wallMs: [10_000, 9_900, 10_300], shellReadyMs: [6900], frames: 8, errors: [], wall: spread([10_000, 9_900, 10_300]) },
+      harness: { wallMs: [10_400, 10_200, 10_900], cpuMs: [900, 800, 1000], shellReadyMs: [7000], frames: [8, 8, 8], statuses: ['passed', 'passed', 'passed'], wall: spread([10_400, 10_200, 10_900]) },
+      bare: { wallMs: [10_000, 9_900, 10_300], cpuMs: [300, 250, 350], shellReadyMs: [6900], frames: 8, errors: [], wall: spread([10_000, 9_900, 10_300]) },
       ratio: goal(1.04, 'max', 1.05),
       toShellMs: { harness: 7000, bare: 6900 },
       sameVia: true,
@@ -63,7 +63,7 @@ test('the rendered result leads with the header and a verdict per goal', (t) => 
 
 test('the rendered result has the overhead, matrix, panic and boot tables', (t) => {
   const text = renderResult(result).join('\n');
-  t.regex(text, /x86_64\s+10\.2 \/ 10\.4 \/ 10\.9\s+9\.9 \/ 10\.0 \/ 10\.3\s+1\.04\s+7\.0\s+6\.9\s+8\s+8/);
+  t.regex(text, /x86_64\s+10\.2 \/ 10\.4 \/ 10\.9\s+9\.9 \/ 10\.0 \/ 10\.3\s+1\.04\s+7\.0\s+6\.9\s+0\.90\s+0\.30\s+8\s+8/);
   t.regex(text, /best possible for these run lengths on 2 workers 1\.45/);
   t.regex(text, /Panic to verdict \(x86_64, no-init-1\/no-init\): 12 \/ 12 \/ 12 ms/);
   t.regex(text, /target\s+output\s+init\*\s+containerd\*\s+shell\s+containerd\s+runc\s+end\*/);
@@ -78,6 +78,12 @@ test('disturbed samples and runs left out are called out', (t) => {
     disturbed: ['overhead x86_64 bare 2/3 (pids 9)'],
     overhead: [{ ...result.overhead[0]!, harness: { ...result.overhead[0]!.harness, statuses: ['passed', 'failed'] } }],
   }).join('\n');
-  t.regex(text, /another QEMU ran during 1 sample\(s\): overhead x86_64 bare 2\/3/);
+  t.regex(text, /1 sample\(s\) disturbed by other work on the host: overhead x86_64 bare 2\/3/);
   t.regex(text, /1 harness run\(s\) did not pass/);
+});
+
+test('a speed-up above the contention-free bound is called noise', (t) => {
+  const text = renderResult({ ...result, matrix: { ...result.matrix!, idealSpeedup: 1.2 } }).join('\n');
+  t.regex(text, /above the contention-free bound/);
+  t.notRegex(renderResult(result).join('\n'), /above the contention-free bound/);
 });
