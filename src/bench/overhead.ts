@@ -1,5 +1,6 @@
 // Part 1 and 4 of the bench: a full harness run against the bare driver on one target, interleaved,
 // and the boot timeline, memory and image size read from the harness runs.
+import { prepareFirmware } from '../qemu/firmware.ts';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +98,7 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: 
   const runDir = makeRunDir(`bench-${target.name}`);
   try {
     const argv = buildArgv(target, input.image, { accel: input.accel.accel, mac: randomMac(), runDir });
+    prepareFirmware(target, input.image, runDir);
     const times = await runBare(argv, plan, input.signal);
     return { wallMs: Math.round(performance.now() - started), cpuMs: cpuSince(cpu), shellReadyMs: Math.round(times.marks['shell-ready'] ?? Number.NaN), description };
   } finally {

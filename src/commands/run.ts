@@ -2,16 +2,16 @@
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type CaseDef, loadCases, selectCases } from '../config/cases.ts';
-import { imagesDir } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
-import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
+import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
+import { checkMedium } from '../images/check-medium.ts';
 import { checkInitrd } from '../images/check-initrd.ts';
+import { planImages } from '../matrix/plan-images.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
 import { detectAccel } from '../qemu/accel.ts';
-import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
 import { type Report, type RunReport, summarize } from '../report/model.ts';
 import { writeReports } from '../report/write.ts';
@@ -36,6 +36,7 @@ export interface RunOptions {
   shard?: string;
   retries?: string;
   accel?: string;
+  format?: string;
 }
 
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -46,37 +47,9 @@ function positiveInt(flag: string, text: string | undefined, fallback: number, m
   return Number(text);
 }
 
-/** Pair each target with the image it boots: --image (checked against the kernel's arch) or the reference image. */
-async function planImages(targets: Target[], all: readonly Target[], options: RunOptions, archGiven: boolean): Promise<{ target: Target; image: BootFiles; kernelArch?: string }[]> {
-  if (options.image) {
-    const image = detectBootFiles(resolve(options.image));
-    const kernelArch = kernelArchOfFile(image.kernel);
-    let picked = targets;
-    if (!archGiven) {
-      if (!kernelArch) throw new UsageError(`cannot tell the architecture of ${image.kernel}: pass --arch`);
-      const match = all.find((t) => t.kernelArch === kernelArch && t.default) ?? all.find((t) => t.kernelArch === kernelArch);
-      if (!match) throw new UsageError(`${image.kernel} is a ${kernelArch} kernel and no target runs ${kernelArch}`);
-      picked = [match];
-    }
-    for (const target of picked) {
-      if (kernelArch && kernelArch !== target.kernelArch) {
-        throw new UsageError(`${image.kernel} is a kernel for ${kernelArch}, not for target ${target.name}`);
-      }
-    }
-    return picked.map((target) => ({ target, image, kernelArch }));
-  }
-  const { ensureImage } = await import('./build.ts');
-  const plans = [];
-  for (const target of targets) {
-    const built = await ensureImage(join(imagesDir, 'reference.yml'), target.name, (line: string) => process.stderr.write(`${line}\n`));
-    const image = detectBootFiles(built.prefix);
-    plans.push({ target, image, kernelArch: kernelArchOfFile(image.kernel) });
-  }
-  return plans;
-}
-
 async function imageInfo(image: BootFiles, kernelArch: string | undefined): Promise<RunReport['image']> {
   if (image.initrd) await checkInitrd(image.initrd);
+  checkMedium(image);
   const sha256: Record<string, string> = {};
   let sizeBytes = 0;
   for (const file of image.files) {
@@ -131,12 +104,18 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   process.once('SIGTERM', onSignal);
 
   // QEMU and firmware must be there before anything starts.
-  for (const { target } of plans) {
+  for (const { target, image } of plans) {
     if (!findOnPath(target.qemu.binary)) {
       throw new HostError(`${target.qemu.binary} not found (target ${target.name}): install the Debian package ${target.qemu.package}`);
     }
-    if (target.qemu.firmware && !existsSync(target.qemu.firmware)) {
+    if (target.qemu.firmware && !image.bootMedium && !existsSync(target.qemu.firmware)) {
       throw new HostError(`firmware ${target.qemu.firmware} not found (target ${target.name}): install the Debian package ${target.qemu.firmwarePackage ?? 'that provides it'}`);
+    }
+  }
+  for (const { target, image } of plans) {
+    const efi = image.firmware === 'efi' ? target.efi : undefined;
+    for (const file of efi ? [efi.code, efi.vars] : []) {
+      if (!existsSync(file)) throw new HostError(`UEFI firmware ${file} not found (target ${target.name}, ${image.format}): install the Debian package ${efi!.package}`);
     }
   }
   // Every image is checked and hashed before any machine starts: bad input stops the whole run.
@@ -148,7 +127,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     const info = infos.get(image)!;
     if (controller.signal.aborted) return interruptedRun(target, info, cases);
     const accel = await detectAccel(target, accelWanted as 'auto');
-    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${image.format} ${safeForTerminal(image.prefix)} [${accel.reason}]`);
+    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]`);
     live.update(target.name, 'booting');
     const run = await withInfraRetries(
       (attempt) =>

@@ -3,15 +3,16 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { imagesDir } from '../config/paths.ts';
 import { loadTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
-import { detectBootFiles } from '../images/boot-files.ts';
+import { checkInitrd } from '../images/check-initrd.ts';
+import { checkMedium } from '../images/check-medium.ts';
+import { planImages } from '../matrix/plan-images.ts';
 import { FileLogSink } from '../console/log-sink.ts';
 import { StreamText } from '../console/stream-text.ts';
 import { detectAccel } from '../qemu/accel.ts';
 import { buildArgv } from '../qemu/argv.ts';
-import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
+import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, makeRunDir } from '../qemu/machine.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 
@@ -25,20 +26,13 @@ function forTerminal(text: string): string {
 export async function shellCommand(values: Record<string, unknown>): Promise<number> {
   const all = loadTargets();
   const archNames = typeof values.arch === 'string' ? [values.arch] : undefined;
-  let [target] = selectTargets(all, archNames ?? []);
-  let prefix: string;
-  if (typeof values.image === 'string') {
-    prefix = resolve(values.image);
-    const arch = kernelArchOfFile(detectBootFiles(prefix).kernel);
-    if (!archNames && arch) target = all.find((t) => t.kernelArch === arch) ?? target;
-    if (arch && target && arch !== target.kernelArch) throw new UsageError(`${prefix}-kernel is a kernel for ${arch}, not for target ${target.name}`);
-  } else {
-    if (!target) throw new UsageError('no target to boot');
-    const { ensureImage } = await import('./build.ts');
-    prefix = (await ensureImage(join(imagesDir, 'reference.yml'), target.name, (line: string) => process.stderr.write(`${line}\n`))).prefix;
-  }
-  if (!target) throw new UsageError('no target to boot');
-  const image = detectBootFiles(prefix);
+  const [first] = selectTargets(all, archNames ?? []);
+  if (!first) throw new UsageError('no target to boot');
+  const options = { image: typeof values.image === 'string' ? values.image : undefined, format: typeof values.format === 'string' ? values.format : undefined };
+  const [plan] = await planImages([first], all, options, Boolean(archNames));
+  const { target, image } = plan!;
+  if (image.initrd) await checkInitrd(image.initrd);
+  checkMedium(image);
   const accel = await detectAccel(target);
   const runDir = makeRunDir(target.name);
   const logDir = typeof values.log === 'string' ? resolve(values.log) : join(resolve('out'), 'shell');
@@ -48,6 +42,7 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const started = Date.now();
   const text = new StreamText();
   const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
+  prepareFirmware(target, image, runDir);
   process.stderr.write(`kittest: booting ${image.prefix} on ${target.name} [${accel.reason}]; Ctrl-] leaves and powers off\n`);
   const machine = Machine.start(
     argv,

@@ -17,6 +17,7 @@ export interface CommandSpec {
 const runOptions: Options = {
   arch: { type: 'string' },
   image: { type: 'string' },
+  format: { type: 'string' },
   case: { type: 'string' },
   json: { type: 'string' },
   junit: { type: 'string' },
@@ -32,11 +33,12 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'boot images under QEMU and check the conformance cases',
-    usage: 'kittest run [--arch A[,B...]] [--image PREFIX] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg]',
+    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg]',
     options: runOptions,
     help: {
       arch: 'targets to run (names or aliases, comma-separated; default: every default target)',
-      image: 'LinuxKit output prefix (PREFIX-kernel, PREFIX-initrd.img, PREFIX-cmdline, or PREFIX-squashfs.img); default: the reference image, built if missing',
+      image: 'LinuxKit output: a prefix (PREFIX-kernel + -initrd.img, -squashfs.img or -erofs.img; PREFIX.iso, -efi.iso, -bios.img, -efi.img, .qcow2, -efi.qcow2) or one of those files; default: the reference image, built if missing',
+      format: 'which format to boot when the prefix has several; without --image, the reference image is made in this format (kernel+initrd, kernel+squashfs, kernel+erofs, iso-bios, iso-efi, raw-bios, raw-efi, qcow2-bios, qcow2-efi)',
       case: 'case ids to check (comma-separated; boot always runs)',
       json: 'write the JSON report to FILE',
       junit: 'write a JUnit XML report to FILE',
@@ -72,11 +74,12 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'shell',
     summary: 'boot an image and attach this terminal to its serial console (Ctrl-] leaves)',
-    usage: 'kittest shell [--arch A] [--image PREFIX] [--log DIR]',
-    options: { arch: { type: 'string' }, image: { type: 'string' }, log: { type: 'string' } },
+    usage: 'kittest shell [--arch A] [--image PREFIX|FILE] [--format F] [--log DIR]',
+    options: { arch: { type: 'string' }, image: { type: 'string' }, format: { type: 'string' }, log: { type: 'string' } },
     help: {
       arch: 'target to boot (default: the first default target, or the one matching the kernel of --image)',
-      image: 'LinuxKit output prefix (default: the reference image)',
+      image: 'LinuxKit output prefix or image file, as for run (default: the reference image)',
+      format: 'format to boot, as for run',
       log: 'folder for the console log (default: out/shell)',
     },
     load: async () => (await import('./shell.ts')).shellCommand,

@@ -1,8 +1,10 @@
 // Targets: one YAML file per machine under targets/, loaded, validated and frozen.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.ts';
-import { loadYamlFile } from './load-yaml.ts';
+import { ConfigError, UsageError } from '../errors.ts';
+import type { BootFormat } from '../images/boot-files.ts';
+import { displayPath, loadYamlFile } from './load-yaml.ts';
+import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
 
 export interface Target {
@@ -22,6 +24,7 @@ export interface Target {
     readonly nic: string;
     readonly rng: string;
     readonly disk: string;
+    readonly scsi: string;
     readonly firmware?: string;
     readonly firmwarePackage?: string;
     readonly extraArgs: readonly string[];
@@ -33,6 +36,10 @@ export interface Target {
     readonly login?: { readonly prompt: string; readonly user: string; readonly password?: string; readonly passwordPrompt: string };
   };
   readonly rootDisk: string;
+  /** LinuxKit formats this target boots. */
+  readonly formats: readonly BootFormat[];
+  /** UEFI firmware for *-efi formats. */
+  readonly efi?: { readonly code: string; readonly vars: string; readonly package: string };
   readonly timeouts: { readonly bootMs: number; readonly commandMs: number };
   /** File the target was read from. */
   readonly file: string;
@@ -43,6 +50,10 @@ const schemaFile = schemaFiles.target;
 /** Load one target file (validated; defaults filled in). */
 export function loadTarget(file: string): Target {
   const raw = loadYamlFile<Omit<Target, 'file' | 'kernelArch' | 'aliases'> & { kernelArch?: string; aliases?: string[] }>(file, schemaFile);
+  const efiFormat = raw.formats.find((f) => f.endsWith('-efi'));
+  if (efiFormat && !raw.efi) {
+    throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineContaining(file, efiFormat));
+  }
   return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, file });
 }
 

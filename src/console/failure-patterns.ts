@@ -21,6 +21,16 @@ export const defaultFailurePatterns: readonly FailurePattern[] = Object.freeze([
   { name: 'general protection fault', regex: /general protection fault/ },
 ]);
 
+/** Watched too when firmware boots a disk or CD: the firmware or boot loader gave up, no kernel will come. */
+export const firmwareFailurePatterns: readonly FailurePattern[] = Object.freeze([
+  { name: 'No bootable device', regex: /No bootable device/ }, // SeaBIOS
+  { name: 'No bootable option or device', regex: /No bootable option or device was found/ }, // edk2 (OVMF, AAVMF)
+  { name: 'UEFI Interactive Shell', regex: /UEFI Interactive Shell v\d/ }, // edk2 fell back to its shell
+  { name: 'grub rescue', regex: /grub rescue>/ },
+  { name: 'Could not find kernel image', regex: /Could not find kernel image/ }, // syslinux
+  { name: 'Boot failed', regex: /Boot failed: not a bootable disk|Boot failed: could not read the boot disk/ }, // SeaBIOS per device
+]);
+
 /** Extra patterns as written in a target file: a regex source string, or a ready pattern. */
 export type FailurePatternSpec = string | RegExp | FailurePattern;
 

@@ -1,4 +1,5 @@
 // One run: boot one image on one target, find the shell, judge every case, stop the machine.
+import { prepareFirmware } from '../qemu/firmware.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import type { GuestShell } from '../cases/check.ts';
 import { decideHostContext, hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
 import { ConsoleEngine } from '../console/engine.ts';
-import { compileFailurePatterns } from '../console/failure-patterns.ts';
+import { compileFailurePatterns, firmwareFailurePatterns } from '../console/failure-patterns.ts';
 import { FileLogSink, type ConsoleLogSink } from '../console/log-sink.ts';
 import { Shell } from '../console/shell.ts';
 import { AssertionFailed, MachineError } from '../errors.ts';
@@ -53,6 +54,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   const { target, image, cases } = request;
   const runDir = makeRunDir(target.name);
   const argv = buildArgv(target, image, { accel: request.accel.accel, mac: randomMac(), runDir });
+  prepareFirmware(target, image, runDir);
   const startedAt = new Date();
   let log: (ConsoleLogSink & { close?: () => Promise<void> | void }) | undefined;
   if (request.artifactsDir) {
@@ -61,7 +63,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     writeFileSync(join(request.artifactsDir, 'qemu-cmdline.txt'), `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\n`);
     log = new FileLogSink(join(request.artifactsDir, 'console.log'), { maxBytes: request.logMaxBytes });
   }
-  const patterns = compileFailurePatterns(target.console.failurePatterns);
+  const patterns = compileFailurePatterns([...target.console.failurePatterns, ...(image.bootMedium ? firmwareFailurePatterns : [])]);
   let machine: Machine | undefined;
   let qemuFault = false;
   const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log, failurePatterns: patterns });

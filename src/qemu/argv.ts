@@ -24,6 +24,42 @@ export function kernelCmdline(target: Target, image: BootFiles): string {
   return [...own, ...root, `console=${target.console.device}`].join(' ');
 }
 
+/** Where the run keeps its private copy of the UEFI variable store (the firmware writes to it). */
+export function efiVarsPath(runDir: string): string {
+  return `${runDir}/efi-vars.fd`;
+}
+
+/** Firmware, kernel and boot disk arguments: -kernel for kernel formats, firmware + medium for the others. */
+function bootArgs(target: Target, image: BootFiles, host: RunHost): string[] {
+  const q = target.qemu;
+  const args: string[] = [];
+  if (image.firmware === 'efi') {
+    if (!target.efi) throw new Error(`target ${target.name} has no efi firmware for ${image.format}`);
+    args.push(
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${target.efi.code}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${efiVarsPath(host.runDir)}`,
+      // Tell the firmware (OVMF, AAVMF via etc/boot-menu-wait) to wait 0 s at its boot menu.
+      '-boot', 'menu=on,splash-time=0',
+    );
+  } else if (q.firmware) {
+    args.push('-bios', q.firmware);
+  }
+  if (image.bootMedium) {
+    const { path, media, driver } = image.bootMedium;
+    // readonly: the image file is never written, whatever the firmware or guest does.
+    args.push('-drive', `file=${path},if=none,id=boot,format=${driver},readonly=on${media === 'cdrom' ? ',media=cdrom' : ''}`);
+    if (media === 'cdrom') args.push('-device', `${q.scsi},id=scsi0`, '-device', 'scsi-cd,bus=scsi0.0,drive=boot,bootindex=0');
+    else args.push('-device', `${q.disk},drive=boot,bootindex=0`);
+    return args;
+  }
+  if (!image.kernel) throw new Error(`${image.format} image ${image.prefix} has neither a kernel nor a boot medium`);
+  args.push('-kernel', image.kernel, ...(image.initrd ? ['-initrd', image.initrd] : []), '-append', kernelCmdline(target, image));
+  if (image.rootDisk) {
+    args.push('-drive', `file=${image.rootDisk},if=none,id=root,format=raw,readonly=on`, '-device', `${q.disk},drive=root`);
+  }
+  return args;
+}
+
 /** QEMU argv (program first) for booting `image` on `target`. */
 export function buildArgv(target: Target, image: BootFiles, host: RunHost): string[] {
   const q = target.qemu;
@@ -44,21 +80,14 @@ export function buildArgv(target: Target, image: BootFiles, host: RunHost): stri
     '-serial', 'chardev:console',
     // QMP lets the harness power the guest off cleanly; its socket is in the private run folder.
     '-qmp', `unix:${host.runDir}/qmp.sock,server=on,wait=off`,
-    ...(q.firmware ? ['-bios', q.firmware] : []),
-    '-kernel', image.kernel,
-    ...(image.initrd ? ['-initrd', image.initrd] : []),
-    '-append', kernelCmdline(target, image),
+    ...bootArgs(target, image, host),
     // User-mode network with restrict=on: DHCP still answers, but the guest cannot reach the host or beyond.
     '-netdev', 'user,id=net0,restrict=on',
-    '-device', `${q.nic},netdev=net0,mac=${host.mac}`,
+    '-device', `${q.nic},netdev=net0,mac=${host.mac}${image.bootMedium && q.nic.endsWith('-pci') ? ',romfile=' : ''}`,
     // virtio-rng fed from /dev/urandom: a blocking /dev/random hung LinuxKit's arm64 VMs (linuxkit#2636).
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `${q.rng},rng=rng0`,
   ];
-  if (image.rootDisk) {
-    // readonly + snapshot: the image file is never written, whatever the guest does.
-    argv.push('-drive', `file=${image.rootDisk},if=none,id=root,format=raw,readonly=on`, '-device', `${q.disk},drive=root`);
-  }
   argv.push(...q.extraArgs);
   return argv;
 }

@@ -55,3 +55,53 @@ test('the guest network is restricted and the RNG is fed from /dev/urandom', (t)
   t.true(argv.includes('rng-random,id=rng0,filename=/dev/urandom'));
   t.false(argv.some((a) => a.includes('hostfwd')));
 });
+
+// One golden file per firmware-booted format on the targets that boot it.
+const mediumImage = (format: BootFiles['format'], path: string, media: 'cdrom' | 'disk', driver: 'raw' | 'qcow2', firmware: 'bios' | 'efi'): BootFiles => ({
+  prefix: path,
+  format,
+  bootMedium: { path, media, driver },
+  firmware,
+  cmdline: '',
+  files: [path],
+});
+const media: BootFiles[] = [
+  mediumImage('iso-bios', '/images/ref.iso', 'cdrom', 'raw', 'bios'),
+  mediumImage('iso-efi', '/images/ref-efi.iso', 'cdrom', 'raw', 'efi'),
+  mediumImage('raw-bios', '/images/ref-bios.img', 'disk', 'raw', 'bios'),
+  mediumImage('raw-efi', '/images/ref-efi.img', 'disk', 'raw', 'efi'),
+  mediumImage('qcow2-bios', '/images/ref.qcow2', 'disk', 'qcow2', 'bios'),
+  mediumImage('qcow2-efi', '/images/ref-efi.qcow2', 'disk', 'qcow2', 'efi'),
+];
+for (const target of loadTargets()) {
+  for (const image of media.filter((m) => target.formats.includes(m.format))) {
+    test(`the QEMU command line for ${image.format} on ${target.name} matches its golden file`, (t) => {
+      const argv = buildArgv(target, image, { ...host, accel: 'tcg' });
+      const file = join(projectRoot, 'test', 'golden', `argv-${target.name}-${image.format}.json`);
+      const text = `${JSON.stringify(argv, null, 2)}\n`;
+      if (process.env.UPDATE_GOLDEN || !existsSync(file)) writeFileSync(file, text);
+      t.is(text, readFileSync(file, 'utf8'));
+    });
+  }
+}
+
+test('firmware formats boot from a read-only medium with no -kernel, and EFI gets a private variable store', (t) => {
+  const target = loadTargets().find((x) => x.name === 'arm64')!;
+  const argv = buildArgv(target, media[1]!, { ...host, accel: 'tcg' });
+  t.false(argv.includes('-kernel'));
+  t.false(argv.includes('-append'));
+  t.true(argv.includes('file=/images/ref-efi.iso,if=none,id=boot,format=raw,readonly=on,media=cdrom'));
+  t.true(argv.includes('scsi-cd,bus=scsi0.0,drive=boot,bootindex=0'));
+  t.true(argv.includes('if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd'));
+  t.true(argv.includes('if=pflash,format=raw,unit=1,file=/run/kittest-x/efi-vars.fd'));
+  t.deepEqual(argv.slice(argv.indexOf('-boot'), argv.indexOf('-boot') + 2), ['-boot', 'menu=on,splash-time=0']);
+});
+
+test('BIOS disks use SeaBIOS (no pflash) and the NIC carries no PXE ROM', (t) => {
+  const target = loadTargets().find((x) => x.name === 'x86_64')!;
+  const argv = buildArgv(target, media[4]!, { ...host, accel: 'tcg' });
+  t.false(argv.some((a) => a.includes('pflash')));
+  t.true(argv.includes('file=/images/ref.qcow2,if=none,id=boot,format=qcow2,readonly=on'));
+  t.true(argv.includes('virtio-blk-pci,drive=boot,bootindex=0'));
+  t.true(argv.some((a) => a.startsWith('virtio-net-pci,') && a.endsWith(',romfile=')));
+});

@@ -5,6 +5,13 @@ import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
 import { kittest } from '../helpers/cli.ts';
 
+/** A file named like a LinuxKit disk or CD image, holding 64 KiB of zeros (no boot record, no ISO descriptor). */
+function fakeMedium(name: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kt-medium-')), name);
+  writeFileSync(path, Buffer.alloc(65536));
+  return path;
+}
+
 const oneLine = (text: string) => text.trim().split('\n').length === 1 && !/\bat .*\(.*:\d+:\d+\)/.test(text);
 
 test('--help lists the commands and exits 0', async (t) => {
@@ -31,7 +38,12 @@ const badInput: [string, string[], RegExp, Record<string, string>?][] = [
   ['an unknown flag', ['run', '--frob'], /run: Unknown option '--frob'/],
   ['an unknown arch', ['run', '--arch', 'vax'], /unknown arch "vax" \(known: arm64, ppc64le, riscv64, s390x, x86_64\)/],
   ['an unknown case', ['run', '--arch', 'x86_64', '--case', 'warp-drive'], /unknown case "warp-drive"/],
-  ['a missing image', ['run', '--image', '/nonexistent/img'], /missing image file: \/nonexistent\/img-kernel/],
+  ['a missing image', ['run', '--image', '/nonexistent/img'], /no LinuxKit image at \/nonexistent\/img: none of \/nonexistent\/img-kernel, /],
+  ['an ISO on s390x', ['run', '--arch', 's390x', '--image', fakeMedium('lk.iso')], /iso-bios images cannot boot on s390x \(.*lk\.iso\); s390x boots kernel\+initrd, kernel\+squashfs, kernel\+erofs/],
+  ['a BIOS disk on arm64', ['shell', '--arch', 'arm64', '--image', fakeMedium('lk-bios.img')], /raw-bios images cannot boot on arm64/],
+  ['an ISO that is not one', ['run', '--arch', 'x86_64', '--image', fakeMedium('lk.iso')], /iso-bios image .*lk\.iso has no ISO 9660 volume descriptor/],
+  ['an unknown --format', ['run', '--format', 'vhd'], /--format must be one of kernel\+initrd, .*qcow2-efi, got "vhd"/],
+  ['an EFI image with no arch given, bootable on two', ['run', '--image', fakeMedium('lk-efi.img')], /cannot tell the architecture of .*lk-efi\.img \(raw-efi boots on arm64, x86_64\): pass --arch/],
   ['a bad --jobs', ['run', '--jobs', 'zero'], /--jobs must be an integer >= 1, got "zero"/],
   ['a bad --shard', ['run', '--shard', '4/3'], /--shard must be I\/N/],
   ['an unknown list kind', ['list', 'gizmos'], /list: unknown kind "gizmos"/],
@@ -88,6 +100,16 @@ test('an unknown key in a target names the file, line and key', async (t) => {
   const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
   t.is(r.exitCode, 2);
   t.regex(String(r.stderr), /x86_64\.yml:\d+: unknown key "qemu\.turbo"/);
+});
+
+test('a target offering an EFI format without EFI firmware is refused, naming the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
+  const text = (await import('node:fs')).readFileSync(join(projectRoot, 'targets', 'arm64.yml'), 'utf8').replace(/^efi:\n(  .*\n)+/m, '');
+  writeFileSync(join(dir, 'arm64.yml'), text);
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /arm64\.yml:\d+: formats lists iso-efi but there is no efi firmware/);
+  t.true(oneLine(String(r.stderr)));
 });
 
 test('list shows every target, case and image with a description', async (t) => {
