@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { loadTargets } from '../config/targets.ts';
-import { chooseAccel, hostKernelArch, kvmUsable } from '../qemu/accel.ts';
+import { chooseAccel, detectAccel, hostKernelArch, kvmUsable } from '../qemu/accel.ts';
 import { findOnPath } from '../qemu/find-binary.ts';
 import { colorFor } from '../util/color.ts';
 
@@ -23,11 +23,20 @@ export async function doctorCommand(): Promise<number> {
     if (target.qemu.firmware && !existsSync(target.qemu.firmware)) {
       problems.push(`firmware ${target.qemu.firmware} missing: apt-get install ${target.qemu.firmwarePackage ?? '(see target file)'}`);
     }
-    const accel = chooseAccel(target, hostKernelArch(), kvm);
+    // EFI firmware only matters for the *-efi formats: its absence is a note, not a broken target.
+    const notes: string[] = [];
+    if (target.qemu.firmware && existsSync(target.qemu.firmware)) notes.push(`firmware ${target.qemu.firmware}`);
+    if (target.efi) {
+      const missing = [target.efi.code, target.efi.vars].filter((f) => !existsSync(f));
+      notes.push(missing.length ? `UEFI firmware ${missing.join(', ')} missing (only *-efi formats): apt-get install ${target.efi.package}` : `UEFI ${target.efi.code}`);
+    }
+    notes.push(`formats ${target.formats.join(', ')}`);
+    // The real probe: /dev/kvm can open and still fail at the first vCPU (nested virtualisation).
+    const accel = binary ? await detectAccel(target) : chooseAccel(target, hostKernelArch(), kvm);
     const state = problems.length ? color.red('missing') : color.green('ok');
     if (problems.length && target.default) broken += 1;
     process.stdout.write(
-      `${target.name.padEnd(10)} ${state}  ${binary ? `${target.qemu.binary} ${version}` : ''}${problems.length ? problems.join('; ') : ''}  [${accel.reason}]\n`,
+      `${target.name.padEnd(10)} ${state}  ${binary ? `${target.qemu.binary} ${version}` : ''}${problems.length ? problems.join('; ') : ''}  [${accel.reason}]\n${notes.map((n) => `${' '.repeat(12)}${n}\n`).join('')}`,
     );
   }
   return broken ? 1 : 0;
