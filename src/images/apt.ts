@@ -1,7 +1,7 @@
 // Access to the Debian archive through a private apt configuration under the cache
 // (the host's apt is never touched): signed index download, package lookup, cached .deb downloads.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -13,6 +13,8 @@ import { run } from './exec.ts';
 export const knownArchitectures = ['amd64', 'arm64', 's390x', 'ppc64el', 'riscv64'];
 const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const maxListAgeMs = 7 * 24 * 3600 * 1000;
+/** Lists fetched with a failing source are refreshed again after this long. */
+const retryFailedListsMs = 3600 * 1000;
 
 /** One version of one package as the archive index describes it. */
 export interface DebCandidate {
@@ -106,8 +108,13 @@ export class DebianArchive {
       const why = (failure?.[0] ?? `apt-get update exit status ${result.code}`).replace(/^[EW]: /, '');
       throw new HostError(`cannot reach the Debian archive at ${this.mirror}: ${why}`);
     }
-    if (failure) this.log(`warning: ${failure[0].replace(/^[EW]: /, '')}`);
     writeFileSync(this.stampFile(arch), `${new Date().toISOString()}\n`);
+    if (failure) {
+      this.log(`warning: ${failure[0].replace(/^[EW]: /, '')} (will try again in an hour)`);
+      // One source failed (e.g. -security out of sync): keep what came, but call it fresh for an hour only.
+      const staleAt = new Date(Date.now() - maxListAgeMs + retryFailedListsMs);
+      utimesSync(this.stampFile(arch), staleAt, staleAt);
+    }
     this.indexes.delete(arch);
     rmSync(join(dir, 'index.json'), { force: true });
   }
