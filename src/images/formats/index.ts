@@ -1,0 +1,130 @@
+// Every LinuxKit output format, converted from a built kernel+initrd image (no package is rebuilt).
+// Each format is made in a temporary folder beside its final place and renamed in when complete,
+// so a failed or interrupted build leaves nothing half-written and a second call is a cache hit.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HostError, UsageError } from '../../errors.ts';
+import type { BuiltImage } from '../builder.ts';
+import { readManifest } from '../manifest.ts';
+import { formatsFor, outputFiles, type DiskFormat } from './applicable.ts';
+import { imageName, type FormatContext } from './context.ts';
+import { buildIso } from './iso.ts';
+import { buildKernelRoot } from './kernel-root.ts';
+import { buildQcow2, buildRaw } from './raw.ts';
+
+export { diskFormats, formatsFor, isDiskFormat, outputFiles, parseFormats, type DiskFormat } from './applicable.ts';
+
+export interface FormatResult {
+  path: string;
+  cached: boolean;
+  sizeBytes: number;
+}
+
+const isKernelFormat = (format: DiskFormat): boolean => format.startsWith('kernel+');
+
+/** The folder a format of `image` lives in. */
+export function formatDir(image: BuiltImage, format: DiskFormat): string {
+  return join(dirname(image.prefix), 'formats', format);
+}
+
+function result(dir: string, format: DiskFormat, name: string, cached: boolean): FormatResult {
+  const files = outputFiles(format, name);
+  const sizeBytes = files.filter((f) => !f.endsWith('-cmdline')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+  return { path: isKernelFormat(format) ? join(dir, name) : join(dir, files[0]!), cached, sizeBytes };
+}
+
+function complete(dir: string, format: DiskFormat, name: string): boolean {
+  return outputFiles(format, name).every((f) => existsSync(join(dir, f)));
+}
+
+/** Remove temporary folders left by builds whose process is gone (killed with no chance to clean up). */
+function sweepStale(formatsRoot: string): void {
+  if (!existsSync(formatsRoot)) return;
+  for (const entry of readdirSync(formatsRoot)) {
+    const pid = /^\.tmp-.+-(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
+    if (!pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch {
+      rmSync(join(formatsRoot, entry), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Remove `dir` if the process is interrupted while it is being written, then let the signal act. */
+function removeOnSignal(dir: string): () => void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    rmSync(dir, { recursive: true, force: true });
+    detach();
+    // Nobody else handles it: die of the signal as if we had not been listening.
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const detach = (): void => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return detach;
+}
+
+async function make(ctx: FormatContext, format: DiskFormat): Promise<void> {
+  switch (format) {
+    case 'kernel+squashfs':
+      return buildKernelRoot(ctx, 'squashfs');
+    case 'kernel+erofs':
+      return buildKernelRoot(ctx, 'erofs');
+    case 'iso-bios':
+      return buildIso(ctx, 'bios');
+    case 'iso-efi':
+      return buildIso(ctx, 'efi');
+    case 'raw-bios':
+      return buildRaw(ctx, 'bios');
+    case 'raw-efi':
+      return buildRaw(ctx, 'efi');
+    case 'qcow2-bios':
+    case 'qcow2-efi': {
+      const raw = await ensureFormat(ctx.image, format === 'qcow2-bios' ? 'raw-bios' : 'raw-efi', ctx.log);
+      return buildQcow2(ctx, raw.path, outputFiles(format, ctx.name)[0]!);
+    }
+    case 'kernel+initrd':
+      return;
+  }
+}
+
+/** Make (or find in the cache) `format` of a built image. Returns the path to hand to
+ *  `kittest run --image`: the prefix for kernel+* formats, the file for the others. */
+export async function ensureFormat(image: BuiltImage, format: DiskFormat, log: (line: string) => void = () => {}): Promise<FormatResult> {
+  if (!formatsFor(image.target).includes(format)) throw new UsageError(`format ${format} cannot be made for ${image.target} (possible: ${formatsFor(image.target).join(', ')})`);
+  if (format === 'kernel+initrd') return { path: image.prefix, cached: true, sizeBytes: image.sizeBytes };
+  const name = imageName(image);
+  const finalDir = formatDir(image, format);
+  if (complete(finalDir, format, name)) return result(finalDir, format, name, true);
+
+  const formatsRoot = dirname(finalDir);
+  mkdirSync(formatsRoot, { recursive: true });
+  sweepStale(formatsRoot);
+  const tmp = join(formatsRoot, `.tmp-${format.replace('+', '-')}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const ctx: FormatContext = { image, manifest: readManifest(image.manifestPath), name, out: join(tmp, 'out'), scratch: join(tmp, 'scratch'), log };
+  const detach = removeOnSignal(tmp);
+  try {
+    mkdirSync(ctx.out, { recursive: true });
+    mkdirSync(ctx.scratch, { recursive: true });
+    await make(ctx, format);
+    if (!complete(finalDir, format, name)) rmSync(finalDir, { recursive: true, force: true }); // an incomplete leftover (files deleted by hand)
+    try {
+      renameSync(ctx.out, finalDir);
+    } catch (error) {
+      // Another process finished the same format first: use it.
+      if (!complete(finalDir, format, name)) throw error;
+    }
+    return result(finalDir, format, name, false);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while making ${format} of ${image.prefix} in ${formatsRoot}`);
+    throw error;
+  } finally {
+    detach();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
