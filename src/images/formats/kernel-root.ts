@@ -17,7 +17,7 @@ export async function buildKernelRoot(ctx: FormatContext, fs: RootFs): Promise<v
   const left = fs === 'erofs' ? makeDeviceNodes(tree, devices) : devices;
   ctx.log(`writing ${name}-${fs}.img`);
   await makeRootImage(fs, tree, join(out, `${name}-${fs}.img`), compression, left);
-  const modules = await writeLoaderInitrd(tree, manifest.kernelVersion, fs, join(out, `${name}-initrd.img`), scratch);
+  const modules = await writeLoaderInitrd(tree, manifest, fs, join(out, `${name}-initrd.img`), scratch);
   ctx.log(`loader initramfs loads ${modules.map((m) => m.replace(/^.*\//, '')).join(', ') || 'no modules'}`);
   copyFileSync(`${image.prefix}-kernel`, join(out, `${name}-kernel`));
   // The harness appends root=/dev/vda rootfstype=... ro and console=, as linuxkit run does.

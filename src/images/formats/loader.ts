@@ -6,6 +6,8 @@ import { imagesDir } from '../../config/paths.ts';
 import { HostError } from '../../errors.ts';
 import { compressFile } from '../compress.ts';
 import { S_IFCHR, writeCpioFromTree } from '../cpio.ts';
+import type { ImageManifest } from '../manifest.ts';
+import { modulesFromKernelPackage } from './kernel-package.ts';
 import { loadOrder } from './module-order.ts';
 import type { RootFs } from './root-image.ts';
 
@@ -27,10 +29,11 @@ export function modulesDirOf(root: string, kernelVersion: string): string {
 }
 
 /** Write the loader initramfs (gzip newc) for root `fs` to `out`, taking busybox and the modules from `root`. */
-export async function writeLoaderInitrd(root: string, kernelVersion: string, fs: RootFs, out: string, scratch: string): Promise<string[]> {
+export async function writeLoaderInitrd(root: string, manifest: ImageManifest, fs: RootFs, out: string, scratch: string): Promise<string[]> {
+  const kernelVersion = manifest.kernelVersion;
   const modulesDir = modulesDirOf(root, kernelVersion);
   const builtin = readOptional(join(modulesDir, 'modules.builtin')).split('\n').filter(Boolean);
-  const { order, missing } = loadOrder({ dep: readOptional(join(modulesDir, 'modules.dep')), softdep: readOptional(join(modulesDir, 'modules.softdep')), builtin }, loaderModules(fs));
+  const { order, missing, softMissing } = loadOrder({ dep: readOptional(join(modulesDir, 'modules.dep')), softdep: readOptional(join(modulesDir, 'modules.softdep')), builtin }, loaderModules(fs));
   if (missing.length) throw new HostError(`the image's kernel ${kernelVersion} has no ${missing.join(', ')} module (neither built in nor under lib/modules), so it cannot mount a ${fs} root disk`);
   const busybox = join(root, 'usr/bin/busybox');
   if (!existsSync(busybox)) throw new HostError(`the image root has no usr/bin/busybox for the ${fs} loader`);
@@ -44,11 +47,14 @@ export async function writeLoaderInitrd(root: string, kernelVersion: string, fs:
     mkdirSync(dirname(dest), { recursive: true });
     copyFileSync(join(modulesDir, path), dest);
   }
-  writeFileSync(join(tree, 'etc/loader-modules'), order.map((p) => `${p}\n`).join(''));
+  // Soft dependencies (crc32c for libcrc32c) load first; the root may lack them, its kernel package has them.
+  const extra = softMissing.length ? await modulesFromKernelPackage(manifest, softMissing, join(tree, 'lib/modules'), scratch) : [];
+  const all = [...extra, ...order];
+  writeFileSync(join(tree, 'etc/loader-modules'), all.map((p) => `${p}\n`).join(''));
   writeFileSync(join(tree, 'etc/loader-fstype'), `${fs}\n`);
   const cpio = join(scratch, 'loader.cpio');
   writeCpioFromTree(tree, cpio, [{ path: 'dev/console', mode: S_IFCHR | 0o600, rdev: { major: 5, minor: 1 } }]);
   // gzip: every kernel can unpack it, and the file is small enough that the ratio does not matter.
   await compressFile('gzip', cpio, out);
-  return order;
+  return all;
 }

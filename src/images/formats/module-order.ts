@@ -47,9 +47,9 @@ export interface ModuleSet {
 }
 
 /** Module paths (relative to lib/modules/KVER) to insmod, dependencies first, for `wanted`
- *  names. A built-in name needs nothing; a wanted name with no module is an error, a missing
- *  soft dependency is skipped (the kernel may provide it another way). */
-export function loadOrder(set: ModuleSet, wanted: readonly string[]): { order: string[]; missing: string[] } {
+ *  names. A built-in name needs nothing; a wanted name with no module is `missing`, a soft
+ *  dependency with none is `softMissing` (by module name, aliases resolved). */
+export function loadOrder(set: ModuleSet, wanted: readonly string[]): { order: string[]; missing: string[]; softMissing: string[] } {
   const deps = parseModulesDep(set.dep);
   const soft = parseSoftdeps(set.softdep);
   const byName = new Map([...deps.keys()].map((path) => [moduleName(path), path]));
@@ -57,13 +57,15 @@ export function loadOrder(set: ModuleSet, wanted: readonly string[]): { order: s
   const aliases: Record<string, string> = { crc32c: 'crc32c_generic', ...set.aliases };
   const order: string[] = [];
   const missing: string[] = [];
+  const softMissing: string[] = [];
   const visiting = new Set<string>();
   const visit = (name: string, required: boolean): void => {
     const resolved = builtin.has(name) || byName.has(name) ? name : aliases[name] ?? name;
     if (builtin.has(resolved)) return;
     const path = byName.get(resolved);
     if (!path) {
-      if (required) missing.push(name);
+      const list = required ? missing : softMissing;
+      if (!list.includes(resolved)) list.push(resolved);
       return;
     }
     if (order.includes(path) || visiting.has(path)) return;
@@ -73,5 +75,5 @@ export function loadOrder(set: ModuleSet, wanted: readonly string[]): { order: s
     order.push(path);
   };
   for (const name of wanted) visit(moduleName(name), true);
-  return { order, missing };
+  return { order, missing, softMissing };
 }
