@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ensureImage as ensure, type BuiltImage } from '../images/builder.ts';
 import { referenceDefinition } from '../images/definition.ts';
 import { findTarget, listTargets } from '../images/targets.ts';
+import { ensureFormat, parseFormats } from '../images/formats/index.ts';
 
 export type { BuiltImage } from '../images/builder.ts';
 
@@ -13,6 +14,8 @@ export interface BuildOptions {
   image?: string;
   /** No progress lines, only the one result line per image. */
   quiet?: boolean;
+  /** LinuxKit output formats to make from each built image ("F[,F...]" or "all"); one line per output. */
+  format?: string;
 }
 
 /** Return the image for `definitionFile` on `targetName`, building it unless the cache has it (then < 2 s, no download). */
@@ -28,6 +31,8 @@ function megabytes(bytes: number): string {
 export async function build(options: BuildOptions = {}): Promise<BuiltImage[]> {
   const definition = resolve(options.image ?? referenceDefinition);
   const targets = options.arch === undefined || options.arch === 'all' || options.arch.length === 0 ? listTargets() : options.arch.map((name) => findTarget(name));
+  // Check every --format against every target before building anything: a typo is a usage error, not a late failure.
+  const formats = new Map(targets.map((t) => [t.name, options.format === undefined ? [] : parseFormats(options.format, t.name)]));
   const results: BuiltImage[] = [];
   for (const target of targets) {
     const started = Date.now();
@@ -36,6 +41,13 @@ export async function build(options: BuildOptions = {}): Promise<BuiltImage[]> {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`${target.name.padEnd(8)} ${megabytes(image.sizeBytes).padStart(9)}  ${image.prefix}  (${image.cached ? 'cached' : `built in ${seconds} s`})`);
     results.push(image);
+    for (const format of formats.get(target.name)!) {
+      if (format === 'kernel+initrd') continue; // the line above
+      const formatStarted = Date.now();
+      const made = await ensureFormat(image, format, log);
+      const took = ((Date.now() - formatStarted) / 1000).toFixed(1);
+      console.log(`${target.name.padEnd(8)} ${megabytes(made.sizeBytes).padStart(9)}  ${made.path}  (${format}, ${made.cached ? 'cached' : `made in ${took} s`})`);
+    }
   }
   return results;
 }

@@ -54,11 +54,12 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'build',
     summary: 'build the reference image (or another definition) for one or more targets',
-    usage: 'kittest build [--arch A[,B...]|all] [--image FILE]',
-    options: { arch: { type: 'string' }, image: { type: 'string' } },
+    usage: 'kittest build [--arch A[,B...]|all] [--image FILE] [--format F[,F...]|all]',
+    options: { arch: { type: 'string' }, image: { type: 'string' }, format: { type: 'string' } },
     help: {
       arch: 'targets to build for (comma-separated, or all; default: every default target)',
       image: 'image definition YAML (default: images/reference.yml)',
+      format: 'also make these LinuxKit outputs from each image, one line each with its size: kernel+initrd, kernel+squashfs, kernel+erofs, iso-bios, iso-efi, raw-bios, raw-efi, qcow2-bios, qcow2-efi, or all (what the arch can have)',
     },
     load: async () => (await import('./build-cli.ts')).buildCommand,
   },
