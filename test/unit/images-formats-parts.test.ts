@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S_IFCHR, writeCpioFromTree } from '../../src/images/cpio.ts';
-import { diskFormats, formatsFor, outputFiles, parseFormats } from '../../src/images/formats/applicable.ts';
+import { bootFormats, formatsFor, outputFiles, parseFormats } from '../../src/images/formats/applicable.ts';
 import { readNewc, unpackMembers } from '../../src/images/formats/cpio-read.ts';
 import { loadOrder, parseSoftdeps } from '../../src/images/formats/module-order.ts';
 import { pseudoDefinitions } from '../../src/images/formats/root-image.ts';
@@ -11,7 +11,7 @@ import { hostSuite } from '../../src/images/formats/grub.ts';
 import { UsageError } from '../../src/errors.ts';
 
 test('formats per target: all nine on x86_64, EFI and kernel ones on arm64, kernel ones elsewhere', (t) => {
-  t.deepEqual(formatsFor('x86_64'), [...diskFormats]);
+  t.deepEqual(formatsFor('x86_64'), [...bootFormats]);
   t.deepEqual(formatsFor('arm64'), ['kernel+initrd', 'kernel+squashfs', 'kernel+erofs', 'iso-efi', 'raw-efi', 'qcow2-efi']);
   for (const target of ['s390x', 'ppc64le', 'riscv64']) t.deepEqual(formatsFor(target), ['kernel+initrd', 'kernel+squashfs', 'kernel+erofs']);
 });

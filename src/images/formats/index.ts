@@ -7,13 +7,13 @@ import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
-import { formatsFor, outputFiles, type DiskFormat } from './applicable.ts';
+import { formatsFor, outputFiles, type BootFormat } from './applicable.ts';
 import { imageName, type FormatContext } from './context.ts';
 import { buildIso } from './iso.ts';
 import { buildKernelRoot } from './kernel-root.ts';
 import { buildQcow2, buildRaw } from './raw.ts';
 
-export { diskFormats, formatsFor, isDiskFormat, outputFiles, parseFormats, type DiskFormat } from './applicable.ts';
+export { bootFormats, formatsFor, isBootFormat, outputFiles, parseFormats, type BootFormat } from './applicable.ts';
 
 export interface FormatResult {
   path: string;
@@ -21,20 +21,20 @@ export interface FormatResult {
   sizeBytes: number;
 }
 
-const isKernelFormat = (format: DiskFormat): boolean => format.startsWith('kernel+');
+const isKernelFormat = (format: BootFormat): boolean => format.startsWith('kernel+');
 
 /** The folder a format of `image` lives in. */
-export function formatDir(image: BuiltImage, format: DiskFormat): string {
+export function formatDir(image: BuiltImage, format: BootFormat): string {
   return join(dirname(image.prefix), 'formats', format);
 }
 
-function result(dir: string, format: DiskFormat, name: string, cached: boolean): FormatResult {
+function result(dir: string, format: BootFormat, name: string, cached: boolean): FormatResult {
   const files = outputFiles(format, name);
   const sizeBytes = files.filter((f) => !f.endsWith('-cmdline')).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
   return { path: isKernelFormat(format) ? join(dir, name) : join(dir, files[0]!), cached, sizeBytes };
 }
 
-function complete(dir: string, format: DiskFormat, name: string): boolean {
+function complete(dir: string, format: BootFormat, name: string): boolean {
   return outputFiles(format, name).every((f) => existsSync(join(dir, f)));
 }
 
@@ -69,7 +69,7 @@ function removeOnSignal(dir: string): () => void {
   return detach;
 }
 
-async function make(ctx: FormatContext, format: DiskFormat): Promise<void> {
+async function make(ctx: FormatContext, format: BootFormat): Promise<void> {
   switch (format) {
     case 'kernel+squashfs':
       return buildKernelRoot(ctx, 'squashfs');
@@ -95,7 +95,7 @@ async function make(ctx: FormatContext, format: DiskFormat): Promise<void> {
 
 /** Make (or find in the cache) `format` of a built image. Returns the path to hand to
  *  `kittest run --image`: the prefix for kernel+* formats, the file for the others. */
-export async function ensureFormat(image: BuiltImage, format: DiskFormat, log: (line: string) => void = () => {}): Promise<FormatResult> {
+export async function ensureFormat(image: BuiltImage, format: BootFormat, log: (line: string) => void = () => {}): Promise<FormatResult> {
   if (!formatsFor(image.target).includes(format)) throw new UsageError(`format ${format} cannot be made for ${image.target} (possible: ${formatsFor(image.target).join(', ')})`);
   if (format === 'kernel+initrd') return { path: image.prefix, cached: true, sizeBytes: image.sizeBytes };
   const name = imageName(image);
