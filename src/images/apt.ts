@@ -49,7 +49,8 @@ export class DebianArchive {
     readonly root: string,
     readonly mirror: string,
     readonly suite: string,
-    private readonly log: (line: string) => void = () => {},
+    /** Progress lines go here; the archive is shared, so each user points it at its own log. */
+    public log: (line: string) => void = () => {},
   ) {}
 
   private sources(): Source[] {

@@ -42,6 +42,8 @@ export function archiveFor(def: ImageDefinition, suite: string, log: (line: stri
     archive = new DebianArchive(join(cacheDir(), 'apt'), def.mirror, suite, log);
     archives.set(id, archive);
   }
+  // Shared across targets: progress lines go to the current caller's log (builds run one at a time).
+  archive.log = log;
   return archive;
 }
 
