@@ -43,30 +43,45 @@ const probes = new Map<string, Promise<{ ok: boolean; why: string }>>();
 
 /**
  * Whether KVM really runs a vCPU for this target: /dev/kvm can open yet fail at the first
- * register load (nested virtualisation without MSR support aborts QEMU at once). Start QEMU
- * with KVM and no guest for a moment; if it is still alive after `aliveMs`, KVM works.
+ * register load (nested virtualisation without MSR support aborts QEMU at once). Start QEMU with
+ * KVM and no guest, wait until QMP says the machine is running (a loaded host can take seconds
+ * to get there, so wall time alone proves nothing), then give the vCPU `aliveMs` to fail.
  */
-export function probeKvm(target: Target, aliveMs = 1500): Promise<{ ok: boolean; why: string }> {
+export function probeKvm(target: Target, aliveMs = 1000, startMs = 30_000): Promise<{ ok: boolean; why: string }> {
   const key = `${target.qemu.binary} ${target.qemu.machine} ${target.qemu.cpu.kvm ?? 'host'}`;
   let probe = probes.get(key);
   if (!probe) {
     probe = new Promise((resolve) => {
-      const args = ['-accel', 'kvm', '-machine', target.qemu.machine, '-cpu', target.qemu.cpu.kvm ?? 'host', '-m', '64', '-nodefaults', '-display', 'none', '-no-reboot'];
-      const child = spawn(target.qemu.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      const args = ['-accel', 'kvm', '-machine', target.qemu.machine, '-cpu', target.qemu.cpu.kvm ?? 'host', '-m', '64', '-nodefaults', '-display', 'none', '-no-reboot', '-qmp', 'stdio'];
+      const child = spawn(target.qemu.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
-      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-      const timer = setTimeout(() => {
+      let stdout = '';
+      let settled = false;
+      const finish = (result: { ok: boolean; why: string }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(startTimer);
         child.kill('SIGKILL');
-        resolve({ ok: true, why: 'KVM probe ran' });
-      }, aliveMs);
-      child.on('error', (e) => {
-        clearTimeout(timer);
-        resolve({ ok: false, why: e.message });
+        resolve(result);
+      };
+      const startTimer = setTimeout(() => finish({ ok: false, why: `QEMU with KVM was not running after ${startMs / 1000} s` }), startMs);
+      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+      child.stdout.on('data', (c: Buffer) => {
+        stdout = (stdout + c.toString()).slice(-4000);
+        if (stdout.includes('"QMP"') && !stdout.includes('"return": {}')) {
+          child.stdin.write('{"execute": "qmp_capabilities"}\n{"execute": "query-status"}\n');
+          stdout = stdout.replace('"QMP"', '"greeted"');
+        }
+        if (/"running":\s*true/.test(stdout)) {
+          stdout = '';
+          setTimeout(() => finish({ ok: true, why: 'KVM probe ran a vCPU' }), aliveMs);
+        }
       });
+      child.stdin.on('error', () => {}); // QEMU gone: the exit handler says why
+      child.on('error', (e) => finish({ ok: false, why: e.message }));
       child.on('exit', () => {
-        clearTimeout(timer);
         const line = stderr.trim().split('\n').find((l) => /error/i.test(l)) ?? stderr.trim().split('\n')[0] ?? 'QEMU exited';
-        resolve({ ok: false, why: line.replace(/^qemu-system-\S+: /, '') });
+        finish({ ok: false, why: line.replace(/^qemu-system-\S+: /, '') });
       });
     });
     probes.set(key, probe);

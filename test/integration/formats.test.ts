@@ -12,6 +12,8 @@ import { kittest } from '../helpers/cli.ts';
 import { limiter } from '../helpers/limit.ts';
 
 const two = limiter(2);
+// Builds one at a time: they share the image cache, the apt lists and two cores with the guests.
+const oneBuild = limiter(1);
 
 /** What the start line says for each format (kittest names the format it detected). */
 const described: Record<string, RegExp> = {
@@ -27,8 +29,7 @@ const described: Record<string, RegExp> = {
 
 /** The reference image in `format` for `target` (built once, then from the cache). */
 async function formatted(target: string, format: Parameters<typeof ensureFormat>[1]): Promise<string> {
-  const built = await ensureImage(referenceDefinition, target);
-  return (await ensureFormat(built, format)).path;
+  return oneBuild(async () => (await ensureFormat(await ensureImage(referenceDefinition, target), format)).path);
 }
 
 // kernel+initrd is covered on every target by conformance.test.ts; here the other formats,

@@ -31,7 +31,18 @@ export function mirrorOf(manifest: ImageManifest): string {
   return manifest.packages.map((p) => p.from).find((from) => !/-security\/?$/.test(from)) ?? 'http://deb.debian.org/debian';
 }
 
-async function arm64Modules(manifest: ImageManifest, log: (line: string) => void): Promise<string> {
+let arm64Fetch: Promise<string> | undefined;
+
+/** The arm64-efi module folder, fetched once per process (concurrent builds share the fetch). */
+function arm64Modules(manifest: ImageManifest, log: (line: string) => void): Promise<string> {
+  arm64Fetch ??= fetchArm64Modules(manifest, log).catch((error: unknown) => {
+    arm64Fetch = undefined; // let a later build try again
+    throw error;
+  });
+  return arm64Fetch;
+}
+
+async function fetchArm64Modules(manifest: ImageManifest, log: (line: string) => void): Promise<string> {
   const release = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   const suite = hostSuite(release) ?? manifest.suite;
   const archive = new DebianArchive(join(cacheDir(), 'apt'), mirrorOf(manifest), suite, log);

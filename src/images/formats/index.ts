@@ -95,7 +95,20 @@ async function make(ctx: FormatContext, format: BootFormat): Promise<void> {
 
 /** Make (or find in the cache) `format` of a built image. Returns the path to hand to
  *  `kittest run --image`: the prefix for kernel+* formats, the file for the others. */
-export async function ensureFormat(image: BuiltImage, format: BootFormat, log: (line: string) => void = () => {}): Promise<FormatResult> {
+export function ensureFormat(image: BuiltImage, format: BootFormat, log: (line: string) => void = () => {}): Promise<FormatResult> {
+  // Callers in one process (tests, qcow2 over raw) asking for the same output share one build.
+  const key = formatDir(image, format);
+  let pending = inFlight.get(key);
+  if (!pending) {
+    pending = makeFormat(image, format, log).finally(() => inFlight.delete(key));
+    inFlight.set(key, pending);
+  }
+  return pending;
+}
+
+const inFlight = new Map<string, Promise<FormatResult>>();
+
+async function makeFormat(image: BuiltImage, format: BootFormat, log: (line: string) => void): Promise<FormatResult> {
   if (!formatsFor(image.target).includes(format)) throw new UsageError(`format ${format} cannot be made for ${image.target} (possible: ${formatsFor(image.target).join(', ')})`);
   if (format === 'kernel+initrd') return { path: image.prefix, cached: true, sizeBytes: image.sizeBytes };
   const name = imageName(image);
