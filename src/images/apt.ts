@@ -13,6 +13,9 @@ import { run } from './exec.ts';
 export const knownArchitectures = ['amd64', 'arm64', 's390x', 'ppc64el', 'riscv64'];
 const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const maxListAgeMs = 7 * 24 * 3600 * 1000;
+/** apt-get update runs in flight, by lists folder. */
+const updating = new Map<string, Promise<void>>();
+
 /** Lists fetched with a failing source are refreshed again after this long. */
 const retryFailedListsMs = 3600 * 1000;
 
@@ -89,7 +92,18 @@ export class DebianArchive {
   }
 
   /** Download the signed indexes for `arch` unless fresh ones are cached (stale ones are used if the archive is unreachable). */
-  async update(arch: string): Promise<void> {
+  update(arch: string): Promise<void> {
+    // Two archive objects for one suite share the lists folder: one apt-get update at a time per folder.
+    const dir = this.dir(arch);
+    let pending = updating.get(dir);
+    if (!pending) {
+      pending = this.updateNow(arch).finally(() => updating.delete(dir));
+      updating.set(dir, pending);
+    }
+    return pending;
+  }
+
+  private async updateNow(arch: string): Promise<void> {
     if (this.listsFresh(arch)) return;
     const dir = this.dir(arch);
     const haveOld = existsSync(this.stampFile(arch));
