@@ -5,8 +5,7 @@ import { type CaseDef, loadCases, selectCases } from '../config/cases.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
-import { checkMedium } from '../images/check-medium.ts';
-import { checkInitrd } from '../images/check-initrd.ts';
+import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../matrix/plan-images.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
@@ -48,8 +47,7 @@ function positiveInt(flag: string, text: string | undefined, fallback: number, m
 }
 
 async function imageInfo(image: BootFiles, kernelArch: string | undefined): Promise<RunReport['image']> {
-  if (image.initrd) await checkInitrd(image.initrd);
-  checkMedium(image);
+  await checkBootFiles(image);
   const sha256: Record<string, string> = {};
   let sizeBytes = 0;
   for (const file of image.files) {

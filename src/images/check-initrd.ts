@@ -1,10 +1,11 @@
 // Catch an empty or truncated initrd before booting: a kernel that finds half an initramfs
 // panics far from the cause, so test the compressed stream to its end first.
 import { spawnSync } from 'node:child_process';
-import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../errors.ts';
 import { findOnPath } from '../qemu/find-binary.ts';
+import { readBytes } from '../util/read-bytes.ts';
 
 export type InitrdCompression = 'gzip' | 'zstd' | 'xz' | 'lz4' | 'bzip2' | 'cpio' | 'unknown';
 
@@ -38,14 +39,7 @@ function toolTest(tool: string, path: string): string | undefined {
 /** Throws a UsageError when `path` is empty or its compressed stream is cut short. */
 export async function checkInitrd(path: string): Promise<InitrdCompression> {
   if (statSync(path).size === 0) throw new UsageError(`initrd ${path} is empty`);
-  const head = Buffer.alloc(16);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, 16, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const kind = initrdCompression(head);
+  const kind = initrdCompression(Buffer.concat([readBytes(path, 16)], 16));
   let problem: string | undefined;
   if (kind === 'gzip') problem = await gunzipToEnd(path);
   else if (kind === 'zstd') problem = toolTest('zstd', path);

@@ -1,19 +1,10 @@
 // Catch a wrong or cut-short disk image before booting: firmware that finds no boot record
 // only says "no bootable device", far from the cause. Reads a few magic bytes, nothing more.
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
+import { readBytes } from '../util/read-bytes.ts';
 import type { BootFiles } from './boot-files.ts';
-
-function readAt(path: string, offset: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length);
-  const fd = openSync(path, 'r');
-  try {
-    const n = readSync(fd, buffer, 0, length, offset);
-    return buffer.subarray(0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
+import { checkInitrd } from './check-initrd.ts';
 
 /** What the bytes say a file is, or why it is not what its name says. Pure over the given heads. */
 export function judgeMedium(kind: 'iso' | 'raw' | 'qcow2' | 'squashfs' | 'erofs', size: number, head: Buffer, iso: Buffer, erofs: Buffer): string | undefined {
@@ -40,11 +31,17 @@ export function checkMedium(image: BootFiles): void {
   if (!path) return;
   const kind = image.bootMedium ? (image.bootMedium.driver === 'qcow2' ? 'qcow2' : image.bootMedium.media === 'cdrom' ? 'iso' : 'raw') : image.format === 'kernel+erofs' ? 'erofs' : 'squashfs';
   const size = statSync(path).size;
-  const problem = judgeMedium(kind, size, readAt(path, 0, 512), readAt(path, 0x8000, 8), readAt(path, 1024, 4));
+  const problem = judgeMedium(kind, size, readBytes(path, 512), readBytes(path, 8, 0x8000), readBytes(path, 4, 1024));
   if (problem) throw new UsageError(`${image.format} image ${path} ${problem}`);
   if (kind === 'squashfs') {
     // bytes_used (offset 40) is the filesystem's length: a shorter file was cut short.
-    const used = Number(readAt(path, 40, 8).readBigUInt64LE(0));
+    const used = Number(readBytes(path, 8, 40).readBigUInt64LE(0));
     if (used > size) throw new UsageError(`${image.format} image ${path} is truncated (${size} of ${used} bytes)`);
   }
+}
+
+/** Every pre-boot check of an image's files: the initrd's compressed stream and the disk or CD's magic. */
+export async function checkBootFiles(image: BootFiles): Promise<void> {
+  if (image.initrd) await checkInitrd(image.initrd);
+  checkMedium(image);
 }

@@ -1,5 +1,6 @@
 // Initramfs compression: the best method the kernel can unpack (CONFIG_RD_ZSTD, then XZ, then gzip).
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { readBytes } from '../util/read-bytes.ts';
 import { runChecked } from './exec.ts';
 
 export type Compression = 'zstd' | 'xz' | 'gzip';
@@ -28,16 +29,20 @@ export async function compressFile(method: Compression, input: string, output: s
   }
 }
 
-/** True for an uncompressed arm64 Image (magic "ARM\x64" at offset 0x38). */
-function isRawArm64Image(path: string): boolean {
-  const head = Buffer.alloc(64);
-  const fd = openSync(path, 'r');
+/** Decompress `input` (made by `method`) into `output`. */
+export async function decompressFile(method: Compression, input: string, output: string): Promise<void> {
+  const fd = openSync(output, 'w');
   try {
-    readSync(fd, head, 0, 64, 0);
+    await runChecked(method, [...(method === 'zstd' ? ['-q'] : []), '-d', '-c', input], { stdoutFile: fd });
   } finally {
     closeSync(fd);
   }
-  return head.readUInt32LE(0x38) === 0x644d5241;
+}
+
+/** True for an uncompressed arm64 Image (magic "ARM\x64" at offset 0x38). */
+function isRawArm64Image(path: string): boolean {
+  const head = readBytes(path, 64);
+  return head.length === 64 && head.readUInt32LE(0x38) === 0x644d5241;
 }
 
 /** Gzip an uncompressed arm64 Image in place (QEMU -kernel unpacks it); returns whether it did. */

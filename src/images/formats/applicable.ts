@@ -27,11 +27,12 @@ export function formatsFor(targetName: string): BootFormat[] {
 export function parseFormats(value: string, target: string): BootFormat[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new UsageError(`--format needs a format (one of: ${bootFormats.join(', ')}, or all)`);
-  if (names.includes('all')) return formatsFor(target);
+  const possible = formatsFor(target);
+  if (names.includes('all')) return possible;
   const result: BootFormat[] = [];
   for (const name of names) {
     if (!isBootFormat(name)) throw new UsageError(`unknown format "${name}" (known: ${bootFormats.join(', ')}, all)`);
-    if (!formatsFor(target).includes(name)) throw new UsageError(`format ${name} cannot be made for ${target} (possible: ${formatsFor(target).join(', ')})`);
+    if (!possible.includes(name)) throw new UsageError(`format ${name} cannot be made for ${target} (possible: ${possible.join(', ')})`);
     if (!result.includes(name)) result.push(name);
   }
   return result;

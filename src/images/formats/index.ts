@@ -109,7 +109,8 @@ export function ensureFormat(image: BuiltImage, format: BootFormat, log: (line: 
 const inFlight = new Map<string, Promise<FormatResult>>();
 
 async function makeFormat(image: BuiltImage, format: BootFormat, log: (line: string) => void): Promise<FormatResult> {
-  if (!formatsFor(image.target).includes(format)) throw new UsageError(`format ${format} cannot be made for ${image.target} (possible: ${formatsFor(image.target).join(', ')})`);
+  const possible = formatsFor(image.target);
+  if (!possible.includes(format)) throw new UsageError(`format ${format} cannot be made for ${image.target} (possible: ${possible.join(', ')})`);
   if (format === 'kernel+initrd') return { path: image.prefix, cached: true, sizeBytes: image.sizeBytes };
   const name = imageName(image);
   const finalDir = formatDir(image, format);

@@ -1,33 +1,15 @@
 // The root filesystem of the disk formats is the reference initramfs itself: decompress it
 // (per manifest.compression) and unpack it, so squashfs/erofs hold exactly what initrd boots.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Compression } from '../compress.ts';
+import { decompressFile, type Compression } from '../compress.ts';
 import { HostError } from '../../errors.ts';
-import { runChecked } from '../exec.ts';
 import { readNewc, unpackMembers, type CpioMember } from './cpio-read.ts';
-
-const decompressors: Record<Compression, [string, string[]]> = {
-  zstd: ['zstd', ['-q', '-d', '-c']],
-  xz: ['xz', ['-d', '-c']],
-  gzip: ['gzip', ['-d', '-c']],
-};
-
-/** Decompress `initrd` into the file `out`. */
-export async function decompressInitrd(initrd: string, compression: Compression, out: string): Promise<void> {
-  const [program, args] = decompressors[compression] ?? decompressors.gzip;
-  const fd = openSync(out, 'w');
-  try {
-    await runChecked(program, [...args, initrd], { stdoutFile: fd });
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Unpack the initramfs `initrd` into `dest` (created); returns its device-node members, not created. */
 export async function unpackInitrd(initrd: string, compression: Compression, dest: string, scratch: string): Promise<CpioMember[]> {
   const cpio = join(scratch, 'initrd.cpio');
-  await decompressInitrd(initrd, compression, cpio);
+  await decompressFile(compression, initrd, cpio);
   try {
     let members: CpioMember[];
     try {

@@ -3,10 +3,11 @@
 // module (crc32c_generic), so libcrc32c, and with it erofs, would not load. The .deb the image
 // was built from is still in the apt cache (its sha256 is in the manifest), so take them from it.
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheDir } from '../../config/paths.ts';
 import { HostError } from '../../errors.ts';
+import { decompressFile } from '../compress.ts';
 import { extractDeb } from '../deb.ts';
 import { runChecked } from '../exec.ts';
 import type { ImageManifest } from '../manifest.ts';
@@ -43,15 +44,7 @@ export async function modulesFromKernelPackage(manifest: ImageManifest, names: r
     const dest = join(modulesDir, plain);
     mkdirSync(dirname(dest), { recursive: true });
     if (plain === path) copyFileSync(join(kdir, path), dest);
-    else {
-      const tool = path.endsWith('.xz') ? 'xz' : path.endsWith('.zst') ? 'zstd' : 'gzip';
-      const fd = openSync(dest, 'w');
-      try {
-        await runChecked(tool, ['-d', '-c', join(kdir, path)], { stdoutFile: fd });
-      } finally {
-        closeSync(fd);
-      }
-    }
+    else await decompressFile(path.endsWith('.xz') ? 'xz' : path.endsWith('.zst') ? 'zstd' : 'gzip', join(kdir, path), dest);
     result.push(plain);
   }
   return result;
