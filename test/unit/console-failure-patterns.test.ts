@@ -1,5 +1,5 @@
 import test from 'ava';
-import { compileFailurePatterns, matchFailure } from '../../src/console/failure-patterns.ts';
+import { compileFailurePatterns, firmwareFailurePatterns, matchFailure } from '../../src/console/failure-patterns.ts';
 
 const fatal: [string, string][] = [
   ['[    2.345678] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)', 'Kernel panic - not syncing'],
@@ -44,4 +44,23 @@ test('extra patterns from a target file are regex strings and add to the default
 
 test('an invalid regex is reported with the pattern', (t) => {
   t.throws(() => compileFailurePatterns(['(unclosed']), { instanceOf: SyntaxError, message: /"\(unclosed"/ });
+});
+
+test('firmware and boot loader give-up lines are fatal only when watched, and their ordinary lines never are', (t) => {
+  const watched = compileFailurePatterns(firmwareFailurePatterns);
+  const fatal = [
+    'No bootable device.',
+    'Boot failed: not a bootable disk',
+    'BdsDxe: No bootable option or device was found.',
+    'UEFI Interactive Shell v2.2',
+    'grub rescue> ',
+    'Could not find kernel image: /boot/kernel',
+  ];
+  for (const line of fatal) {
+    t.truthy(matchFailure(line, watched), line);
+    t.is(matchFailure(line), undefined, `${line} must not end a kernel-format run`);
+  }
+  for (const line of ['BdsDxe: loading Boot0001 "UEFI QEMU QEMU CD-ROM " from PciRoot(0x0)', 'Welcome to GRUB!', 'Booting from Hard Disk...', 'error: no suitable video mode found.']) {
+    t.is(matchFailure(line, watched), undefined, line);
+  }
 });
