@@ -14,6 +14,9 @@ export interface CaseSettings {
   readonly clientNames?: readonly string[];
   readonly processNames?: readonly string[];
   readonly hwrng?: string;
+  readonly sources?: readonly string[];
+  readonly sampleGapMs?: number;
+  readonly socket?: string;
   readonly paths?: readonly string[];
   readonly settleMs?: number;
 }

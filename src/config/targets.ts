@@ -27,6 +27,8 @@ export interface Target {
     readonly scsi: string;
     readonly firmware?: string;
     readonly firmwarePackage?: string;
+    /** QEMU device that reports a guest panic over QMP (pvpanic, pvpanic-pci), if the machine has one. */
+    readonly panicDevice?: string;
     readonly extraArgs: readonly string[];
   };
   readonly console: {

@@ -204,6 +204,17 @@ export class ConsoleEngine {
     this.#reportFailure();
   }
 
+  /**
+   * A fatal event seen outside the console (QMP's GUEST_PANICKED): it counts as the first fatal
+   * line would, so every wait fails at once and `failure` reports it. A console failure seen first wins.
+   */
+  fail(pattern: string, line: string): void {
+    if (this.#failure) return;
+    this.#failure = { pattern, line, following: [], atMs: this.#clock() - this.startedAt };
+    for (const w of this.#waiters) this.#settle(w, this.#failureError(w.description));
+    this.#reportFailure();
+  }
+
   /** Wait until the pattern appears (from `from` on); rejects on timeout, fatal line or stream end. */
   waitFor(pattern: ConsolePattern, options: WaitOptions): Promise<ConsoleMatch> {
     if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {

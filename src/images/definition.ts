@@ -47,6 +47,8 @@ export interface ContainerSpec {
   capabilities?: string[];
   binds?: string[];
   runtime?: 'container' | 'host';
+  /** Onboot only: keep runc's record of the container after it exits (LinuxKit deletes it). */
+  keep?: boolean;
 }
 
 /** One YAML file as written (everything optional: it may extend another). */

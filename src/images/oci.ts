@@ -115,7 +115,7 @@ export function bootScript(def: ImageDefinition, target: string, modules: readon
   const q = (words: readonly string[]): string => words.map(shellQuote).join(' ');
   const bindSources = [...def.onboot, ...def.services].flatMap((c) => parseBinds(c.binds).map((b) => b.source));
   const onboot = def.onboot.map((c, i) =>
-    c.runtime === 'host' ? `  run_onboot ${q([c.name, ...c.command])}` : `  run_onboot ${q([c.name, 'runc', 'run', '--keep', '--bundle', onbootBundle(i, c.name), c.name])}`,
+    c.runtime === 'host' ? `  run_onboot ${q([c.name, ...c.command])}` : `  run_onboot ${q([c.name, 'runc', 'run', ...(c.keep === false ? [] : ['--keep']), '--bundle', onbootBundle(i, c.name), c.name])}`,
   );
   const services = def.services.map((c) =>
     c.runtime === 'host'

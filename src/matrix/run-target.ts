@@ -1,12 +1,12 @@
 // One run: boot one image on one target, find the shell, judge every case, stop the machine.
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseDef } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
 import { checks } from '../cases/checks/index.ts';
-import type { GuestShell } from '../cases/check.ts';
+import type { GuestShell, HostView } from '../cases/check.ts';
 import { decideHostContext, hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
 import { ConsoleEngine } from '../console/engine.ts';
@@ -16,7 +16,10 @@ import { Shell } from '../console/shell.ts';
 import { AssertionFailed, MachineError } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
-import { buildArgv } from '../qemu/argv.ts';
+import { buildArgv, qmpPath, wirePath } from '../qemu/argv.ts';
+import { isPanicEvent, QmpClient } from '../qemu/qmp.ts';
+import { readCapture } from '../wire/capture.ts';
+import { dhcpExchange } from '../wire/dhcp.ts';
 import { Machine, makeRunDir, type MachineExit } from '../qemu/machine.ts';
 import { cap, type CaseReport, type RunReport, runStatus } from '../report/model.ts';
 
@@ -53,7 +56,8 @@ function exitText(exit: MachineExit): string {
 export async function runTarget(request: RunRequest): Promise<RunReport> {
   const { target, image, cases } = request;
   const runDir = makeRunDir(target.name);
-  const argv = buildArgv(target, image, { accel: request.accel.accel, mac: randomMac(), runDir });
+  const mac = randomMac();
+  const argv = buildArgv(target, image, { accel: request.accel.accel, mac, runDir });
   prepareFirmware(target, image, runDir);
   const startedAt = new Date();
   let log: (ConsoleLogSink & { close?: () => Promise<void> | void }) | undefined;
@@ -65,6 +69,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   }
   const patterns = compileFailurePatterns([...target.console.failurePatterns, ...(image.bootMedium ? firmwareFailurePatterns : [])]);
   let machine: Machine | undefined;
+  let qmp: QmpClient | undefined;
   let qemuFault = false;
   const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log, failurePatterns: patterns });
   const report: RunReport = {
@@ -95,6 +100,19 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   try {
     machine = Machine.start(argv, runDir, (chunk) => engine.push(chunk), target.qemu.package);
     request.onMachine?.(machine);
+    // QMP is the host's view for the machine's whole life: a panic QEMU reports fails the run,
+    // even when the console says nothing (loglevel=0, quiet) or the panic comes after the last case.
+    void QmpClient.connect(qmpPath(runDir), { timeoutMs: 15_000 })
+      .then((client) => {
+        qmp = client;
+        client.onEvent((event) => {
+          if (isPanicEvent(event)) engine.fail(`QMP ${event.event}`, `QEMU reported ${event.event} ${JSON.stringify(event.data ?? {})}`);
+        });
+        for (const event of client.events) if (isPanicEvent(event)) engine.fail(`QMP ${event.event}`, `QEMU reported ${event.event} ${JSON.stringify(event.data ?? {})}`);
+      })
+      .catch((error: unknown) => {
+        report.qmp = { error: firstLine(error), events: [] };
+      });
     void machine.exited.then((exit) => {
       if (!exit.stoppedByHarness) {
         // Killed or crashed (signal, non-zero status) is the machine's fault; a clean exit is the guest powering off.
@@ -151,10 +169,13 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       broken = `the console shell does not run commands: ${firstLine(error)}`;
       report.message = broken;
     }
+    // Checks that need the host must not silently judge the console's container instead.
+    if (!broken && context.unreachable) broken = context.unreachable;
     const via = context.via ? (inner: string) => `${context.via} ${inner}` : undefined;
     const host: GuestShell = {
       run: (script, options) => shell.run(script, { timeoutMs: options?.timeoutMs ?? target.timeouts.commandMs, via }),
     };
+    const hostView: HostView = { mac, readWire: () => readCapture(wirePath(runDir), machine?.startedAt ?? Date.now()) };
     for (const [index, def] of cases.entries()) {
       if (def.check === 'boot') continue;
       if (broken) {
@@ -167,7 +188,9 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       const timeoutMs = def.timeoutMs ?? Math.max(target.timeouts.commandMs, (def.settings.settleMs ?? 0) + target.timeouts.commandMs);
       try {
         if (!check) throw new Error(`no built-in check named ${def.check}`);
-        const result = await withDeadline(check({ host, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+        const result = await withDeadline(check({ host, hostView, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+        // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
+        if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
         verdict(index, {
           status: result.passed ? 'passed' : 'failed',
           message: result.message,
@@ -200,16 +223,41 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         // Facts are informative only; a failure here changes no verdict.
       }
     }
+    if (qmp) {
+      try {
+        const status = await qmp.queryStatus();
+        report.qmp = { ...report.qmp, status: status.status, events: [] };
+        if (status.status === 'guest-panicked' || status.status === 'internal-error') engine.fail(`QMP status ${status.status}`, `QEMU reports the machine as ${status.status}`);
+      } catch {
+        // The machine may have gone already; its events still say why.
+      }
+    }
     return report;
   } finally {
     request.signal?.removeEventListener('abort', abort);
-    const exit = machine ? await machine.stop() : undefined;
+    const keepCapture = () => {
+      const capture = readCapture(wirePath(runDir), machine?.startedAt ?? startedAt.getTime());
+      const ack = dhcpExchange(capture.records, mac).lease;
+      if (ack) report.timeline['dhcp-ack'] = Math.round(ack.ackAtS * 1000);
+      if (request.artifactsDir && existsSync(wirePath(runDir))) copyFileSync(wirePath(runDir), join(request.artifactsDir, 'network.pcap'));
+    };
+    const exit = machine ? await machine.stop({ quit: qmp ? () => qmp!.quit() : undefined, beforeCleanup: keepCapture }) : undefined;
+    if (qmp) {
+      report.qmp = { ...report.qmp, events: qmp.events.map((e) => ({ event: e.event, ...(e.data === undefined ? {} : { data: e.data }) })) };
+      qmp.close();
+    }
     if (exit) report.qemu.exit = exitText(exit);
+    // A panic, an Oops or a crash at any moment until kittest stopped QEMU fails the run, even after the last verdict.
+    const failure = engine.failure;
+    if (failure && !request.signal?.aborted) {
+      report.machineFailure = { what: `${failure.pattern}: ${failure.line}`.slice(0, 500), atMs: Math.round(failure.atMs) };
+      report.message = `the guest failed at ${(failure.atMs / 1000).toFixed(1)} s: ${report.machineFailure.what}`;
+    }
     if (!machine?.running) engine.end('machine stopped');
     for (const entry of engine.timeline()) report.timeline[entry.name] = Math.round(entry.atMs);
     const kernelInit = engine.search(/\[\s*(\d+\.\d+)\] Run \S+ as init process/);
     if (kernelInit?.captures[0]) report.timeline['guest:init-started'] = Math.round(Number(kernelInit.captures[0]) * 1000);
-    report.status = runStatus(report.cases);
+    report.status = runStatus(report.cases, report.machineFailure);
     report.durationMs = Date.now() - startedAt.getTime();
     await log?.close?.();
     if (request.artifactsDir) writeFileSync(join(request.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -24,6 +24,16 @@ export function kernelCmdline(target: Target, image: BootFiles): string {
   return [...own, ...root, `console=${target.console.device}`].join(' ');
 }
 
+/** Where QEMU records every frame of the guest NIC (pcap), for judging the network from the host. */
+export function wirePath(runDir: string): string {
+  return `${runDir}/net.pcap`;
+}
+
+/** Where the run's QMP socket is (the host's view of the machine: panics, status, quit). */
+export function qmpPath(runDir: string): string {
+  return `${runDir}/qmp.sock`;
+}
+
 /** Where the run keeps its private copy of the UEFI variable store (the firmware writes to it). */
 export function efiVarsPath(runDir: string): string {
   return `${runDir}/efi-vars.fd`;
@@ -79,15 +89,19 @@ export function buildArgv(target: Target, image: BootFiles, host: RunHost): stri
     '-chardev', 'stdio,id=console,signal=off',
     '-serial', 'chardev:console',
     // QMP lets the harness power the guest off cleanly; its socket is in the private run folder.
-    '-qmp', `unix:${host.runDir}/qmp.sock,server=on,wait=off`,
+    '-qmp', `unix:${qmpPath(host.runDir)},server=on,wait=off`,
     ...bootArgs(target, image, host),
     // User-mode network with restrict=on: DHCP still answers, but the guest cannot reach the host or beyond.
     '-netdev', 'user,id=net0,restrict=on',
+    // Every frame the guest NIC sends or receives, recorded by QEMU: the DHCP exchange is judged from it.
+    '-object', `filter-dump,id=wire0,netdev=net0,file=${wirePath(host.runDir)}`,
     '-device', `${q.nic},netdev=net0,mac=${host.mac}${image.bootMedium && q.nic.endsWith('-pci') ? ',romfile=' : ''}`,
     // virtio-rng fed from /dev/urandom: a blocking /dev/random hung LinuxKit's arm64 VMs (linuxkit#2636).
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',
     '-device', `${q.rng},rng=rng0`,
   ];
+  // A pvpanic device lets QEMU see a guest panic (GUEST_PANICKED on QMP) when the guest has the driver.
+  if (q.panicDevice) argv.push('-device', q.panicDevice);
   argv.push(...q.extraArgs);
   return argv;
 }

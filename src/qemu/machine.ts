@@ -87,16 +87,27 @@ export class Machine {
     if (!this.done && this.child.stdin?.writable) this.child.stdin.write(data);
   }
 
-  /** Power off: SIGTERM (QEMU exits at once), SIGKILL if it lingers; then remove the private folder. */
-  async stop(graceMs = 2000): Promise<MachineExit> {
+  /**
+   * Power off: `quit` (e.g. over QMP) when given, else SIGTERM (QEMU exits at once), SIGKILL if it
+   * lingers; then `beforeCleanup` (to keep files such as the capture) and remove the private folder.
+   */
+  async stop(options: { graceMs?: number; quit?: () => Promise<unknown>; beforeCleanup?: () => void } = {}): Promise<MachineExit> {
     this.stopping = true;
+    const graceMs = options.graceMs ?? 2000;
+    if (!this.done && options.quit) {
+      await Promise.race([options.quit().catch(() => undefined), this.exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    }
     if (!this.done) {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
       await this.exited;
       clearTimeout(timer);
     }
-    rmSync(this.runDir, { recursive: true, force: true });
+    try {
+      options.beforeCleanup?.();
+    } finally {
+      rmSync(this.runDir, { recursive: true, force: true });
+    }
     return this.exited;
   }
 

@@ -37,6 +37,10 @@ export interface RunReport {
   qemu: { argv: string[]; exit?: string; version?: string };
   timeline: Timeline;
   memory?: { usedKiB?: number; rssKiB?: Record<string, number> };
+  /** The host's QMP view: the machine's last status and the events QEMU sent (or why QMP was unreachable). */
+  qmp?: { status?: string; events: { event: string; data?: unknown }[]; error?: string };
+  /** A panic, Oops or crash seen at any moment of the run (console or QMP): the run fails whatever the cases say. */
+  machineFailure?: { what: string; atMs: number };
   cases: CaseReport[];
   artifacts?: string;
 }
@@ -62,11 +66,11 @@ export function summarize(runs: readonly RunReport[]): Summary {
   return summary;
 }
 
-/** Overall status of one run from its cases. */
-export function runStatus(cases: readonly CaseReport[]): RunStatus {
+/** Overall status of one run: it passes only when every selected case passed and the machine never failed. */
+export function runStatus(cases: readonly CaseReport[], machineFailure?: RunReport['machineFailure']): RunStatus {
   if (cases.some((c) => c.status === 'interrupted')) return 'interrupted';
   if (cases.some((c) => c.status === 'error')) return 'error';
-  if (cases.some((c) => c.status === 'failed')) return 'failed';
+  if (machineFailure || cases.length === 0 || cases.some((c) => c.status !== 'passed')) return 'failed';
   return 'passed';
 }
 

@@ -1,20 +1,11 @@
 import test from 'ava';
-import { serverVersion } from '../../src/cases/checks/containerd.ts';
-import { hexToIp, judgeDhcp } from '../../src/cases/checks/dhcp.ts';
-import { judgeRng } from '../../src/cases/checks/rng.ts';
+import { judgeContainerd, serverVersion } from '../../src/cases/checks/containerd.ts';
+import { judgeRng, judgeRngSamples, type RngSettings } from '../../src/cases/checks/rng.ts';
 import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
-import { judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
+import { cgroupPath, judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
 import { decideHostContext } from '../../src/cases/host-context.ts';
-
-const dhcpSettings = { interface: 'eth0', address: '10.0.2.15/24', gateway: '10.0.2.2', routeRequired: false, clientNames: ['udhcpc', 'dhcpcd'] };
-const leased = [
-  'addr: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast qlen 1000',
-  'addr:     inet 10.0.2.15/24 scope global dynamic eth0',
-  'addr:        valid_lft 86391sec preferred_lft 86391sec',
-  'route: default via 10.0.2.2 dev eth0',
-  'route: 10.0.2.0/24 dev eth0 scope link  src 10.0.2.15',
-].join('\n');
+import { parseScan } from '../../src/cases/service-scan.ts';
 
 test('containerd: the server version is read from the Server section only', (t) => {
   const out = 'version: Client:\nversion:   Version:  1.7.24\nversion: \nversion: Server:\nversion:   Version:  1.7.24~ds1\nversion:   UUID: x';
@@ -22,52 +13,256 @@ test('containerd: the server version is read from the Server section only', (t) 
   t.is(serverVersion('version: Client:\nversion:   Version:  1.7.24\nversion: ctr: failed to dial'), undefined);
 });
 
-test('dhcp: a dynamic 10.0.2.15/24 with the default route via 10.0.2.2 passes', (t) => {
-  const verdict = judgeDhcp(leased, dhcpSettings);
+// --- Synthetic guest output in the shape the service scan prints (src/cases/service-scan.ts). ---
+
+interface Proc {
+  pid: number;
+  comm: string;
+  start?: number;
+  named?: 'rng' | 'dhcp';
+  fds?: [number, string, string][];
+  mnt?: string;
+  pidns?: string;
+  cgroup?: string[];
+}
+
+const hostMnt = 'mnt:[4026531841]';
+const hostPid = 'pid:[4026531836]';
+const init: Proc = { pid: 1, comm: 'init', start: 1, mnt: hostMnt, pidns: hostPid, cgroup: ['0::/'] };
+
+function scan(procs: Proc[], options: { isolation?: boolean; rng?: boolean } = {}): string {
+  const lines: string[] = [];
+  if (options.rng !== false) lines.push('rng_current=virtio_rng.0', 'rng_available=virtio_rng.0', 'crng=dmesg');
+  lines.push('source=/dev/hwrng a:b7');
+  const show = (p: Proc) => {
+    lines.push(`proc=${p.pid} ${p.start ?? 100 + p.pid} ${p.comm}`);
+    if (options.isolation) {
+      lines.push(`ns=${p.pid} ${p.mnt ?? ''} ${p.pidns ?? ''} uts:[4026531838] ipc:[4026531839]`);
+      for (const c of p.cgroup ?? []) lines.push(`cgroup=${p.pid} ${c}`);
+    }
+  };
+  if (options.isolation) show(init);
+  for (const p of procs.filter((x) => x.named)) {
+    lines.push(`named=${p.pid} ${p.named}`);
+    show(p);
+  }
+  lines.push('fdmode=stat');
+  for (const p of procs) {
+    for (const [fd, rdev, path] of p.fds ?? []) {
+      if (!p.named && rdev !== 'a:b7') continue;
+      if (!p.named) show(p);
+      lines.push(`fd=${p.pid} ${fd} ${rdev} ${path}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+const rngSettings: RngSettings = { hwrng: /virtio_rng/, sources: ['/dev/hwrng'], processNames: ['rngd', 'rng-tools'], sampleGapMs: 3000 };
+const consoleFds: [number, string, string][] = [
+  [0, '5:1', '/dev/console'],
+  [1, '5:1', '/dev/console'],
+  [2, '5:1', '/dev/console'],
+];
+const realRngd = (pid: number, comm = 'rngd', start = 2400): Proc => ({
+  pid,
+  comm,
+  start,
+  named: comm === 'rngd' ? 'rng' : undefined,
+  fds: [[0, '1:3', '/dev/null'], [1, '0:0', 'pipe:[9120]'], [2, '0:0', 'pipe:[9121]'], [3, 'a:b7', '/dev/hwrng'], [4, '1:8', '/dev/random']],
+});
+
+test('rng: rngd holding /dev/hwrng (10:183) in two samples passes', (t) => {
+  const sample = scan([realRngd(312)]);
+  const verdict = judgeRng(sample, sample, rngSettings);
   t.true(verdict.passed, verdict.message);
-  t.regex(verdict.message, /leased \(dynamic\) address/);
+  t.regex(verdict.message, /rngd \(pid 312\) holds \/dev\/hwrng \(10:183\) open \(fd 3\) and stayed up across 2 samples 3 s apart/);
 });
 
-test('dhcp: no address fails and says what was expected', (t) => {
-  const verdict = judgeDhcp('addr: 2: eth0: <BROADCAST,MULTICAST> mtu 1500\nroute: ', dhcpSettings);
+test('rng: a real rngd under another name passes: the open device counts, not the name', (t) => {
+  const sample = scan([realRngd(420, 'entropyd')]);
+  const verdict = judgeRng(sample, sample, rngSettings);
+  t.true(verdict.passed, verdict.message);
+  t.regex(verdict.message, /entropyd \(pid 420\) holds \/dev\/hwrng/);
+});
+
+test('rng: one sample with a holder is not enough: a second sample must follow', (t) => {
+  const verdict = judgeRng(scan([realRngd(312)]), undefined, rngSettings);
   t.false(verdict.passed);
-  t.regex(verdict.message, /eth0 has no IPv4 address; expected the DHCP lease 10\.0\.2\.15\/24/);
+  t.true(verdict.pending);
+  t.regex(verdict.message, /a second sample follows/);
 });
 
-test('dhcp: a static address with no client, lease or container is not taken for a lease', (t) => {
-  const verdict = judgeDhcp(leased.replace(' dynamic', '').replace(/valid_lft \d+sec/, 'valid_lft forever'), dhcpSettings);
+test('rng: a script named rngd with only console fds fails and says what it holds', (t) => {
+  const fake = scan([{ pid: 123, comm: 'rngd', named: 'rng', fds: [...consoleFds, [10, '0:0', '/usr/sbin/rngd']] }]);
+  const verdict = judgeRng(fake, fake, rngSettings);
   t.false(verdict.passed);
-  t.regex(verdict.message, /nothing shows a DHCP client/);
+  t.false(verdict.pending);
+  t.is(
+    verdict.message,
+    'no process holds /dev/hwrng (10:183) open: rngd (pid 123) runs but has no RNG source open (open fds: 0 /dev/console, 1 /dev/console, 2 /dev/console, 10 /usr/sbin/rngd)',
+  );
 });
 
-test('dhcp: the default route can be read from /proc/net/route when ip shows none', (t) => {
-  const out = `${leased.split('\n').slice(0, 3).join('\n')}\nproute: eth0\t00000000\t0202000A\t0003\t0\t0\t0\t00000000`;
-  t.true(judgeDhcp(out, dhcpSettings).passed);
-  t.is(hexToIp('0202000A'), '10.0.2.2');
-});
-
-test('dhcp: no default route passes on a restricted network, fails where one is required', (t) => {
-  const noRoute = leased.split('\n').filter((l) => !l.includes('default')).join('\n');
-  t.true(judgeDhcp(noRoute, dhcpSettings).passed);
-  t.regex(judgeDhcp(noRoute, { ...dhcpSettings, routeRequired: true }).message, /default route is not via 10\.0\.2\.2 \(default: none\)/);
-});
-
-test('dhcp: a wrong default route fails', (t) => {
-  const verdict = judgeDhcp(leased.replace('default via 10.0.2.2', 'default via 10.0.2.9'), dhcpSettings);
+test('rng: a regular file or other device at the path /dev/hwrng is not the RNG', (t) => {
+  const fake = scan([{ pid: 124, comm: 'rngd', named: 'rng', fds: [[0, '1:3', '/dev/null'], [3, '0:0', '/dev/hwrng']] }]);
+  const verdict = judgeRng(fake, fake, rngSettings);
   t.false(verdict.passed);
-  t.regex(verdict.message, /default route is not via 10\.0\.2\.2/);
+  t.regex(verdict.message, /rngd \(pid 124\) has \/dev\/hwrng open, but it is not the RNG device \(0:0, not 10:183\)/);
 });
 
-const rngOk = 'rng_current=virtio_rng.0\nrng_available=virtio_rng.0\ncrng=dmesg\nservice=312 rngd mnt:[4026532200] pid:[4026532201] containerd-shim';
-
-test('rng: virtio_rng bound, crng ready and rngd running passes', (t) => {
-  t.true(judgeRng(rngOk, /virtio_rng/, ['rngd']).passed);
+test('rng: nothing named and nothing holding the source fails', (t) => {
+  const verdict = judgeRng(scan([]), scan([]), rngSettings);
+  t.is(verdict.message, 'no process holds /dev/hwrng (10:183) open, and no process named rngd, rng-tools runs');
 });
 
-test('rng: each missing part fails with its reason', (t) => {
-  t.regex(judgeRng(rngOk.replace('rng_current=virtio_rng.0', 'rng_current=none'), /virtio_rng/, ['rngd']).message, /rng_current is "none"/);
-  t.regex(judgeRng(rngOk.replace('crng=dmesg\n', ''), /virtio_rng/, ['rngd']).message, /not initialised/);
-  t.regex(judgeRng(rngOk.replace(/service=.*/, ''), /virtio_rng/, ['rngd']).message, /no RNG service is running/);
+test('rng: a crash-looping rngd, another pid in the second sample, fails', (t) => {
+  const verdict = judgeRng(scan([realRngd(120, 'rngd', 900)]), scan([realRngd(131, 'rngd', 1210)]), rngSettings);
+  t.false(verdict.passed);
+  t.is(verdict.message, 'rngd restarted between samples (pid 120 then 131): a crash-looping service');
+});
+
+test('rng: the same pid with another start time is a restart too (pid reused)', (t) => {
+  const verdict = judgeRng(scan([realRngd(120, 'rngd', 900)]), scan([realRngd(120, 'rngd', 1210)]), rngSettings);
+  t.false(verdict.passed);
+  t.regex(verdict.message, /restarted between samples \(pid 120 then 120\)/);
+});
+
+test('rng: one restart is forgiven only if the new process holds the source across two more gaps', (t) => {
+  const a = scan([realRngd(120, 'rngd', 900)]);
+  const b = scan([realRngd(131, 'rngd', 1210)]);
+  t.true(judgeRngSamples([a, b], rngSettings).pending);
+  t.false(judgeRngSamples([a, b, b], rngSettings).passed);
+  const verdict = judgeRngSamples([a, b, b, b], rngSettings);
+  t.true(verdict.passed, verdict.message);
+  t.regex(verdict.message, /after one restart \(pid 120 then 131\)/);
+});
+
+test('rng: a second restart fails at once as a crash loop, also with the service down in between', (t) => {
+  const a = scan([realRngd(120, 'rngd', 900)]);
+  const none = scan([]);
+  const b = scan([realRngd(131, 'rngd', 1210)]);
+  const c = scan([realRngd(140, 'rngd', 1520)]);
+  const loop = judgeRngSamples([a, b, c], rngSettings);
+  t.true(loop.final);
+  t.regex(loop.message, /rngd restarted 2 times in 3 samples \(pids 120, 131, 140\): a crash-looping service/);
+  t.regex(judgeRngSamples([a, none], rngSettings).message, /no process holds \/dev\/hwrng \(10:183\) open now: rngd \(pid 120\) held it in an earlier sample and is gone/);
+  t.true(judgeRngSamples([a, none, b, none], rngSettings).final);
+});
+
+test('rng: a service still starting (nothing, then a holder twice) passes', (t) => {
+  const none = scan([]);
+  const up = scan([realRngd(312)]);
+  t.true(judgeRngSamples([none, up], rngSettings).pending);
+  t.true(judgeRngSamples([none, up, up], rngSettings).passed);
+});
+
+test('rng: the RNG binding and the kernel RNG are judged first', (t) => {
+  const ok = scan([realRngd(312)]);
+  t.regex(judgeRng(ok, ok.replace('rng_current=virtio_rng.0', 'rng_current=none'), rngSettings).message, /rng_current is "none"/);
+  t.regex(judgeRng(ok, ok.replace('crng=dmesg\n', ''), rngSettings).message, /not initialised/);
+});
+
+test('rng: without stat -c the source is matched by path', (t) => {
+  const out = 'rng_current=virtio_rng.0\ncrng=dmesg\nsource=/dev/hwrng -\nfdmode=readlink\nproc=77 900 rngd\nfd=77 3 - /dev/hwrng';
+  t.true(judgeRng(out, out, rngSettings).passed);
+});
+
+test('rng: forged lines cannot smuggle a holder: malformed device numbers and pids are dropped', (t) => {
+  const out = 'rng_current=virtio_rng.0\ncrng=dmesg\nsource=/dev/hwrng a:b7\nfd=77 3 a:b7x /dev/hwrng\nfd=7a 3 a:b7 /dev/hwrng';
+  t.deepEqual([...parseScan(out).processes.keys()], []);
+  t.false(judgeRng(out, out, rngSettings).passed);
+});
+
+const isoSettings = { sources: ['/dev/hwrng'], processNames: ['rngd'], clientNames: ['udhcpc', 'dhcpcd'] };
+const containerRngd: Proc = { ...realRngd(312), mnt: 'mnt:[4026532200]', pidns: 'pid:[4026532201]', cgroup: ['0::/services.linuxkit/rngd'] };
+
+test('services-isolated: rngd in a container by PID namespace passes; a one-shot DHCP client is not observed', (t) => {
+  const verdict = judgeIsolation(scan([containerRngd], { isolation: true }), isoSettings);
+  t.true(verdict.passed, verdict.message);
+  t.regex(verdict.message, /rngd \(pid 312, holds \/dev\/hwrng\) own mount and PID namespaces \(mnt:\[4026532200\] pid:\[4026532201\] cgroup \/services\.linuxkit\/rngd\)/);
+  t.regex(verdict.message, /DHCP client not observed \(no udhcpc\/dhcpcd runs: a one-shot client that exited leaves nothing to judge\)/);
+});
+
+test('services-isolated: services sharing the host PID namespace but in a container cgroup pass', (t) => {
+  const rngd: Proc = { ...realRngd(312, 'entropyd'), mnt: 'mnt:[4026532200]', pidns: hostPid, cgroup: ['0::/services.linuxkit/rngd'] };
+  const dhcp: Proc = { pid: 280, comm: 'udhcpc', named: 'dhcp', mnt: 'mnt:[4026532210]', pidns: hostPid, cgroup: ['0::/dhcp'] };
+  const verdict = judgeIsolation(scan([rngd, dhcp], { isolation: true }), isoSettings);
+  t.true(verdict.passed, verdict.message);
+  t.regex(verdict.message, /entropyd \(pid 312, holds \/dev\/hwrng\) own mount namespace and container cgroup/);
+  t.regex(verdict.message, /udhcpc \(pid 280, DHCP client\) own mount namespace and container cgroup \(mnt:\[4026532210\] pid:\[4026531836\] cgroup \/dhcp/);
+  t.notRegex(verdict.message, /not observed/);
+});
+
+test('services-isolated: unshare -m alone (PID 1\'s PID namespace and cgroup) is not a container', (t) => {
+  const rngd: Proc = { ...realRngd(300), mnt: 'mnt:[4026532250]', pidns: hostPid, cgroup: ['0::/'] };
+  const verdict = judgeIsolation(scan([rngd], { isolation: true }), isoSettings);
+  t.false(verdict.passed);
+  t.regex(verdict.message, /rngd \(pid 300, holds \/dev\/hwrng\) has a private mount namespace mnt:\[4026532250\] only: PID 1's PID namespace pid:\[4026531836\], PID 1's cgroup \/ \(unshare -m is not a container\)/);
+});
+
+test("services-isolated: a service in PID 1's mount namespace fails, even in a cgroup of its own", (t) => {
+  const rngd: Proc = { ...realRngd(300), mnt: hostMnt, pidns: hostPid, cgroup: ['0::/rngd'] };
+  const verdict = judgeIsolation(scan([rngd], { isolation: true }), isoSettings);
+  t.false(verdict.passed);
+  t.regex(verdict.message, /rngd \(pid 300, holds \/dev\/hwrng\) runs in PID 1's mount namespace mnt:\[4026531841\]/);
+});
+
+test('services-isolated: a fake rngd on the host counts as a service (named), and fails', (t) => {
+  const fake: Proc = { pid: 123, comm: 'rngd', named: 'rng', fds: consoleFds, mnt: hostMnt, pidns: hostPid, cgroup: ['0::/'] };
+  const verdict = judgeIsolation(scan([containerRngd, fake], { isolation: true }), isoSettings);
+  t.false(verdict.passed);
+  t.regex(verdict.message, /not isolated: rngd \(pid 123, named like the RNG service\) runs in PID 1's mount namespace/);
+});
+
+test('services-isolated: nothing observed fails with the reason', (t) => {
+  const verdict = judgeIsolation(scan([], { isolation: true }), isoSettings);
+  t.false(verdict.passed);
+  t.is(verdict.observed, 0);
+  t.regex(verdict.message, /no service observed, so their isolation cannot be shown; RNG service not observed \(nothing holds \/dev\/hwrng open, no rngd runs\); DHCP client not observed/);
+});
+
+test("services-isolated: systemd units and sessions are not container cgroups; PID 1's namespaces must be readable", (t) => {
+  const unit: Proc = { ...realRngd(300), mnt: 'mnt:[4026532250]', pidns: hostPid, cgroup: ['0::/system.slice/rngd.service'] };
+  const initScope = { isolation: true };
+  const out = scan([unit], initScope).replace('cgroup=1 0::/', 'cgroup=1 0::/init.scope');
+  t.regex(judgeIsolation(out, isoSettings).message, /cgroup \/system\.slice\/rngd\.service, a systemd service unit/);
+  const docker: Proc = { ...unit, cgroup: ['0::/system.slice/docker-4f1c.scope'] };
+  t.true(judgeIsolation(scan([docker], initScope).replace('cgroup=1 0::/', 'cgroup=1 0::/init.scope'), isoSettings).passed);
+  t.regex(judgeIsolation('fdmode=stat', isoSettings).message, /cannot read PID 1's mount and PID namespaces/);
+});
+
+test('services-isolated: cgroup v1 lines are read per hierarchy; a repeated hierarchy is not trusted', (t) => {
+  t.is(cgroupPath(['12:pids:/services.linuxkit/rngd', '4:memory:/services.linuxkit/rngd', '1:name=systemd:/']), '/services.linuxkit/rngd');
+  t.is(cgroupPath(['0::/a', '0::/b']), undefined);
+  t.is(cgroupPath(['0::/ok', 'garbage']), undefined);
+});
+
+const version = 'ctr_rc=0\nversion: Client:\nversion:   Version:  1.7.24~ds1\nversion: \nversion: Server:\nversion:   Version:  1.7.24~ds1\nversion:   UUID: 5b1f';
+const sock = { socket: '/run/containerd/containerd.sock' };
+
+test('containerd: an answer on the socket passes, with the tasks of the state dir as context', (t) => {
+  const verdict = judgeContainerd(`pid=210\nsocket=socket\ntask_dir=services.linuxkit/getty\ntask_dir=services.linuxkit/rngd\n${version}`, sock);
+  t.true(verdict.passed, verdict.message);
+  t.is(verdict.message, 'containerd 1.7.24~ds1 answers on /run/containerd/containerd.sock (pid 210; tasks in the state dir: services.linuxkit/getty, services.linuxkit/rngd)');
+});
+
+test('containerd: a process named containerd that does not answer fails', (t) => {
+  const out = 'pid=210\nsocket=missing\nctr_rc=1\nversion: Client:\nversion:   Version:  1.7.24~ds1\nversion: ctr: failed to dial "/run/containerd/containerd.sock": context deadline exceeded';
+  const verdict = judgeContainerd(out, sock);
+  t.false(verdict.passed);
+  t.is(verdict.message, 'containerd does not answer on /run/containerd/containerd.sock: there is no /run/containerd/containerd.sock (a process named containerd runs: pid 210)');
+  t.regex(judgeContainerd(out.replace('socket=missing', 'socket=socket'), sock).message, /does not answer on \S+: ctr: failed to dial/);
+  t.regex(judgeContainerd('pid=210\nctr=missing', sock).message, /ctr is not installed/);
+});
+
+test('containerd: with namespace set, it must exist and run tasks', (t) => {
+  const ns = { ...sock, namespace: 'services.linuxkit' };
+  const running = `${version}\ntasks_rc=0\ntasks: TASK     PID    STATUS\ntasks: getty    345    RUNNING\ntasks: rngd     401    RUNNING`;
+  const verdict = judgeContainerd(running, ns);
+  t.true(verdict.passed, verdict.message);
+  t.regex(verdict.message, /namespace services\.linuxkit runs getty \(pid 345\), rngd \(pid 401\)/);
+  t.regex(judgeContainerd(`${version}\ntasks_rc=0\ntasks: TASK PID STATUS\nnamespace: default\nnamespace: other`, ns).message, /namespace services\.linuxkit does not exist \(namespaces: default, other\)/);
+  t.regex(judgeContainerd(`${version}\ntasks_rc=0\ntasks: TASK PID STATUS\ntasks: rngd 0 STOPPED\nnamespace: services.linuxkit`, ns).message, /has no running task \(rngd STOPPED\)/);
 });
 
 test('rootfs: a read-only root where writes fail with EROFS passes and lists writable mounts', (t) => {
@@ -90,27 +285,31 @@ test('runc: the nonce assembled in the container and exit 0 pass; anything else 
   t.regex(judgeRunc('runc=missing', 'aaa-bbb').message, /not installed/);
 });
 
-test('services-isolated: services in other mount namespaces under a shim pass', (t) => {
-  const out = 'host_mnt=mnt:[1]\nhost_pid=pid:[1]\nrng=300 rngd mnt:[7] pid:[8] containerd-shim\ncontainer=runc:/run/runc dhcpcd 0 stopped';
-  const verdict = judgeIsolation(out);
-  t.true(verdict.passed, verdict.message);
-  t.regex(verdict.message, /DHCP client exited; it ran as container/);
-});
-
-test("services-isolated: a service in PID 1's mount namespace fails", (t) => {
-  const verdict = judgeIsolation('host_mnt=mnt:[1]\nhost_pid=pid:[1]\nrng=300 rngd mnt:[1] pid:[1] init');
-  t.false(verdict.passed);
-  t.regex(verdict.message, /rngd \(pid 300\) runs in PID 1's mount namespace/);
-});
-
-test('services-isolated: unshare -m alone is not a container', (t) => {
-  const verdict = judgeIsolation('host_mnt=mnt:[1]\nhost_pid=pid:[1]\nrng=300 rngd mnt:[5] pid:[1] sh>unshare');
-  t.false(verdict.passed);
-  t.regex(verdict.message, /not started by a container runtime/);
-});
+const same = 'self_mnt=mnt:[1]\ninit_mnt=mnt:[1]\nself_pid=pid:[2]\ninit_pid=pid:[2]\nself_net=net:[3]\ninit_net=net:[3]\nnsenter=yes\nuid=0\ninit_comm=init\npid2=kthreadd 0';
 
 test('the host context goes through nsenter only when the shell is in other namespaces', (t) => {
-  const same = 'self_mnt=mnt:[1]\ninit_mnt=mnt:[1]\nself_pid=pid:[2]\ninit_pid=pid:[2]\nself_net=net:[3]\ninit_net=net:[3]\nnsenter=yes';
   t.is(decideHostContext(same).via, '');
-  t.is(decideHostContext(same.replace('self_mnt=mnt:[1]', 'self_mnt=mnt:[9]')).via, 'nsenter -t 1 -m -n -p --');
+  t.is(decideHostContext(same).unreachable, undefined);
+  const getty = same.replace('self_mnt=mnt:[1]', 'self_mnt=mnt:[9]');
+  t.is(decideHostContext(`${getty}\nentered_mnt=mnt:[1]`).via, 'nsenter -t 1 -m -n -p --');
+  t.is(decideHostContext(`${getty}\nentered_mnt=mnt:[1]`).unreachable, undefined);
+});
+
+test('the host context: other namespaces without nsenter, or where nsenter cannot enter, leave the host unreachable', (t) => {
+  const getty = same.replace('self_mnt=mnt:[1]', 'self_mnt=mnt:[9]');
+  const noNsenter = decideHostContext(getty.replace('nsenter=yes\n', ''));
+  t.is(noNsenter.via, '');
+  t.regex(noNsenter.unreachable ?? '', /own mnt namespace and has no nsenter/);
+  const denied = decideHostContext(`${getty.replace('uid=0', 'uid=1000')}\nentered_mnt=nsenter: setns(): Operation not permitted`);
+  t.regex(denied.unreachable ?? '', /nsenter -t 1 cannot enter PID 1's \(nsenter: setns\(\): Operation not permitted; uid 1000\)/);
+});
+
+test("the host context: a shell in its own PID namespace sees its container's init as PID 1 and cannot reach the host", (t) => {
+  // Inside such a container every namespace of "PID 1" matches the shell's: only the missing
+  // kernel threads (PID 2 is not kthreadd) tell that PID 1 is not the host's init.
+  const inContainer = same.replace('init_comm=init', 'init_comm=getty-loop').replace('pid2=kthreadd 0', 'pid2=sh 1');
+  const context = decideHostContext(inContainer);
+  t.is(context.via, '');
+  t.regex(context.unreachable ?? '', /PID namespace of its own: its \/proc shows no kernel threads, so PID 1 there \("getty-loop"\) is its container's init/);
+  t.truthy(decideHostContext(inContainer.replace('pid2=sh 1', 'pid2= ')).unreachable);
 });

@@ -1,6 +1,9 @@
-// dhcp: the interface holds the expected lease and the image's own DHCP client obtained it.
+// dhcp: the guest's NIC took a lease from QEMU's DHCP server, as the host saw it on the wire,
+// and the interface holds that lease. What the client left in the guest (lease files, processes)
+// is kept as context only: a one-shot client leaves nothing, and a static setup can fake anything.
 import { type Check, fail, pass, settle } from '../check.ts';
-import { parseKeyValues, prefixed, processScan, shellQuote } from '../guest-output.ts';
+import { prefixed, processScan, shellQuote } from '../guest-output.ts';
+import { describeMessages, dhcpExchange, type WireDhcp } from '../../wire/dhcp.ts';
 
 function script(iface: string, clientNames: readonly string[]): string {
   const i = shellQuote(iface);
@@ -8,23 +11,47 @@ function script(iface: string, clientNames: readonly string[]): string {
 ip -4 route show 2>&1 </dev/null | sed 's/^/route: /'
 sed 's/^/proute: /' /proc/net/route 2>/dev/null
 ${processScan('client', clientNames)}
-for f in /run/dhcp* /run/dhcpcd* /run/udhcpc* /var/lib/dhcpcd/* /var/lib/dhcp/* /var/db/dhcpcd/* /run/systemd/netif/leases/*; do [ -e "$f" ] && echo "lease_file=$f"; done
-if command -v runc >/dev/null 2>&1; then for r in /run/runc /run/containerd/runc/*; do [ -d "$r" ] && runc --root "$r" list 2>/dev/null </dev/null | sed "1d; s|^|container=runc:$r |"; done; fi
-if command -v ctr >/dev/null 2>&1; then for n in $(ctr namespaces ls -q 2>/dev/null </dev/null); do ctr -n "$n" containers ls -q 2>/dev/null </dev/null | sed "s|^|container=ctr:$n |"; done; fi`;
+for f in /run/dhcp* /run/dhcpcd* /run/udhcpc* /var/lib/dhcpcd/* /var/lib/dhcp/* /var/db/dhcpcd/*; do [ -e "$f" ] && echo "lease_file=$f"; done`;
 }
 
-/** Pure judgement of the dhcp script's output. */
-export function judgeDhcp(output: string, settings: { interface: string; address: string; gateway: string; routeRequired: boolean; clientNames: readonly string[] }): { passed: boolean; message: string } {
+export interface DhcpSettings {
+  readonly interface: string;
+  /** The lease QEMU's server hands out, with its prefix length. */
+  readonly address: string;
+  readonly gateway: string;
+  readonly routeRequired: boolean;
+  readonly clientNames: readonly string[];
+}
+
+/** What the wire says, in one line, when it shows no completed exchange. */
+function wireShortfall(wire: WireDhcp, mac: string): string {
+  const sent = wire.messages.filter((m) => m.frameSource === mac).map((m) => m.type);
+  if (sent.length === 0) return `the host saw no DHCP message from the guest's NIC (${mac})`;
+  const answered = wire.messages.filter((m) => m.frameSource !== mac).map((m) => m.type);
+  return `the guest's NIC (${mac}) sent ${[...new Set(sent)].join('/')} but no REQUEST was ACKed (server sent: ${[...new Set(answered)].join('/') || 'nothing'})`;
+}
+
+/** Pure judgement: the wire's exchange for `mac`, plus the guest's view of the interface. */
+export function judgeDhcp(wire: WireDhcp, mac: string, output: string, settings: DhcpSettings): { passed: boolean; message: string } {
   const iface = settings.interface;
   const addrLines = prefixed(output, 'addr: ');
-  const inet = addrLines.map((l) => /^\s*inet (\S+)(.*)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   if (addrLines.some((l) => /does not exist|can't find device|Cannot find device/i.test(l))) {
     return { passed: false, message: `${iface} does not exist` };
   }
-  const held = inet.find((m) => m[1] === settings.address);
-  if (!held) {
-    const got = inet.map((m) => m[1]).join(', ');
-    return { passed: false, message: got ? `${iface} holds ${got}, not the DHCP lease ${settings.address}` : `${iface} has no IPv4 address; expected the DHCP lease ${settings.address}` };
+  const held = addrLines.map((l) => /^\s*inet (\S+)/.exec(l)?.[1]).filter((a): a is string => a !== undefined);
+  const lease = wire.lease;
+  if (!lease) {
+    const what = held.length ? `${iface} holds ${held.join(', ')}, but ${wireShortfall(wire, mac)}: not a DHCP lease` : `${iface} has no IPv4 address and ${wireShortfall(wire, mac)}`;
+    return { passed: false, message: what };
+  }
+  const [expectedIp] = settings.address.split('/');
+  const leased = `${lease.address}/${lease.prefixLength ?? settings.address.split('/')[1] ?? '32'}`;
+  const transaction = `xid 0x${lease.xid.toString(16).padStart(8, '0')}, ACK at ${lease.ackAtS.toFixed(1)} s from ${lease.server ?? '?'}${lease.leaseS !== undefined ? `, ${lease.leaseS} s lease` : ''}`;
+  if (lease.address !== expectedIp) {
+    return { passed: false, message: `QEMU's server leased ${leased} (${transaction}), not the expected ${settings.address}` };
+  }
+  if (!held.includes(leased)) {
+    return { passed: false, message: `the wire shows a lease of ${leased} (${transaction}) but ${iface} holds ${held.join(', ') || 'no IPv4 address'}` };
   }
   const routes = prefixed(output, 'route: ');
   const viaIp = routes.some((l) => new RegExp(`^default via ${settings.gateway.replace(/\./g, '\\.')} dev ${iface}\\b`).test(l.trim()));
@@ -34,23 +61,10 @@ export function judgeDhcp(output: string, settings: { interface: string; address
   });
   const defaultRoute = routes.find((l) => l.startsWith('default')) ?? prefixed(output, 'proute: ').find((l) => l.trim().split(/\s+/)[1] === '00000000');
   if (!viaIp && !viaProc && (defaultRoute || settings.routeRequired)) {
-    return { passed: false, message: `${iface} has ${settings.address} but the default route is not via ${settings.gateway} (default: ${defaultRoute?.trim() ?? 'none'})` };
-  }
-  // Evidence that a DHCP client, not a static configuration, put the address there.
-  const kv = parseKeyValues(output);
-  const evidence: string[] = [];
-  if (/\bdynamic\b/.test(held[2] ?? '') || addrLines.some((l) => /valid_lft \d+sec/.test(l))) evidence.push('a leased (dynamic) address');
-  const clients = kv.get('client') ?? [];
-  if (clients.length) evidence.push(`client ${clients.map((c) => c.split(' ')[1]).join(', ')} running`);
-  const leases = kv.get('lease_file') ?? [];
-  if (leases.length) evidence.push(`lease file ${leases[0]}`);
-  const records = (kv.get('container') ?? []).filter((c) => /dhcp|dhcpcd|udhcpc|dhclient/i.test(c));
-  if (records.length) evidence.push(`container ${records[0]?.split(' ').slice(1, 2).join('')}`);
-  if (evidence.length === 0) {
-    return { passed: false, message: `${iface} has ${settings.address} but nothing shows a DHCP client obtained it (static address, no client, no lease, no client container)` };
+    return { passed: false, message: `${iface} holds the lease ${leased} but the default route is not via ${settings.gateway} (default: ${defaultRoute?.trim() ?? 'none'})` };
   }
   const route = viaIp || viaProc ? `default route via ${settings.gateway}` : 'no default route (none offered on a restricted network)';
-  return { passed: true, message: `${iface} holds ${settings.address}, ${route}; from DHCP: ${evidence.join('; ')}` };
+  return { passed: true, message: `${iface} holds ${leased}, leased on the wire (${transaction}); ${route}` };
 }
 
 /** Little-endian hex from /proc/net/route to dotted quad. */
@@ -61,16 +75,23 @@ export function hexToIp(hex: string): string {
 }
 
 export const dhcpCheck: Check = (context) => {
-  const settings = {
+  const settings: DhcpSettings = {
     interface: context.settings.interface ?? 'eth0',
     address: context.settings.address ?? '10.0.2.15/24',
     gateway: context.settings.gateway ?? '10.0.2.2',
     routeRequired: context.settings.routeRequired ?? false,
     clientNames: context.settings.clientNames ?? ['dhcpcd', 'udhcpc', 'dhclient'],
   };
+  const view = context.hostView;
   return settle(context, async () => {
+    if (!view) return fail('this run has no capture of the guest network, so no DHCP exchange can be shown', '');
     const { output } = await context.host.run(script(settings.interface, settings.clientNames));
-    const verdict = judgeDhcp(output, settings);
-    return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
+    const captured = view.readWire();
+    const wire = dhcpExchange(captured.records, view.mac);
+    const wireLines = captured.error ? [`capture unreadable: ${captured.error}`] : describeMessages(wire.messages);
+    const evidence = [`wire (host capture of ${view.mac}, ${captured.records.length} frames):`, ...(wireLines.length ? wireLines : ['no DHCP message']), '', 'guest (context only):', output].join('\n');
+    if (captured.error) return fail(`the capture of the guest network cannot be read: ${captured.error}`, evidence);
+    const verdict = judgeDhcp(wire, view.mac, output, settings);
+    return verdict.passed ? pass(verdict.message, evidence) : fail(verdict.message, evidence);
   });
 };

@@ -1,37 +1,201 @@
-// rng: virtio-rng bound as the kernel's hwrng, the kernel RNG initialised, an RNG service running.
-import { type Check, fail, pass, settle } from '../check.ts';
-import { first, parseKeyValues, parseProcesses, processScan, timeoutHelper } from '../guest-output.ts';
+// rng: virtio-rng bound as the kernel's hwrng, the kernel RNG initialised, and an RNG service that
+// really holds the RNG source open and stays up.
+//
+// The service is whatever process has the source open (matched by the char device number of the
+// open file, /dev/hwrng being misc 10:183; by path only when the guest has no `stat -c`), whatever
+// its name: processNames only make messages about look-alikes precise. It must be the same
+// process (pid and start time) in two samples sampleGapMs apart, so a service that crash-loops
+// faster than that is caught.
+//
+// Retries (within settleMs, the service may still be starting): while nothing holds the source,
+// samples are taken every 2 s. A holder seen once is always sampled again after sampleGapMs. One
+// restart (a holder gone, another in its place) is forgiven if the new process then holds the
+// source across two more gaps (a supervisor may restart a service once while the system comes
+// up); a second restart fails at once as a crash loop.
+import { type Check, type CheckContext, fail, pass, sleep } from '../check.ts';
+import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
+import {
+  type OpenFd,
+  type Scan,
+  type ScannedProcess,
+  decimalDevice,
+  defaultSources,
+  label,
+  parseScan,
+  serviceScanScript,
+  sourceDevices,
+  sourceHolders,
+} from '../service-scan.ts';
 
-function script(names: readonly string[]): string {
+export interface RngSettings {
+  /** What hw_random/rng_current must match. */
+  readonly hwrng: RegExp;
+  /** Paths of the RNG source the service must hold open. */
+  readonly sources: readonly string[];
+  /** Names of the usual RNG services: context for messages only. */
+  readonly processNames: readonly string[];
+  /** Time between two samples, for messages. */
+  readonly sampleGapMs: number;
+}
+
+export interface RngVerdict {
+  readonly passed: boolean;
+  readonly message: string;
+  /** No later sample can change the verdict (a crash loop was seen). */
+  readonly final: boolean;
+  /** A holder was seen but not yet long enough: the next sample should come after sampleGapMs. */
+  readonly pending: boolean;
+}
+
+export function rngScript(settings: Pick<RngSettings, 'sources' | 'processNames'>): string {
   return `${timeoutHelper}
-d=/sys/class/misc/hw_random
-echo "rng_current=$(cat $d/rng_current 2>&1)"
-echo "rng_available=$(cat $d/rng_available 2>&1)"
+h=/sys/class/misc/hw_random
+echo "rng_current=$(cat $h/rng_current 2>&1)"
+echo "rng_available=$(cat $h/rng_available 2>&1)"
 dmesg 2>/dev/null | grep -q 'crng init done' && echo crng=dmesg
 t 5 dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null </dev/null && echo crng=random-does-not-block
-${processScan('service', names)}`;
+${serviceScanScript({ sources: settings.sources, groups: { rng: settings.processNames }, listFdsOf: ['rng'] })}`;
 }
 
-/** Pure judgement of the rng script's output. */
-export function judgeRng(output: string, hwrng: RegExp, names: readonly string[]): { passed: boolean; message: string } {
-  const kv = parseKeyValues(output);
+interface Holder {
+  readonly process: ScannedProcess;
+  readonly fd: OpenFd;
+}
+
+const same = (a: ScannedProcess, b: ScannedProcess): boolean =>
+  a.pid === b.pid && (a.start === undefined || b.start === undefined || a.start === b.start);
+
+const names = (holders: readonly Holder[]): string => holders.map((h) => label(h.process)).join(', ');
+
+/** Pure judgement of one sample, or of two samples taken sampleGapMs apart. */
+export function judgeRng(sample1: string, sample2: string | undefined, settings: RngSettings): RngVerdict {
+  return judgeRngSamples(sample2 === undefined ? [sample1] : [sample1, sample2], settings);
+}
+
+/** Pure judgement of consecutive samples (oldest first), each sampleGapMs or more after the one before. */
+export function judgeRngSamples(samples: readonly string[], settings: RngSettings): RngVerdict {
+  const no = (message: string, final = false, pending = false): RngVerdict => ({ passed: false, message, final, pending });
+  const lastOutput = samples.at(-1) ?? '';
+  const kv = parseKeyValues(lastOutput);
   const current = first(kv, 'rng_current') ?? '';
-  if (!hwrng.test(current)) {
+  if (!settings.hwrng.test(current)) {
     const available = first(kv, 'rng_available') ?? '';
-    return { passed: false, message: `hw_random/rng_current is "${current.trim() || 'none'}", not ${hwrng.source} (available: ${available.trim() || 'none'})` };
+    return no(`hw_random/rng_current is "${current.trim() || 'none'}", not ${settings.hwrng.source} (available: ${available.trim() || 'none'})`);
   }
-  if (!kv.get('crng')?.length) return { passed: false, message: 'the kernel RNG is not initialised: /dev/random still blocks and dmesg has no "crng init done"' };
-  const services = parseProcesses(kv.get('service'));
-  if (services.length === 0) return { passed: false, message: `no RNG service is running (looked for processes named ${names.join(', ')})` };
-  return { passed: true, message: `hwrng ${current.trim()}, kernel RNG initialised, ${services.map((s) => `${s.comm} (pid ${s.pid})`).join(', ')} running` };
+  if (!kv.get('crng')?.length) return no('the kernel RNG is not initialised: /dev/random still blocks and dmesg has no "crng init done"');
+
+  const scans = samples.map(parseScan);
+  const last = scans.at(-1)!;
+  const held = scans.map((scan) => sourceHolders(scan, settings.sources));
+  const now = held.at(-1)!;
+  const source = describeSource(last, settings.sources);
+
+  // Holders that went away between one sample and the next, and who held the source after them.
+  const restarts: { gone: Holder; next: Holder[] }[] = [];
+  for (let i = 0; i + 1 < held.length; i++) {
+    for (const h of held[i]!) {
+      if (!held[i + 1]!.some((n) => same(n.process, h.process))) {
+        restarts.push({ gone: h, next: held[i + 1]!.filter((n) => !held[i]!.some((o) => same(o.process, n.process))) });
+      }
+    }
+  }
+  // The holder after a restart: the next sample's new holder, else (the service was down in
+  // between) the current one.
+  const restartText = (r: { gone: Holder; next: Holder[] }): string =>
+    `pid ${r.gone.process.pid} then ${(r.next.length ? r.next : now).map((n) => n.process.pid).join(', ') || 'none'}`;
+
+  if (restarts.length >= 2) {
+    const pids = [...new Set(held.flat().map((h) => h.process.pid))];
+    return no(`${restarts[0]!.gone.process.comm || 'the RNG service'} restarted ${restarts.length} times in ${samples.length} samples (pids ${pids.join(', ')}): a crash-looping service`, true);
+  }
+  if (now.length === 0) {
+    if (restarts.length === 1) {
+      const r = restarts[0]!;
+      return no(`no process holds ${source} open now: ${label(r.gone.process)} held it in an earlier sample and is gone`);
+    }
+    return no(lookAlikes(last, settings, source));
+  }
+  // After one restart the new process must hold the source across two gaps, else across one.
+  const window = restarts.length === 0 ? 2 : 3;
+  const stable = now.filter((h) => held.length >= window && held.slice(-window).every((sample) => sample.some((o) => same(o.process, h.process))));
+  if (stable.length === 0) {
+    if (restarts.length === 1) {
+      const r = restarts[0]!;
+      return no(`${r.gone.process.comm || 'the RNG service'} restarted between samples (${restartText(r)}): a crash-looping service`, false, true);
+    }
+    if (held.length === 1) return no(`${names(now)} holds ${source} open; a second sample follows to see that it stays up`, false, true);
+    return no(`${names(now)} opened ${source} only in the last sample; another sample follows to see that it stays up`, false, true);
+  }
+  const holder = stable[0]!;
+  const gap = `${(settings.sampleGapMs / 1000).toFixed(1).replace(/\.0$/, '')} s`;
+  const across = `${window} samples ${gap} apart`;
+  const after = restarts.length === 1 ? ` after one restart (${restartText(restarts[0]!)})` : '';
+  return {
+    passed: true,
+    message: `hwrng ${current.trim()}, kernel RNG initialised, ${label(holder.process)} holds ${source} open (fd ${holder.fd.fd}) and stayed up across ${across}${after}`,
+    final: true,
+    pending: false,
+  };
 }
 
-export const rngCheck: Check = (context) => {
-  const names = context.settings.processNames ?? ['rngd'];
-  const hwrng = new RegExp(context.settings.hwrng ?? 'virtio_rng');
-  return settle(context, async () => {
-    const { output } = await context.host.run(script(names));
-    const verdict = judgeRng(output, hwrng, names);
-    return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
+/** "/dev/hwrng (10:183)" */
+function describeSource(scan: Scan, sources: readonly string[]): string {
+  const devices = [...sourceDevices(scan, sources)].map(decimalDevice);
+  return `${sources.join(' or ')}${devices.length ? ` (${devices.join(', ')})` : ''}`;
+}
+
+/** Why nothing counts: what the processes named like an RNG service hold instead. */
+function lookAlikes(scan: Scan, settings: RngSettings, source: string): string {
+  const named = [...scan.processes.values()].filter((p) => p.groups.includes('rng'));
+  if (named.length === 0) {
+    return `no process holds ${source} open, and no process named ${settings.processNames.join(', ')} runs`;
+  }
+  const devices = sourceDevices(scan, settings.sources);
+  const parts = named.map((p) => {
+    const impostor = p.fds.find((f) => settings.sources.includes(f.path) && f.rdev !== undefined && !devices.has(f.rdev));
+    if (impostor) {
+      return `${label(p)} has ${impostor.path} open, but it is not the RNG device (${decimalDevice(impostor.rdev!)}, not ${[...devices].map(decimalDevice).join(', ')})`;
+    }
+    const fds = p.fds.length ? p.fds.slice(0, 8).map((f) => `${f.fd} ${f.path || '?'}`).join(', ') + (p.fds.length > 8 ? ', ...' : '') : 'none readable';
+    return `${label(p)} runs but has no RNG source open (open fds: ${fds})`;
   });
+  return `no process holds ${source} open: ${parts.join('; ')}`;
+}
+
+export function rngSettings(settings: CheckContext['settings']): RngSettings {
+  return {
+    hwrng: new RegExp(settings.hwrng ?? 'virtio_rng'),
+    sources: settings.sources?.length ? settings.sources : defaultSources,
+    processNames: settings.processNames ?? ['rngd'],
+    sampleGapMs: settings.sampleGapMs ?? 3000,
+  };
+}
+
+export const rngCheck: Check = async (context) => {
+  const settings = rngSettings(context.settings);
+  const script = rngScript(settings);
+  const started = context.now();
+  const hardMs = Math.max(0, context.timeoutMs - 5000);
+  const settleMs = Math.min(context.settings.settleMs ?? 0, hardMs);
+  const samples: { n: number; at: number; output: string }[] = [];
+  for (let n = 1; ; n++) {
+    const at = context.now();
+    samples.push({ n, at, output: (await context.host.run(script)).output });
+    if (samples.length > 12) samples.shift();
+    const verdict = judgeRngSamples(
+      samples.map((s) => s.output),
+      settings,
+    );
+    const evidence = samples
+      .slice(-3)
+      .map((s) => `# sample ${s.n} at +${((s.at - started) / 1000).toFixed(1)} s\n${s.output.trimEnd()}`)
+      .join('\n');
+    if (verdict.passed) return pass(verdict.message, evidence);
+    if (verdict.final) return fail(verdict.message, evidence);
+    // A holder waiting for its next sample gets it within the check's deadline; anything else
+    // (nothing holds the source yet, RNG not bound or not initialised) is retried within settleMs.
+    const waitMs = verdict.pending ? settings.sampleGapMs : 2000;
+    if (context.now() - started + waitMs > (verdict.pending ? hardMs : settleMs)) return fail(verdict.message, evidence);
+    await sleep(waitMs);
+  }
 };

@@ -1,0 +1,224 @@
+// Which processes are a system's services, from what the kernel says rather than from names alone:
+// the processes that hold an RNG source open (matched by the device number of the open file, so a
+// script named rngd or a regular file called /dev/hwrng does not count), the processes with given
+// names (context for messages), and, for isolation, their namespaces and cgroups.
+// Guest output is untrusted: every line is parsed strictly, and the guest script never prints a
+// file name that could hold a newline (it could otherwise forge a line).
+import { parseKeyValues, shellQuote } from './guest-output.ts';
+
+/** Device numbers (hex major:minor, as `stat -c %t:%T` prints them) of well-known RNG sources. */
+export const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrng': 'a:b7' };
+
+export const defaultSources: readonly string[] = ['/dev/hwrng'];
+
+export interface ScanOptions {
+  /** Paths of the RNG source (char devices); any process with one of them open is an RNG service. */
+  readonly sources: readonly string[];
+  /** Process names (comm, 15 characters at most) by group, e.g. { rng: ['rngd'], dhcp: ['udhcpc'] }. */
+  readonly groups: Readonly<Record<string, readonly string[]>>;
+  /** Groups whose named processes get every open fd listed (to say what a look-alike holds). */
+  readonly listFdsOf?: readonly string[];
+  /** Print namespaces and cgroups of every shown process and of PID 1. */
+  readonly isolation?: boolean;
+}
+
+const safeName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-9._:+@-]/g, '');
+
+/**
+ * Shell snippet (POSIX sh, busybox) printing:
+ *   source=PATH RDEV        the source's device number on the host ('-' when stat cannot tell)
+ *   named=PID GROUP         a process whose comm is one of the group's names
+ *   proc=PID START COMM     every shown process: start time (clock ticks after boot) and comm
+ *   fd=PID FD RDEV PATH     an open fd of a shown process (RDEV '-' when stat -L -c is missing)
+ *   ns=PID mnt:[N] pid:[N] uts:[N] ipc:[N]   and   cgroup=PID LINE   (with isolation)
+ *   fdmode=stat|readlink
+ * Forks stay few: comm, stat and cgroup are read with the `read` builtin, and one `stat -L` call
+ * gives the device number of every open fd of every process.
+ */
+export function serviceScanScript(options: ScanOptions): string {
+  const want = [...new Set(options.sources.map((s) => knownSourceDevices[s]).filter((d): d is string => d !== undefined))];
+  const listed = new Set(options.listFdsOf ?? []);
+  const groupTests = Object.entries(options.groups).map(([group, names]) => {
+    const list = names.map(safeName).filter(Boolean).join(' ');
+    const g = group.replace(/[^a-z0-9_-]/gi, '');
+    const mark = listed.has(group) ? '; fdnamed="$fdnamed$q "' : '';
+    return `  case " ${list} " in *" $c "*) echo "named=$q ${g}"; show "$q"${mark};; esac`;
+  });
+  const nsLine = options.isolation
+    ? `  echo "ns=$1 $(readlink /proc/$1/ns/mnt 2>/dev/null) $(readlink /proc/$1/ns/pid 2>/dev/null) $(readlink /proc/$1/ns/uts 2>/dev/null) $(readlink /proc/$1/ns/ipc 2>/dev/null)"
+  while read -r _l; do echo "cgroup=$1 $_l"; done 2>/dev/null < "/proc/$1/cgroup"`
+    : '';
+  const sourcePattern = options.sources.map(shellQuote).join('|') || "''";
+  return `nl='
+'
+seen=' '; fdnamed=' '; want=' ${want.join(' ')} '
+show() {
+  case "$seen" in *" $1 "*) return 0;; esac
+  seen="$seen$1 "
+  _s=; _c=
+  read -r _s 2>/dev/null < "/proc/$1/stat" || return 0
+  read -r _c 2>/dev/null < "/proc/$1/comm"
+  _s=\${_s##*) }
+  set -- "$1" $_s
+  echo "proc=$1 \${21} $_c"
+${nsLine}
+}
+for s in ${options.sources.map(shellQuote).join(' ')}; do
+  d=$(stat -L -c %t:%T "$s" 2>/dev/null); echo "source=$s \${d:--}"
+  case "$d" in ''|0:0|*' '*) ;; *) want="$want$d ";; esac
+done
+${options.isolation ? 'show 1' : ':'}
+for p in /proc/[0-9]*; do
+  q=\${p#/proc/}; c=
+  read -r c 2>/dev/null < "$p/comm" || continue
+  case "$c" in ''|*' '*) continue;; esac
+${groupTests.join('\n')}
+done
+if stat -L -c %t:%T /proc/self/fd/0 >/dev/null 2>&1; then
+  echo fdmode=stat
+  stat -L -c '%n %t:%T' /proc/[0-9]*/fd/* 2>/dev/null | while read -r n d; do
+    q=\${n#/proc/}; q=\${q%%/*}
+    case "$want" in *" $d "*) ;; *) case "$fdnamed" in *" $q "*) ;; *) continue;; esac;; esac
+    l=$(readlink "$n" 2>/dev/null); case "$l" in *"$nl"*) l='?';; esac
+    show "$q"; echo "fd=$q \${n##*/} $d $l"
+  done
+else
+  echo fdmode=readlink
+  for n in /proc/[0-9]*/fd/*; do
+    q=\${n#/proc/}; q=\${q%%/*}
+    l=$(readlink "$n" 2>/dev/null) || continue
+    case "$l" in *"$nl"*) l='?';; esac
+    case "$l" in ${sourcePattern}) ;; *) case "$fdnamed" in *" $q "*) ;; *) continue;; esac;; esac
+    show "$q"; echo "fd=$q \${n##*/} - $l"
+  done
+fi`;
+}
+
+export interface OpenFd {
+  readonly fd: number;
+  /** Hex major:minor of the open file, undefined when the guest could not stat it. */
+  readonly rdev?: string;
+  readonly path: string;
+}
+
+export interface ScannedProcess {
+  readonly pid: number;
+  /** Start time in clock ticks after boot: with the pid, it tells one process from a restarted one. */
+  readonly start?: number;
+  readonly comm: string;
+  readonly groups: string[];
+  readonly fds: OpenFd[];
+  /** Namespace ids by type, e.g. { mnt: 'mnt:[4026531841]' }. */
+  readonly ns: Record<string, string>;
+  /** Raw lines of /proc/PID/cgroup. */
+  readonly cgroup: string[];
+}
+
+export interface Scan {
+  readonly processes: Map<number, ScannedProcess>;
+  /** Each source path and its device number on the host (undefined when unknown). */
+  readonly sources: { path: string; rdev?: string }[];
+  readonly fdMode?: 'stat' | 'readlink';
+}
+
+const RDEV = /^[0-9a-f]{1,8}:[0-9a-f]{1,8}$/;
+const NSID = /^(mnt|pid|uts|ipc|net|cgroup|user|time):\[\d+\]$/;
+
+/** Parse the output of serviceScanScript; lines that do not have the expected shape are dropped. */
+export function parseScan(output: string): Scan {
+  const kv = parseKeyValues(output);
+  const processes = new Map<number, ScannedProcess>();
+  const get = (pid: number): ScannedProcess => {
+    let p = processes.get(pid);
+    if (!p) {
+      p = { pid, comm: '', groups: [], fds: [], ns: {}, cgroup: [] };
+      processes.set(pid, p);
+    }
+    return p;
+  };
+  for (const v of kv.get('proc') ?? []) {
+    const m = /^(\d{1,9}) (\d{0,20}) ?(.*)$/.exec(v);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    const known = processes.get(pid);
+    if (known && known.start !== undefined) continue;
+    processes.set(pid, { ...(known ?? { pid, groups: [], fds: [], ns: {}, cgroup: [] }), pid, comm: clean(m[3] ?? ''), ...(m[2] ? { start: Number(m[2]) } : {}) });
+  }
+  for (const v of kv.get('named') ?? []) {
+    const m = /^(\d{1,9}) ([A-Za-z0-9_-]+)$/.exec(v);
+    if (!m) continue;
+    const p = get(Number(m[1]));
+    if (!p.groups.includes(m[2]!)) p.groups.push(m[2]!);
+  }
+  for (const v of kv.get('fd') ?? []) {
+    const m = /^(\d{1,9}) (\d{1,9}) (\S+) ?(.*)$/.exec(v);
+    if (!m) continue;
+    const rdev = m[3] === '-' ? undefined : m[3]!;
+    if (rdev !== undefined && !RDEV.test(rdev)) continue;
+    const p = get(Number(m[1]));
+    const fd = Number(m[2]);
+    if (p.fds.some((f) => f.fd === fd)) continue;
+    p.fds.push({ fd, ...(rdev ? { rdev } : {}), path: clean(m[4] ?? '') });
+  }
+  for (const v of kv.get('ns') ?? []) {
+    const [pid, ...ids] = v.split(' ');
+    if (!/^\d{1,9}$/.test(pid ?? '')) continue;
+    const p = get(Number(pid));
+    for (const id of ids) if (NSID.test(id)) p.ns[id.slice(0, id.indexOf(':'))] = id;
+  }
+  for (const v of kv.get('cgroup') ?? []) {
+    const m = /^(\d{1,9}) (.*)$/.exec(v);
+    if (m) get(Number(m[1])).cgroup.push(m[2]!);
+  }
+  const sources: { path: string; rdev?: string }[] = [];
+  for (const v of kv.get('source') ?? []) {
+    const cut = v.lastIndexOf(' ');
+    if (cut <= 0) continue;
+    const rdev = v.slice(cut + 1);
+    sources.push({ path: v.slice(0, cut), ...(RDEV.test(rdev) && rdev !== '0:0' ? { rdev } : {}) });
+  }
+  const mode = kv.get('fdmode')?.[0];
+  return { processes, sources, ...(mode === 'stat' || mode === 'readlink' ? { fdMode: mode } : {}) };
+}
+
+/** Printable text only (guest text ends up in terminals and reports). */
+function clean(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+}
+
+/** Device numbers that count as the RNG source: the well-known ones and what the host's paths stat to. */
+export function sourceDevices(scan: Scan, sources: readonly string[]): Set<string> {
+  const devices = new Set<string>();
+  for (const s of sources) {
+    const known = knownSourceDevices[s];
+    if (known) devices.add(known);
+  }
+  for (const s of scan.sources) if (s.rdev && sources.includes(s.path)) devices.add(s.rdev);
+  devices.delete('0:0');
+  return devices;
+}
+
+/** The fd by which `process` holds the RNG source open: by device number, or by path when the guest could not stat. */
+export function sourceFd(process: ScannedProcess, devices: ReadonlySet<string>, sources: readonly string[]): OpenFd | undefined {
+  return process.fds.find((f) => (f.rdev !== undefined ? devices.has(f.rdev) : sources.includes(f.path)));
+}
+
+/** Processes that hold the RNG source open, by pid. */
+export function sourceHolders(scan: Scan, sources: readonly string[]): { process: ScannedProcess; fd: OpenFd }[] {
+  const devices = sourceDevices(scan, sources);
+  const holders: { process: ScannedProcess; fd: OpenFd }[] = [];
+  for (const process of scan.processes.values()) {
+    const fd = sourceFd(process, devices, sources);
+    if (fd) holders.push({ process, fd });
+  }
+  return holders.sort((a, b) => a.process.pid - b.process.pid);
+}
+
+/** "10:183" from "a:b7". */
+export function decimalDevice(rdev: string): string {
+  const [major = '', minor = ''] = rdev.split(':');
+  return `${Number.parseInt(major, 16)}:${Number.parseInt(minor, 16)}`;
+}
+
+/** "rngd (pid 312)" */
+export const label = (p: { comm: string; pid: number }): string => `${p.comm || '?'} (pid ${p.pid})`;
