@@ -170,6 +170,7 @@ export function parseScan(output: string): Scan {
     const m = /^(\d{1,9}) (.*)$/.exec(v);
     if (m) get(Number(m[1])).cgroup.push(m[2]!);
   }
+  for (const p of processes.values()) p.fds.sort((a, b) => a.fd - b.fd);
   const sources: { path: string; rdev?: string }[] = [];
   for (const v of kv.get('source') ?? []) {
     const cut = v.lastIndexOf(' ');

@@ -6,7 +6,7 @@ import { AssertionFailed, UsageError } from '../errors.ts';
 import { consoleDefaults } from './defaults.ts';
 import type { ConsoleEngine, ConsolePattern } from './engine.ts';
 import { ConsoleTimeoutError, FrameError, quoteLines } from './errors.ts';
-import { withoutPrintk, decodeFrame, frameCommand, type ViaWrapper } from './framing.ts';
+import { withoutPrintk, decodeFrame, frameCommand, gappedMarker, type ViaWrapper } from './framing.ts';
 
 /** Log in when a login prompt shows up (a getty with login instead of a shell). */
 export interface LoginOptions {
@@ -229,8 +229,14 @@ export class Shell {
       let end;
       try {
         for (const piece of framed.setup) {
+          // Another writer may split the ack; from here on only this piece's echo precedes it.
+          const pieceFrom = this.engine.position;
           this.engine.send(`${piece.line}\r`);
-          await this.engine.waitFor(piece.ack, { timeoutMs: left(), from, description: `the guest to take a piece of ${summarize(script)}` });
+          await this.engine.waitFor(gappedMarker(piece.ack), {
+            timeoutMs: left(),
+            from: pieceFrom,
+            description: `the guest to take a piece of ${summarize(script)}`,
+          });
         }
         this.engine.send(`${framed.line}\r`);
         end = await this.engine.waitFor(framed.end, { timeoutMs: left(), from, description });
@@ -242,22 +248,19 @@ export class Shell {
       if (from < this.engine.windowStart) {
         throw new FrameError(`the output of ${summarize(script)} is larger than the console window (maxBufferChars)`, attempt, this.engine.lastLines());
       }
-      // Kernel messages can land inside the markers too: look for them in the text without printk lines,
-      // and stop the body at the first end line (an earlier copy may have been split by a message).
+      // Kernel messages and other writers' text can land inside the markers too: look for them in the
+      // text without printk lines, and stop the body where the first end line starts, even a copy
+      // that a message split (the end line is printed twice; `end` matched a whole one).
       const cleaned = withoutPrintk(this.engine.slice(from, end.start));
-      const firstEnd = framed.end.exec(cleaned);
-      const framedText = firstEnd ? cleaned.slice(0, firstEnd.index) : cleaned;
+      const firstEnd = cleaned.indexOf(`${framed.nonce}_e_`);
+      const framedText = firstEnd === -1 ? cleaned : cleaned.slice(0, firstEnd);
+      // A begin marker split by foreign text: read everything since the command was typed (the echo
+      // and prompt are not base64 lines; the checksum decides).
       const beginAt = framedText.indexOf(framed.begin);
-      if (beginAt === -1) {
-        reason = 'the begin marker never arrived';
-        continue;
-      }
-      const decoded = decodeFrame(framedText.slice(beginAt + framed.begin.length), {
-        sum: end.captures[1] ?? 'none',
-        length: end.captures[2] ?? 'none',
-      });
+      const body = beginAt === -1 ? framedText : framedText.slice(beginAt + framed.begin.length);
+      const decoded = decodeFrame(body, { sum: end.captures[1] ?? 'none', length: end.captures[2] ?? 'none' });
       if (!decoded.ok) {
-        reason = decoded.reason;
+        reason = beginAt === -1 ? `the begin marker never arrived whole (${decoded.reason})` : decoded.reason;
         continue;
       }
       return {

@@ -1,13 +1,14 @@
 // One run: boot one image on one target, find the shell, judge every case, stop the machine.
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaseDef } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
 import { checks } from '../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../cases/check.ts';
-import { decideHostContext, hostContextScript } from '../cases/host-context.ts';
+import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
 import { ConsoleEngine } from '../console/engine.ts';
 import { compileFailurePatterns, firmwareFailurePatterns } from '../console/failure-patterns.ts';
@@ -160,7 +161,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     }
 
     // Judge the host, not the getty container the console shell may live in.
-    let context = { via: '', description: '' };
+    let context: HostContext = { via: '', description: '' };
     let broken: string | undefined;
     try {
       context = decideHostContext((await shell.run(hostContextScript, { timeoutMs: target.timeouts.commandMs })).output);
@@ -179,7 +180,9 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     for (const [index, def] of cases.entries()) {
       if (def.check === 'boot') continue;
       if (broken) {
-        verdict(index, { status: request.signal?.aborted ? 'interrupted' : 'error', message: `not run: ${broken}` });
+        // After the guest itself failed (a panic) the rest is not run; that is the image's fault, not an error.
+        const status = request.signal?.aborted ? 'interrupted' : engine.failure && !qemuFault ? 'skipped' : 'error';
+        verdict(index, { status, message: `not run: ${broken}` });
         continue;
       }
       const check = checks[def.check];
@@ -241,6 +244,8 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       if (ack) report.timeline['dhcp-ack'] = Math.round(ack.ackAtS * 1000);
       if (request.artifactsDir && existsSync(wirePath(runDir))) copyFileSync(wirePath(runDir), join(request.artifactsDir, 'network.pcap'));
     };
+    // After a panic, give QEMU a moment to see it too (pvpanic's GUEST_PANICKED, the guest's reset).
+    if (engine.failure && machine?.running) await Promise.race([machine.exited, sleep(3000)]);
     const exit = machine ? await machine.stop({ quit: qmp ? () => qmp!.quit() : undefined, beforeCleanup: keepCapture }) : undefined;
     if (qmp) {
       report.qmp = { ...report.qmp, events: qmp.events.map((e) => ({ event: e.event, ...(e.data === undefined ? {} : { data: e.data }) })) };

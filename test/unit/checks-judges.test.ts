@@ -1,11 +1,13 @@
 import test from 'ava';
 import { judgeContainerd, serverVersion } from '../../src/cases/checks/containerd.ts';
-import { judgeRng, judgeRngSamples, type RngSettings } from '../../src/cases/checks/rng.ts';
+import { judgeRng, judgeRngSamples, rngCheck, type RngSettings } from '../../src/cases/checks/rng.ts';
+import type { CaseSettings } from '../../src/config/cases.ts';
 import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
 import { cgroupPath, judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
 import { decideHostContext } from '../../src/cases/host-context.ts';
 import { parseScan } from '../../src/cases/service-scan.ts';
+import { crashloopRngd, fakeRngd, referenceIsolation, referenceRng } from './fixtures-services.ts';
 
 test('containerd: the server version is read from the Server section only', (t) => {
   const out = 'version: Client:\nversion:   Version:  1.7.24\nversion: \nversion: Server:\nversion:   Version:  1.7.24~ds1\nversion:   UUID: x';
@@ -173,6 +175,49 @@ test('rng: forged lines cannot smuggle a holder: malformed device numbers and pi
   t.false(judgeRng(out, out, rngSettings).passed);
 });
 
+test('rng (recorded, reference x86_64): rngd in its container holds /dev/hwrng in both samples', (t) => {
+  const verdict = judgeRng(referenceRng, referenceRng, { ...rngSettings, processNames: ['rngd', 'rng-tools', 'jitterentropy-rngd'] });
+  t.true(verdict.passed, verdict.message);
+  t.is(verdict.message, 'hwrng virtio_rng.0, kernel RNG initialised, rngd (pid 281) holds /dev/hwrng (10:183) open (fd 3) and stayed up across 2 samples 3 s apart');
+});
+
+test('rng (recorded, fake-rngd x86_64): a script named rngd, fds sorted by number in the message', (t) => {
+  const verdict = judgeRng(fakeRngd, fakeRngd, rngSettings);
+  t.false(verdict.passed);
+  t.is(verdict.message, 'no process holds /dev/hwrng (10:183) open: rngd (pid 284) runs but has no RNG source open (open fds: 0 /dev/null, 1 pipe:[525], 2 pipe:[526], 10 /usr/sbin/rngd)');
+});
+
+test('rng (recorded, crashloop-rngd x86_64): rngd killed every 2 s is a crash loop', (t) => {
+  // Samples 2 to 4 as recorded; sample 1 (rngd pid 312, gone by sample 2) rebuilt from sample 3.
+  const sample1 = crashloopRngd[1]!.replace(/\b419\b/g, '312').replace('proc=312 2866', 'proc=312 2440');
+  const verdict = judgeRngSamples([sample1, ...crashloopRngd], rngSettings);
+  t.true(verdict.final);
+  t.is(verdict.message, 'rngd restarted 2 times in 4 samples (pids 312, 419): a crash-looping service');
+});
+
+/** Run rngCheck against canned samples; returns the verdict and how many samples it took. */
+async function runRngCheck(outputs: string[], settings: CaseSettings) {
+  let runs = 0;
+  const host = { run: async () => ({ status: 0, output: outputs[Math.min(runs++, outputs.length - 1)]!, durationMs: 1 }) };
+  const verdict = await rngCheck({ host, settings, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
+  return { verdict, runs };
+}
+
+test('rng check: a holder is sampled again after sampleGapMs; nothing holding is not (without settle time)', async (t) => {
+  const settings = { sampleGapMs: 10, settleMs: 0 };
+  const up = scan([realRngd(312)]);
+  const ok = await runRngCheck([up, up], settings);
+  t.true(ok.verdict.passed, ok.verdict.message);
+  t.is(ok.runs, 2);
+  t.regex(ok.verdict.evidence, /^# sample 1 at \+0\.0 s\n/);
+  const fake = await runRngCheck([scan([{ pid: 123, comm: 'rngd', named: 'rng', fds: consoleFds }])], settings);
+  t.false(fake.verdict.passed);
+  t.is(fake.runs, 1);
+  const loop = await runRngCheck([scan([realRngd(120, 'rngd', 1)]), scan([realRngd(131, 'rngd', 2)]), scan([realRngd(140, 'rngd', 3)])], { ...settings, settleMs: 60_000 });
+  t.regex(loop.verdict.message, /restarted 2 times in 3 samples/);
+  t.is(loop.runs, 3);
+});
+
 const isoSettings = { sources: ['/dev/hwrng'], processNames: ['rngd'], clientNames: ['udhcpc', 'dhcpcd'] };
 const containerRngd: Proc = { ...realRngd(312), mnt: 'mnt:[4026532200]', pidns: 'pid:[4026532201]', cgroup: ['0::/services.linuxkit/rngd'] };
 
@@ -181,6 +226,12 @@ test('services-isolated: rngd in a container by PID namespace passes; a one-shot
   t.true(verdict.passed, verdict.message);
   t.regex(verdict.message, /rngd \(pid 312, holds \/dev\/hwrng\) own mount and PID namespaces \(mnt:\[4026532200\] pid:\[4026532201\] cgroup \/services\.linuxkit\/rngd\)/);
   t.regex(verdict.message, /DHCP client not observed \(no udhcpc\/dhcpcd runs: a one-shot client that exited leaves nothing to judge\)/);
+});
+
+test('services-isolated (recorded, reference x86_64): rngd under containerd passes, the one-shot udhcpc is not observed', (t) => {
+  const verdict = judgeIsolation(referenceIsolation, isoSettings);
+  t.true(verdict.passed, verdict.message);
+  t.regex(verdict.message, /^isolated: rngd \(pid 281, holds \/dev\/hwrng\) own mount and PID namespaces \(mnt:\[4026532161\] pid:\[4026532164\] cgroup \/services\.linuxkit\/rngd\); DHCP client not observed/);
 });
 
 test('services-isolated: services sharing the host PID namespace but in a container cgroup pass', (t) => {

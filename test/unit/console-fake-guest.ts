@@ -1,7 +1,7 @@
 // A fake guest for the console tests: a tty that echoes what it is sent, a real host
 // /bin/sh behind it (base64, cksum and tr exist on the host as in busybox), and an
-// output path that adds noise (colours, ESC[6n, kernel messages mid-line) and cuts
-// everything into chunks at awkward places.
+// output path that adds noise (colours, ESC[6n, kernel messages mid-line, another writer's
+// text) and cuts everything into chunks at awkward places.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 /** How the fake guest misbehaves. */
@@ -18,6 +18,12 @@ export interface FakeGuestOptions {
   readonly printk?: boolean;
   /** Corrupt the base64 body of this many frames. */
   readonly corruptFrames?: number;
+  /**
+   * Another writer on the console (a chatty service): called before each character the shell
+   * prints, with the shell's own text of the current line so far; what it returns is printed
+   * there first, escape codes and "\r\n" included.
+   */
+  readonly chatter?: (line: string) => string | undefined;
   readonly seed?: number;
 }
 
@@ -45,6 +51,7 @@ export class FakeGuest {
   #rand: number;
   #corruptLeft: number;
   #frameOpen = false;
+  #chatLine = '';
   #startTimer: NodeJS.Timeout | undefined;
 
   constructor(deliver: (chunk: Buffer) => void, options: FakeGuestOptions = {}) {
@@ -130,7 +137,18 @@ export class FakeGuest {
         text = `${text.slice(0, at)}[   12.345678] virtio_net virtio0 eth0: renamed from eth0\n${text.slice(at)}`;
       }
     }
+    if (this.#options.chatter) text = this.#chatter(text, this.#options.chatter);
     return Buffer.from(text, 'latin1');
+  }
+
+  // Interleave the other writer's text; the line seen by `chatter` is the shell's text only.
+  #chatter(text: string, chatter: (line: string) => string | undefined): string {
+    let out = '';
+    for (const ch of text) {
+      out += (chatter(this.#chatLine) ?? '') + ch;
+      this.#chatLine = ch === '\n' ? '' : this.#chatLine + ch;
+    }
+    return out;
   }
 
   #next(): number {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { posixCksum } from '../../src/console/cksum.ts';
-import { decodeFrame, frameCommand } from '../../src/console/framing.ts';
+import { decodeFrame, frameCommand, gappedMarker } from '../../src/console/framing.ts';
 
 const samples = ['', 'a', '123456789', 'héllo ☃\n\ttabs\n', 'x'.repeat(65_537), Buffer.from([0, 1, 2, 255, 254, 10, 13]).toString('latin1')];
 for (const [i, s] of samples.entries()) {
@@ -84,4 +84,177 @@ test('the framing really works in a POSIX shell, exit status and trailing newlin
   const r = decodeFrame(body, { sum: end[2] ?? 'none', length: end[3] ?? 'none' });
   t.true(r.ok);
   if (r.ok) t.is(r.bytes.toString(), 'out ☃\n\nerr\n');
+});
+
+// ---- Foreign text from other writers on the console ----
+
+const COLOURED = (n: number): string => `\x1b[33mchatty[${n}]: tick \x1b[1;32mOK\x1b[0m\r\n`;
+const PIECE = (n: number): string => `chatty-${n} `;
+
+/** Insert texts into a body at offsets of the original body (several at one offset keep their order). */
+function insert(body: string, at: readonly (readonly [number, string])[]): string {
+  let out = body;
+  for (const [pos, text] of [...at].sort((a, b) => b[0] - a[0])) out = out.slice(0, pos) + text + out.slice(pos);
+  return out;
+}
+
+/** Offset in a frameOf body of column `col` of base64 line `line` (77 characters per line with its newline). */
+const lineAt = (line: number, col = 0): number => line * 77 + col;
+
+// A seeded, repeatable random sequence (xorshift32).
+function random(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+const text = (lines: number): string => Array.from({ length: lines }, (_, i) => `line ${i}: the quick brown fox ☃ jumps\n`).join('');
+
+test('decodeFrame drops whole foreign lines between base64 lines, coloured or not', (t) => {
+  const output = text(30);
+  const { body, md5, crc, length } = frameOf(output);
+  const noisy = insert(body, [
+    [0, COLOURED(1)],
+    [lineAt(2), COLOURED(2)],
+    [lineAt(5), 'chattytick42\n'],
+    [lineAt(5), '\n\r\n'],
+    [lineAt(9), `${PIECE(3)}\r\n`],
+    [body.length, COLOURED(4)],
+  ]);
+  for (const sum of [md5, crc]) {
+    const r = decodeFrame(noisy, { sum, length });
+    t.true(r.ok, r.ok ? '' : r.reason);
+    if (r.ok) t.is(r.bytes.toString(), output);
+  }
+});
+
+test('decodeFrame recovers base64 lines with foreign text inserted mid-line, with or without its own newline', (t) => {
+  const output = text(40);
+  const { body, md5, crc, length } = frameOf(output);
+  const lines = Math.ceil((body.length - 1) / 77);
+  const noisy = insert(body, [
+    [lineAt(1, 30), COLOURED(1)],
+    [lineAt(3, 50), PIECE(2)],
+    [lineAt(6, 1), `\x1b[31m${PIECE(3)}\x1b[0m`],
+    [lineAt(8, 75), COLOURED(4)],
+    [lineAt(10, 76), COLOURED(5)],
+    [lineAt(12), PIECE(6)],
+    [lineAt(14, 40), 'chatty: tick 7\n\n'],
+    [lineAt(lines - 1, 3), COLOURED(8)],
+  ]);
+  for (const sum of [md5, crc]) {
+    const r = decodeFrame(noisy, { sum, length });
+    t.true(r.ok, r.ok ? '' : r.reason);
+    if (r.ok) t.is(r.bytes.toString(), output);
+  }
+});
+
+test('decodeFrame tells foreign text made of base64 characters only from the output by its md5', (t) => {
+  const output = text(20);
+  const { body, md5, length } = frameOf(output);
+  const noisy = insert(body, [
+    [lineAt(1, 20), 'chattytick42\n'],
+    [lineAt(3, 33), 'chattytick43'],
+    [lineAt(5), 'chattytick44\n'],
+    [lineAt(7), `${'QUJD'.repeat(19)}\n`],
+    [lineAt(9, 60), 'chattytick45\r\n'],
+  ]);
+  const r = decodeFrame(noisy, { sum: md5, length });
+  t.true(r.ok, r.ok ? '' : r.reason);
+  if (r.ok) t.is(r.bytes.toString(), output);
+});
+
+test('decodeFrame recovers many insertions in several KB, text or binary', (t) => {
+  const rand = random(7);
+  const kinds = [COLOURED, PIECE, (n: number) => `chattytick${n}\n`, (n: number) => `\x1b[2K\rprogress ${n}%`];
+  const cases = [
+    { output: Buffer.from(text(300)), insertions: 60, kinds: [0, 1, 2, 3] },
+    // Binary output gives no hint of where a piece without newline ends: a few such, many whole lines.
+    { output: Buffer.from(Array.from({ length: 6000 }, () => Math.floor(rand() * 256))), insertions: 40, kinds: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 1] },
+  ];
+  for (const c of cases) {
+    const body = `${c.output.toString('base64').replace(/.{76}/g, '$&\n')}\n`;
+    const lines = Math.ceil((body.length - 1) / 77);
+    const used = new Set<number>();
+    const at: [number, string][] = [];
+    let pieces = 0;
+    for (let n = 0; n < c.insertions; n++) {
+      const line = Math.floor(rand() * lines);
+      if (used.has(line)) continue;
+      used.add(line);
+      let kind = c.kinds[Math.floor(rand() * c.kinds.length)] ?? 0;
+      if (kind === 1 && c.kinds.length > 4 && pieces++ >= 2) kind = 0;
+      at.push([lineAt(line, Math.floor(rand() * 77)), kinds[kind]?.(n) ?? '']);
+    }
+    const md5 = createHash('md5').update(c.output).digest('hex');
+    const started = Date.now();
+    const r = decodeFrame(insert(body, at), { sum: md5, length: String(c.output.length) });
+    t.true(r.ok, r.ok ? '' : r.reason);
+    if (r.ok) t.deepEqual(r.bytes, c.output);
+    t.true(Date.now() - started < 2000, `${Date.now() - started} ms`);
+  }
+});
+
+test('decodeFrame: any one insertion anywhere in a body is recovered (seeded sweep)', (t) => {
+  const rand = random(99);
+  const foreign = [COLOURED(1), PIECE(2), 'chattytick3\n', 'chattytick4', '\n', 'x', '\x1b[0m', 'progress 5%\r\n'];
+  let failures = 0;
+  for (let n = 0; n < 300; n++) {
+    const output = Buffer.from(text(1 + Math.floor(rand() * 6)).slice(0, Math.floor(rand() * 200)));
+    const { body, md5, crc, length } = frameOf(output.toString());
+    const pos = Math.floor(rand() * (body.length + 1));
+    const insertion = foreign[n % foreign.length] ?? '';
+    const r = decodeFrame(insert(body, [[pos, insertion]]), { sum: n % 2 ? md5 : crc, length });
+    if (!r.ok || !r.bytes.equals(output)) {
+      failures++;
+      t.log(`${JSON.stringify(insertion)} at ${pos} of ${JSON.stringify(body)}: ${r.ok ? 'wrong bytes' : r.reason}`);
+    }
+  }
+  t.is(failures, 0);
+});
+
+test('decodeFrame without a checksum accepts only a reading that guesses nothing', (t) => {
+  const output = text(10);
+  const { body, length } = frameOf(output);
+  const none = { sum: 'none', length };
+  const whole = decodeFrame(insert(body, [[lineAt(2), COLOURED(1)], [lineAt(4), 'chatty: tick 2\n']]), none);
+  t.true(whole.ok);
+  if (whole.ok) t.is(whole.bytes.toString(), output);
+  const mid = decodeFrame(insert(body, [[lineAt(2, 30), COLOURED(1)]]), none);
+  t.false(mid.ok);
+  if (!mid.ok) t.regex(mid.reason, /no checksum to choose a reading/);
+  t.false(decodeFrame(insert(body, [[lineAt(2), 'chattytick42\n']]), none).ok);
+});
+
+test('decodeFrame gives up, quickly, when foreign text cannot be told apart', (t) => {
+  const output = text(20);
+  const { body, md5, length } = frameOf(output);
+  // Two foreign lines inside one base64 line: the line is in three pieces.
+  const twice = decodeFrame(insert(body, [[lineAt(3, 20), COLOURED(1)], [lineAt(3, 50), COLOURED(2)]]), { sum: md5, length });
+  t.false(twice.ok);
+  if (!twice.ok) t.regex(twice.reason, /base64 body is malformed .*; no reading without foreign text matches/);
+  // Binary output with a piece without newline in every line: too many readings to try.
+  const bytes = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919) % 251));
+  const b64 = `${bytes.toString('base64').replace(/.{76}/g, '$&\n')}\n`;
+  const lines = Math.ceil((b64.length - 1) / 77);
+  const started = Date.now();
+  const many = decodeFrame(insert(b64, Array.from({ length: lines }, (_, i) => [lineAt(i, 38), 'chattytick42'] as const)), {
+    sum: createHash('md5').update(bytes).digest('hex'),
+    length: String(bytes.length),
+  });
+  t.false(many.ok);
+  if (!many.ok) t.regex(many.reason, /\(256 tried\)/);
+  t.true(Date.now() - started < 3000, `${Date.now() - started} ms`);
+});
+
+test('gappedMarker finds an ack split by foreign text, but not in the echo of the typed line', (t) => {
+  const ack = gappedMarker('0a1b2c3d4e5f_c1\n');
+  t.true(ack.test('0a1b2c3d4e5f_c1\n'));
+  t.true(ack.test('0a1b2c3d4e5f_chatty: tick 4\nc1\n'));
+  t.true(ack.test('0a1b2cchatty-5 3d4e5f_c1\n'));
+  t.false(ack.test(`__kt_s="$__kt_s"'QUJD'; printf '%s_%s\\n' 0a1b2c3d4e5f c1\n/ # chatty: c1\n`));
 });
