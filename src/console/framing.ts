@@ -172,12 +172,12 @@ const COST = {
   dropBase64Per8: 1,
   /** Foreign text removed from inside a base64 line… */
   window: 4,
-  /** …plus this for each of its ends that is a base64 character, half of it for another character but
-   * a newline: foreign text mostly ends with its newline, or at least with a blank or punctuation,
-   * while a misplaced window starts or ends inside the guest's base64. */
+  /** …plus this for each of its ends that is a base64 character, half of it for another character
+   * (nothing for a newline at its end): foreign text mostly ends with its own newline, or at least
+   * starts or ends with a blank or punctuation, while a misplaced window cuts into the guest's base64. */
   base64Edge: 2,
   /** Added when the foreign text would start or end inside a whole base64 line's worth of base64. */
-  cutFullLine: 8,
+  cutFullLine: 4,
   /** Most added for a kept line whose bytes do not read as plain text (see oddness): command output is mostly text. */
   maxOddness: 6,
 } as const;
@@ -284,8 +284,8 @@ function keptLine(to: number, text: string, cost: number): Move {
 
 // What removing foreign text costs, from its first and last characters (a newline counts as "\n").
 function windowCost(first: string, last: string): number {
-  const edge = (c: string): number => (c === '\n' ? 0 : FIRST_NOT_BASE64.test(c) ? COST.base64Edge / 2 : COST.base64Edge);
-  return COST.window + edge(first) + edge(last);
+  const edge = (c: string): number => (FIRST_NOT_BASE64.test(c) ? COST.base64Edge / 2 : COST.base64Edge);
+  return COST.window + edge(first) + (last === '\n' ? 0 : edge(last));
 }
 
 /** Ways to read base64 line `line` (of `length` characters) starting at console line j. */

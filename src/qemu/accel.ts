@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Target } from '../config/targets.ts';
 import type { Accel } from './argv.ts';
+import { QmpClient } from './qmp.ts';
 
 export interface AccelChoice {
   readonly accel: Accel;
@@ -51,42 +52,46 @@ export function probeKvm(target: Target, aliveMs = 1000, startMs = 30_000): Prom
   const key = `${target.qemu.binary} ${target.qemu.machine} ${target.qemu.cpu.kvm ?? 'host'}`;
   let probe = probes.get(key);
   if (!probe) {
-    probe = new Promise((resolve) => {
-      const args = ['-accel', 'kvm', '-machine', target.qemu.machine, '-cpu', target.qemu.cpu.kvm ?? 'host', '-m', '64', '-nodefaults', '-display', 'none', '-no-reboot', '-qmp', 'stdio'];
-      const child = spawn(target.qemu.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-      let stderr = '';
-      let stdout = '';
-      let settled = false;
-      const finish = (result: { ok: boolean; why: string }) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(startTimer);
-        child.kill('SIGKILL');
-        resolve(result);
-      };
-      const startTimer = setTimeout(() => finish({ ok: false, why: `QEMU with KVM was not running after ${startMs / 1000} s` }), startMs);
-      child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
-      child.stdout.on('data', (c: Buffer) => {
-        stdout = (stdout + c.toString()).slice(-4000);
-        if (stdout.includes('"QMP"') && !stdout.includes('"return": {}')) {
-          child.stdin.write('{"execute": "qmp_capabilities"}\n{"execute": "query-status"}\n');
-          stdout = stdout.replace('"QMP"', '"greeted"');
-        }
-        if (/"running":\s*true/.test(stdout)) {
-          stdout = '';
-          setTimeout(() => finish({ ok: true, why: 'KVM probe ran a vCPU' }), aliveMs);
-        }
-      });
-      child.stdin.on('error', () => {}); // QEMU gone: the exit handler says why
-      child.on('error', (e) => finish({ ok: false, why: e.message }));
-      child.on('exit', () => {
-        const line = stderr.trim().split('\n').find((l) => /error/i.test(l)) ?? stderr.trim().split('\n')[0] ?? 'QEMU exited';
-        finish({ ok: false, why: line.replace(/^qemu-system-\S+: /, '') });
-      });
-    });
+    probe = runKvmProbe(target, aliveMs, startMs);
     probes.set(key, probe);
   }
   return probe;
+}
+
+async function runKvmProbe(target: Target, aliveMs: number, startMs: number): Promise<{ ok: boolean; why: string }> {
+  const args = ['-accel', 'kvm', '-machine', target.qemu.machine, '-cpu', target.qemu.cpu.kvm ?? 'host', '-m', '64', '-nodefaults', '-display', 'none', '-no-reboot', '-qmp', 'stdio'];
+  const child = spawn(target.qemu.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => {}); // QEMU gone: the close handler says why
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
+  // 'close' comes after stderr is drained, so the reason is complete.
+  const exited = new Promise<string>((resolve) => {
+    child.on('error', (e) => resolve(e.message));
+    child.on('close', () => {
+      const line = stderr.trim().split('\n').find((l) => /error/i.test(l)) ?? stderr.trim().split('\n')[0] ?? 'QEMU exited';
+      resolve(line.replace(/^qemu-system-\S+: /, '') || 'QEMU exited');
+    });
+  });
+  const gone = new AbortController();
+  void exited.then((why) => gone.abort(new Error(why)));
+  const pause = (ms: number) => new Promise<undefined>((r) => setTimeout(() => r(undefined), ms));
+  const deadline = Date.now() + startMs;
+  try {
+    const qmp = await QmpClient.overStreams('KVM probe (QMP on stdio)', child.stdout, child.stdin, () => child.kill('SIGKILL'), { timeoutMs: startMs, signal: gone.signal });
+    // A loaded host can take seconds to get to running, so wall time alone proves nothing.
+    while (!(await qmp.queryStatus({ timeoutMs: Math.max(1, deadline - Date.now()) })).running) {
+      if (Date.now() > deadline) return { ok: false, why: `QEMU with KVM was not running after ${startMs / 1000} s` };
+      await pause(100);
+    }
+    const died = await Promise.race([exited, pause(aliveMs)]);
+    return died === undefined ? { ok: true, why: 'KVM probe ran a vCPU' } : { ok: false, why: died };
+  } catch (e) {
+    // QEMU dying closes QMP too: its stderr says why better than the QMP error does.
+    const why = await Promise.race([exited, pause(500)]);
+    return { ok: false, why: why ?? (e as Error).message };
+  } finally {
+    child.kill('SIGKILL');
+  }
 }
 
 /** Full decision for one target on this host: static checks, then a real KVM probe when KVM would be chosen. */
