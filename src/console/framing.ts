@@ -161,6 +161,9 @@ const MIN_READINGS = 64;
 const MAX_READINGS = 2048;
 // A run of base64 this long inside a line of foreign text is more likely a piece of the guest's line.
 const FOREIGN_WORD = 16;
+// Most base64 characters one window of foreign text may hold ("chatty[7]: tick OK" holds 13):
+// more is not foreign text but a misreading, and would make the search explode.
+const MAX_FOREIGN_BASE64 = 48;
 // Layout states kept per console line, and how far above the cheapest one they may cost.
 const BEAM = 16;
 const SLACK = 24;
@@ -178,6 +181,8 @@ const COST = {
   base64Edge: 2,
   /** Added when the foreign text would start or end inside a whole base64 line's worth of base64. */
   cutFullLine: 4,
+  /** Added for a window whose foreign text looks like no other foreign text in the body. */
+  lone: 3,
   /** Most added for a kept line whose bytes do not read as plain text (see oddness): command output is mostly text. */
   maxOddness: 6,
 } as const;
@@ -194,6 +199,8 @@ interface Segment {
   readonly final: boolean;
   /** What dropping the line whole costs. */
   readonly drop: number;
+  /** How many base64 characters it has. */
+  readonly base64: number;
 }
 
 /** Split body text into console lines and note where their base64 runs stop. */
@@ -203,10 +210,11 @@ function segmentsOf(text: string): Segment[] {
     const final = k === lines.length - 1;
     const drop = final ? 0 : dropCost(line);
     const first = line.search(FIRST_NOT_BASE64);
-    if (first === -1) return { text: line, lead: line.length, trail: line.length, pure: true, final, drop };
+    if (first === -1) return { text: line, lead: line.length, trail: line.length, pure: true, final, drop, base64: line.length };
     let last = line.length - 1;
     while (!FIRST_NOT_BASE64.test(line[last] ?? '')) last--;
-    return { text: line, lead: first, trail: line.length - 1 - last, pure: false, final, drop };
+    const base64 = line.replace(NOT_BASE64, '').length;
+    return { text: line, lead: first, trail: line.length - 1 - last, pure: false, final, drop, base64 };
   });
 }
 
@@ -275,11 +283,13 @@ interface Move {
   readonly to: number;
   readonly text: string;
   readonly cost: number;
+  /** The foreign text a window removed, newlines included. */
+  readonly removed?: string;
 }
 
 // A kept line formed by removing foreign text: its structural cost plus how little it reads as text.
-function keptLine(to: number, text: string, cost: number): Move {
-  return { to, text, cost: cost + Math.min(COST.maxOddness, oddness(text)) };
+function keptLine(to: number, text: string, cost: number, removed: string): Move {
+  return { to, text, cost: cost + Math.min(COST.maxOddness, oddness(text)), removed };
 }
 
 // What removing foreign text costs, from its first and last characters (a newline counts as "\n").
@@ -300,11 +310,12 @@ function lineMoves(segments: readonly Segment[], j: number, length: number, last
   const t = first.text;
   const cut = t.length - length;
   const ownNewline = segments[j + 1]?.text === '';
-  if (cut > 0) {
+  if (cut > 0 && first.base64 - length <= MAX_FOREIGN_BASE64) {
     for (let w = Math.max(0, t.length - first.trail - cut); w <= Math.min(first.lead, length); w++) {
       const text = t.slice(0, w) + t.slice(w + cut);
       const cost = cutFirst + windowCost(t[w] ?? '', w === length && ownNewline ? '\n' : (t[w + cut - 1] ?? ''));
-      if (paddingFits(text, last)) moves.push(keptLine(j + 1, text, cost));
+      const removed = t.slice(w, w + cut) + (w === length && ownNewline ? '\n' : '');
+      if (paddingFits(text, last)) moves.push(keptLine(j + 1, text, cost, removed));
     }
   }
   // The start of this console line and the end of a later one; what lies between is foreign.
@@ -312,12 +323,15 @@ function lineMoves(segments: readonly Segment[], j: number, length: number, last
   for (let e = j + 1; e <= j + MAX_SPAN; e++) {
     const end = segments[e];
     if (!end || end.final || isFullLine(end)) break;
-    for (let p = Math.max(1, length - end.trail); p <= Math.min(length - 1, first.lead); p++) {
+    // The base64 the window removes from both lines is the same whatever the split.
+    const removable = first.base64 + end.base64 - length <= MAX_FOREIGN_BASE64;
+    for (let p = Math.max(1, length - end.trail); removable && p <= Math.min(length - 1, first.lead); p++) {
       const tail = length - p;
       const head = end.text.length - tail;
       const text = t.slice(0, p) + end.text.slice(head);
       const cost = cutFirst + between + windowCost(t[p] ?? '\n', head === 0 ? '\n' : (end.text[head - 1] ?? ''));
-      if (paddingFits(text, last)) moves.push(keptLine(e + 1, text, cost));
+      const removed = [t.slice(p), ...segments.slice(j + 1, e).map((s) => s.text), end.text.slice(0, head)].join('\n');
+      if (paddingFits(text, last)) moves.push(keptLine(e + 1, text, cost, removed));
     }
     between += end.drop;
   }
@@ -338,32 +352,51 @@ interface State {
   readonly edges: Map<string, Edge>;
 }
 
-/** The ways to read a full base64 line and the last one from each console line, worked out once. */
+/** The ways to read a full base64 line from each console line, and the last line (worked out on demand). */
 interface LineMoves {
-  readonly full: readonly Move[][];
-  readonly last: readonly Move[][];
+  readonly full: readonly (readonly Move[])[];
+  readonly last: (j: number) => readonly Move[];
 }
 
 function allLineMoves(segments: readonly Segment[], chars: number): LineMoves {
   const lastLength = chars - WRAP * (Math.ceil(chars / WRAP) - 1);
+  const full = segments.map((_, j) => lineMoves(segments, j, WRAP, false));
+  const prefer = preferRepeated(segments, full);
+  const last = new Map<number, readonly Move[]>();
   return {
-    full: segments.map((_, j) => lineMoves(segments, j, WRAP, false)),
-    last: segments.map((_, j) => lineMoves(segments, j, lastLength, true)),
+    full: full.map(prefer),
+    last: (j) => last.get(j) ?? last.set(j, prefer(lineMoves(segments, j, lastLength, true))).get(j) ?? [],
   };
 }
 
+// The shape of foreign text: one writer repeats its messages with other numbers ("tick 41", "tick 42").
+function shapeOf(foreign: string): string {
+  return foreign.replace(/[0-9]+/g, '#');
+}
+
 /**
- * The most base64 lines the console lines from j on can still give, last line included. A state
- * that needs more is dead: without this, a state that skipped a damaged line would look cheaper
- * than the right one until the very end.
+ * Make lone windows dearer than windows whose foreign text has the shape of foreign text found
+ * elsewhere in the body (a whole foreign line or another window): a chatty writer repeats itself,
+ * while a misplaced window holds pieces of the guest's base64 and matches nothing else.
+ */
+function preferRepeated(segments: readonly Segment[], full: readonly (readonly Move[])[]): (moves: readonly Move[]) => Move[] {
+  const places = new Map<string, Set<number>>();
+  const seen = (shape: string, j: number): void => void (places.get(shape) ?? places.set(shape, new Set()).get(shape))?.add(j);
+  for (const [j, s] of segments.entries()) if (!s.pure) seen(shapeOf(s.final ? s.text : `${s.text}\n`), j);
+  for (const [j, moves] of full.entries()) for (const m of moves) if (m.removed !== undefined) seen(shapeOf(m.removed), j);
+  return (moves) =>
+    moves.map((m) => (m.removed === undefined || (places.get(shapeOf(m.removed))?.size ?? 0) > 1 ? m : { ...m, cost: m.cost + COST.lone }));
+}
+
+/**
+ * An upper bound of the base64 lines the console lines from j on can still give (any console line
+ * but the final one may hold the last line). A state that needs more is dead: without this, a state
+ * that skipped a damaged line would look cheaper than the right one until the very end.
  */
 function mostLines(moves: LineMoves, count: number): number[] {
   const most = new Array<number>(count + 1).fill(0);
-  // With the last line read: at most one more (the last) from here, if any move reads it.
-  const lastFrom = new Array<number>(count + 1).fill(0);
   for (let j = count - 1; j >= 0; j--) {
-    lastFrom[j] = Math.max(lastFrom[j + 1] ?? 0, (moves.last[j]?.length ?? 0) > 0 ? 1 : 0);
-    let best = Math.max(most[j + 1] ?? 0, lastFrom[j] ?? 0);
+    let best = Math.max(most[j + 1] ?? 0, j < count - 1 ? 1 : 0);
     for (const m of moves.full[j] ?? []) best = Math.max(best, 1 + (most[m.to] ?? 0));
     most[j] = best;
   }
@@ -383,7 +416,7 @@ function layout(segments: readonly Segment[], chars: number): Map<number, State>
     prune(level, lines - (most[j] ?? 0));
     for (const [line, state] of level) {
       const next: (Move & { lines: number })[] = [{ to: j + 1, text: '', cost: (segments[j] as Segment).drop, lines: 0 }];
-      if (line < lines) for (const m of (line === lines - 1 ? moves.last : moves.full)[j] ?? []) next.push({ ...m, lines: 1 });
+      if (line < lines) for (const m of (line === lines - 1 ? moves.last(j) : moves.full[j]) ?? []) next.push({ ...m, lines: 1 });
       for (const m of next) {
         const target = levels[m.to];
         if (!target) continue;

@@ -18,13 +18,15 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 export function renderJunit(report: Report): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   const all = report.runs.flatMap((r) => r.cases);
+  const machineFailures = report.runs.filter((r) => r.machineFailure).length;
   out.push(
-    `<testsuites name="kittest" tests="${all.length}" failures="${all.filter((c) => c.status === 'failed').length}" errors="${all.filter((c) => c.status === 'error' || c.status === 'interrupted').length}" skipped="${all.filter((c) => c.status === 'skipped').length}" time="${seconds(report.runs.reduce((t, r) => t + r.durationMs, 0))}">`,
+    `<testsuites name="kittest" tests="${all.length + machineFailures}" failures="${all.filter((c) => c.status === 'failed').length + machineFailures}" errors="${all.filter((c) => c.status === 'error' || c.status === 'interrupted').length}" skipped="${all.filter((c) => c.status === 'skipped').length}" time="${seconds(report.runs.reduce((t, r) => t + r.durationMs, 0))}">`,
   );
   for (const run of report.runs) {
     const c = run.cases;
+    const extra = run.machineFailure ? 1 : 0;
     out.push(
-      `  <testsuite name="${xmlEscape(run.target)}" tests="${c.length}" failures="${c.filter((x) => x.status === 'failed').length}" errors="${c.filter((x) => x.status === 'error' || x.status === 'interrupted').length}" skipped="${c.filter((x) => x.status === 'skipped').length}" time="${seconds(run.durationMs)}" timestamp="${run.startedAt.replace(/\.\d+Z$/, '')}">`,
+      `  <testsuite name="${xmlEscape(run.target)}" tests="${c.length + extra}" failures="${c.filter((x) => x.status === 'failed').length + extra}" errors="${c.filter((x) => x.status === 'error' || x.status === 'interrupted').length}" skipped="${c.filter((x) => x.status === 'skipped').length}" time="${seconds(run.durationMs)}" timestamp="${run.startedAt.replace(/\.\d+Z$/, '')}">`,
     );
     out.push('    <properties>');
     const props: [string, string][] = [
@@ -43,6 +45,12 @@ export function renderJunit(report: Report): string {
       if (kase.status === 'error' || kase.status === 'interrupted') out.push(`      <error message="${xmlEscape(kase.message)}" type="${kase.status}">${xmlEscape(kase.evidence)}</error>`);
       if (kase.status === 'skipped') out.push(`      <skipped message="${xmlEscape(kase.message)}"/>`);
       if (kase.console) out.push(`      <system-out>${xmlEscape(kase.console)}</system-out>`);
+      out.push('    </testcase>');
+    }
+    // A panic after the last verdict fails the run; CI tools only see testcases, so it gets one.
+    if (run.machineFailure) {
+      out.push(`    <testcase name="machine" classname="kittest.${xmlEscape(run.target)}" time="0.000">`);
+      out.push(`      <failure message="${xmlEscape(run.machineFailure.what)}" type="MachineFailure">${xmlEscape(run.message ?? '')}</failure>`);
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');

@@ -98,3 +98,12 @@ test('characters XML cannot hold do not make the report invalid', (t) => {
   const { valid, output } = validate(renderJunit(report));
   t.true(valid, output);
 });
+
+test('a machine failure after the last verdict is a failed testcase of its own, and the report stays valid', (t) => {
+  const report = sampleReport();
+  const run = report.runs[0]!;
+  run.machineFailure = { what: 'QMP GUEST_PANICKED: QEMU reported GUEST_PANICKED {"action":"poweroff"}', atMs: 41_000 };
+  const xml = renderJunit(report);
+  t.regex(xml, /<testcase name="machine" classname="kittest\.[^"]+" time="0\.000">\n\s+<failure message="QMP GUEST_PANICKED/);
+  t.true(validate(xml).valid, validate(xml).output);
+});
