@@ -46,26 +46,3 @@ export function processScan(key: string, names: readonly string[]): string {
     `echo "${key}=\${p#/proc/} $c $(readlink "$p/ns/mnt" 2>/dev/null) $(readlink "$p/ns/pid" 2>/dev/null) \${a#>}"; done`,
   ].join('\n');
 }
-
-export interface GuestProcess {
-  readonly pid: number;
-  readonly comm: string;
-  readonly mntns: string;
-  readonly pidns: string;
-  /** Parent, grandparent, ... by comm (PID 1 excluded). */
-  readonly ancestors: readonly string[];
-}
-
-/** Parsed values from processScan. */
-export function parseProcesses(values: readonly string[] | undefined): GuestProcess[] {
-  return (values ?? [])
-    .map((v) => v.split(' '))
-    .filter((parts) => parts.length >= 2 && /^\d+$/.test(parts[0] ?? ''))
-    .map(([pid, comm, mntns, pidns, chain]) => ({
-      pid: Number(pid),
-      comm: comm ?? '',
-      mntns: mntns ?? '',
-      pidns: pidns ?? '',
-      ancestors: chain ? chain.split('>').filter(Boolean) : [],
-    }));
-}

@@ -161,9 +161,14 @@ const MIN_READINGS = 64;
 const MAX_READINGS = 2048;
 // A run of base64 this long inside a line of foreign text is more likely a piece of the guest's line.
 const FOREIGN_WORD = 16;
-// Most base64 characters one window of foreign text may hold ("chatty[7]: tick OK" holds 13):
-// more is not foreign text but a misreading, and would make the search explode.
-const MAX_FOREIGN_BASE64 = 48;
+// Most base64 characters one window of foreign text may hold ("chatty[7]: tick OK" holds 13, a
+// foreign line of pure base64 as long as the guest's 76): more is a misreading, and would make the
+// search explode.
+const MAX_FOREIGN_BASE64 = 80;
+// Work allowed per frame, which bounds the time a hopeless body costs: ways to read a line looked
+// at (each decodes a candidate line), and steps of the search for readings.
+const MAX_MOVES = 300_000;
+const MAX_STEPS = 3_000_000;
 // Layout states kept per console line, and how far above the cheapest one they may cost.
 const BEAM = 16;
 const SLACK = 24;
@@ -245,7 +250,7 @@ for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 
  * control or invalid byte (a UTF-8 sequence cut at either edge of the line passes). A misplaced
  * window scrambles bytes, which rarely stay plain text.
  */
-export function oddness(b64: string): number {
+function oddness(b64: string): number {
   const bytes = Buffer.from(b64, 'base64');
   let odd = 0;
   let i = 0;
@@ -335,7 +340,18 @@ function lineMoves(segments: readonly Segment[], j: number, length: number, last
     }
     between += end.drop;
   }
-  return moves;
+  return cheapestOfEach(moves);
+}
+
+// Windows over repeated characters keep the same text: one move per target and text, the cheapest.
+function cheapestOfEach(moves: readonly Move[]): Move[] {
+  const best = new Map<string, Move>();
+  for (const m of moves) {
+    const key = `${m.to} ${m.text}`;
+    const old = best.get(key);
+    if (!old || old.cost > m.cost) best.set(key, m);
+  }
+  return [...best.values()];
 }
 
 /** An edge of the layout graph, stored at its target state. */
@@ -349,7 +365,7 @@ interface Edge {
 /** A state: before console line j with `line` base64 lines read; g is the cheapest cost to get here. */
 interface State {
   g: number;
-  readonly edges: Map<string, Edge>;
+  readonly edges: Edge[];
 }
 
 /** The ways to read a full base64 line from each console line, and the last line (worked out on demand). */
@@ -358,9 +374,14 @@ interface LineMoves {
   readonly last: (j: number) => readonly Move[];
 }
 
-function allLineMoves(segments: readonly Segment[], chars: number): LineMoves {
+// Every way to read a full line, the cheaper for foreign text that repeats; undefined when out of work.
+function allLineMoves(segments: readonly Segment[], chars: number, work: Work): LineMoves | undefined {
   const lastLength = chars - WRAP * (Math.ceil(chars / WRAP) - 1);
-  const full = segments.map((_, j) => lineMoves(segments, j, WRAP, false));
+  const full: Move[][] = [];
+  for (let j = 0; j < segments.length; j++) {
+    full.push(lineMoves(segments, j, WRAP, false));
+    if ((work.moves -= 1 + (full[j]?.length ?? 0)) < 0) return undefined;
+  }
   const prefer = preferRepeated(segments, full);
   const last = new Map<number, readonly Move[]>();
   return {
@@ -403,31 +424,38 @@ function mostLines(moves: LineMoves, count: number): number[] {
   return most;
 }
 
-/** Every reading of the body as a graph: levels[j] maps lines read to states (a beam keeps it small). */
-function layout(segments: readonly Segment[], chars: number): Map<number, State>[] {
+/** What is left of the work allowed for one frame. */
+interface Work {
+  moves: number;
+  steps: number;
+}
+
+/** Every reading of the body as a graph: levels[j] maps lines read to states (a beam keeps it small); undefined when out of work. */
+function layout(segments: readonly Segment[], chars: number, work: Work): Map<number, State>[] | undefined {
   const lines = Math.ceil(chars / WRAP);
-  const moves = allLineMoves(segments, chars);
+  const moves = allLineMoves(segments, chars, work);
+  if (!moves) return undefined;
   const most = mostLines(moves, segments.length);
   const levels: Map<number, State>[] = Array.from({ length: segments.length + 1 }, () => new Map());
-  levels[0]?.set(0, { g: 0, edges: new Map() });
+  levels[0]?.set(0, { g: 0, edges: [] });
+  const link = (from: number, line: number, g: number, to: number, at: number, cost: number, text: string): void => {
+    const level = levels[to];
+    if (!level) return;
+    const state = level.get(at) ?? { g: Infinity, edges: [] };
+    level.set(at, state);
+    state.edges.push({ fromJ: from, fromLine: line, cost, text });
+    state.g = Math.min(state.g, g + cost);
+  };
   for (let j = 0; j < segments.length; j++) {
     const level = levels[j];
     if (!level) continue;
     prune(level, lines - (most[j] ?? 0));
     for (const [line, state] of level) {
-      const next: (Move & { lines: number })[] = [{ to: j + 1, text: '', cost: (segments[j] as Segment).drop, lines: 0 }];
-      if (line < lines) for (const m of (line === lines - 1 ? moves.last(j) : moves.full[j]) ?? []) next.push({ ...m, lines: 1 });
-      for (const m of next) {
-        const target = levels[m.to];
-        if (!target) continue;
-        const at = line + m.lines;
-        const to = target.get(at) ?? { g: Infinity, edges: new Map<string, Edge>() };
-        target.set(at, to);
-        const key = `${j},${line},${m.text}`;
-        const old = to.edges.get(key);
-        if (!old || old.cost > m.cost) to.edges.set(key, { fromJ: j, fromLine: line, cost: m.cost, text: m.text });
-        to.g = Math.min(to.g, state.g + m.cost);
-      }
+      link(j, line, state.g, j + 1, line, (segments[j] as Segment).drop, '');
+      if (line >= lines) continue;
+      const next = (line === lines - 1 ? moves.last(j) : moves.full[j]) ?? [];
+      if ((work.moves -= next.length + 1) < 0) return undefined;
+      for (const m of next) link(j, line, state.g, m.to, line + 1, m.cost, m.text);
     }
   }
   return levels;
@@ -448,7 +476,7 @@ interface PathText {
 }
 
 /** Readings of the body from the cheapest on: a best-first walk back from the end (g is an exact bound). */
-function* readings(levels: readonly Map<number, State>[], lines: number, maxSteps: number): Generator<{ b64: string; cost: number }> {
+function* readings(levels: readonly Map<number, State>[], lines: number, work: Work): Generator<{ b64: string; cost: number }> {
   const last = levels.length - 1;
   const end = levels[last]?.get(lines);
   if (!end) return;
@@ -458,7 +486,7 @@ function* readings(levels: readonly Map<number, State>[], lines: number, maxStep
   const push = (node: Node, f: number): void => void (buckets[f] ??= []).push(node);
   push({ j: last, line: lines, cost: 0, path: undefined }, end.g);
   let f = end.g;
-  for (let steps = 0; steps < maxSteps; steps++) {
+  while (work.steps-- > 0) {
     while (f < buckets.length && !buckets[f]?.length) f++;
     const node = buckets[f]?.pop();
     if (!node) return;
@@ -468,12 +496,13 @@ function* readings(levels: readonly Map<number, State>[], lines: number, maxStep
       yield { b64: parts.join(''), cost: node.cost };
       continue;
     }
-    for (const edge of levels[node.j]?.get(node.line)?.edges.values() ?? []) {
+    for (const edge of levels[node.j]?.get(node.line)?.edges ?? []) {
       const from = levels[edge.fromJ]?.get(edge.fromLine);
       if (!from) continue;
       const cost = node.cost + edge.cost;
       const path = edge.text ? { text: edge.text, next: node.path } : node.path;
       push({ j: edge.fromJ, line: edge.fromLine, cost, path }, from.g + cost);
+      work.steps--;
     }
   }
 }
@@ -487,13 +516,13 @@ export function recoverBody(text: string, expected: FrameCheck): DecodedFrame {
   if (!/^\d+$/.test(expected.length)) return { ok: false, reason: 'no byte count to recover the body with' };
   const chars = 4 * Math.ceil(Number(expected.length) / 3);
   const segments = segmentsOf(text);
-  const levels = layout(segments, chars);
+  const work = { moves: MAX_MOVES, steps: MAX_STEPS };
+  const levels = layout(segments, chars, work);
+  if (!levels) return { ok: false, reason: 'too much foreign text inside base64 lines to search' };
   const hasSum = expected.sum !== 'none';
   const budget = Math.min(MAX_READINGS, Math.max(MIN_READINGS, Math.floor(CHECKED_CHARS / Math.max(chars, 1))));
-  // A reading takes about one step per console line, more where paths branch.
-  const steps = budget * (segments.length + 8) * 4;
   const seen = new Set<string>();
-  for (const reading of readings(levels, Math.ceil(chars / WRAP), steps)) {
+  for (const reading of readings(levels, Math.ceil(chars / WRAP), work)) {
     if (!hasSum) {
       if (reading.cost > 0) return { ok: false, reason: 'foreign text inside base64 lines, and no checksum to choose a reading' };
       return checkedBody(reading.b64, expected);
@@ -502,9 +531,8 @@ export function recoverBody(text: string, expected: FrameCheck): DecodedFrame {
     const key = createHash('sha1').update(reading.b64).digest('hex');
     if (seen.has(key)) continue;
     seen.add(key);
-    if (process.env.DBG && seen.size === 1) console.log('first', reading.cost);
     const decoded = checkedBody(reading.b64, expected);
-    if (decoded.ok) { if (process.env.DBG) console.log('tried', seen.size, reading.cost); return decoded; }
+    if (decoded.ok) return decoded;
     if (seen.size >= budget) break;
   }
   return { ok: false, reason: `no reading without foreign text matches (${seen.size} tried)` };

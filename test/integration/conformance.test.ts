@@ -1,6 +1,6 @@
 // The reference image passes every case on every default target, run as a parallel matrix.
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../../src/report/model.ts';
@@ -40,11 +40,20 @@ for (const target of arches) {
 
   test(`the ${target} report carries a boot timeline and the memory footprint`, (t) => {
     const run = report.runs.find((r) => r.target === target)!;
-    for (const key of ['console-first-byte', 'guest:init-started', 'shell-ready', 'case:services-isolated']) t.true(run.timeline[key]! > 0, key);
+    for (const key of ['console-first-byte', 'guest:init-started', 'dhcp-ack', 'shell-ready', 'case:services-isolated']) t.true(run.timeline[key]! > 0, key);
     t.true((run.memory?.usedKiB ?? 0) > 0);
     t.true((run.memory?.rssKiB?.containerd ?? 0) > 0);
   });
 }
+
+test('every run kept the capture of its guest network and the QMP view of its machine', (t) => {
+  for (const target of arches) {
+    const run = report.runs.find((r) => r.target === target)!;
+    t.true(existsSync(join(out, 'art', target, 'attempt-1', 'network.pcap')), `${target}: network.pcap`);
+    t.is(run.qmp?.error, undefined, `${target}: ${run.qmp?.error}`);
+    t.true(run.qmp?.events.some((e) => e.event === 'SHUTDOWN'), `${target}: kittest stopped QEMU over QMP`);
+  }
+});
 
 test('the runs overlapped in time: the matrix ran in parallel', (t) => {
   const spans = report.runs.map((r) => [Date.parse(r.startedAt), Date.parse(r.startedAt) + r.durationMs] as const);

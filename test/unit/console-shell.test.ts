@@ -180,3 +180,123 @@ test('logs in when a login prompt appears', async (t) => {
   t.true(typed.includes('root\r'));
   t.is(await shell.succeed('echo in'), 'in\n');
 });
+
+// ---- Another writer on the console ----
+
+const COLOURED = (n: number): string => `\x1b[33mchatty[${n}]: tick \x1b[1;32mOK\x1b[0m\r\n`;
+const BASE64_LINE = /^[A-Za-z0-9+/]+$/;
+
+/**
+ * A chatty service: one foreign text per base64 line, by turns a coloured line before it, one in
+ * its middle, pieces without newline, a line of base64 characters only, nothing; also right after
+ * the begin marker, inside the first copy of each end line, and inside every ack of a piece.
+ * (The shell's line so far may start with the prompt: markers are matched at its end.)
+ */
+function chattyService(): { chatter: (line: string) => string | undefined; count: () => number } {
+  let tick = 0;
+  let turn = 0;
+  let endCopies = 0;
+  const say = (text: string): string => {
+    tick++;
+    return text;
+  };
+  const chatter = (line: string): string | undefined => {
+    if (/[0-9a-f]{12}_b$/.test(line)) return say(COLOURED(tick));
+    if (/[0-9a-f]{12}_c$/.test(line)) return say(`chatty-${tick} `);
+    if (/[0-9a-f]{12}_e_\d+_[0-9a-f]{7}$/.test(line)) return endCopies++ % 2 === 0 ? say(COLOURED(tick)) : undefined;
+    if (line === '') turn++;
+    const at = (col: number): boolean => line.length === col && BASE64_LINE.test(line);
+    switch (turn % 6) {
+      case 0:
+        return line === '' ? say(COLOURED(tick)) : undefined;
+      case 1:
+        return at(30) ? say(COLOURED(tick)) : undefined;
+      case 2:
+        return at(50) ? say(`chatty-${tick} `) : undefined;
+      case 3:
+        return at(17) ? say(`chattytick${tick}\r\n`) : undefined;
+      case 4:
+        return at(60) ? say(`\x1b[2K\rprogress ${tick}%`) : undefined;
+      default:
+        return undefined;
+    }
+  };
+  return { chatter, count: () => tick };
+}
+
+test('another writer on the console: whole lines, pieces mid-line, next to the markers; every frame is read on the first attempt', async (t) => {
+  const chatty = chattyService();
+  const { engine, shell } = boot(t, { chatter: chatty.chatter, printk: true });
+  await shell.findShell(fast);
+  const script = String.raw`printf 'héllo ☃ wörld\n'; i=0; while [ $i -lt 150 ]; do echo "line $i: abcdefghijklmnopqrstuvwxyz"; i=$((i+1)); done; exit 7`;
+  let expected = 'héllo ☃ wörld\n';
+  for (let i = 0; i < 150; i++) expected += `line ${i}: abcdefghijklmnopqrstuvwxyz\n`;
+  const r = await shell.run(script);
+  t.is(r.output, expected);
+  t.is(r.status, 7);
+  t.is(r.attempts, 1);
+  t.true(Buffer.byteLength(expected) > 5000);
+  t.true(chatty.count() > 40, `${chatty.count()} foreign texts`);
+  // The foreign text reached the console, colours stripped, among and inside the base64 lines.
+  t.regex(engine.slice(0), /chatty\[\d+\]: tick OK/);
+  t.regex(engine.slice(0), /[A-Za-z0-9+/]{20}chatty-\d+ [A-Za-z0-9+/]/);
+  t.regex(engine.slice(0), /[0-9a-f]{12}_bchatty/);
+  t.regex(engine.slice(0), /[0-9a-f]{12}_e_7_[0-9a-f]{7}chatty/);
+  // Small outputs, and a long script typed in pieces whose acks are split too.
+  t.is((await shell.run('echo hi')).output, 'hi\n');
+  t.is((await shell.run('true')).output, '');
+  const lines = Array.from({ length: 200 }, (_, i) => `echo "piece ${i} ✓"`);
+  const long = await shell.run(lines.join('\n'));
+  t.is(long.output, lines.map((_, i) => `piece ${i} ✓\n`).join(''));
+  t.is(long.attempts, 1);
+  t.regex(engine.slice(0), /[0-9a-f]{12}_cchatty-\d+ \d+\n/);
+});
+
+test('another writer on the console, through 1-byte chunks', async (t) => {
+  const { shell } = boot(t, { chatter: chattyService().chatter, chunking: 'bytes' });
+  await shell.findShell(fast);
+  const r = await shell.run('seq 1 300');
+  t.is(r.output, Array.from({ length: 300 }, (_, i) => `${i + 1}\n`).join(''));
+  t.is(r.attempts, 1);
+});
+
+test('a begin marker split by another writer: the body is still found', async (t) => {
+  let armed = false;
+  const chatter = (line: string): string | undefined => {
+    // The first six digits of the nonce, after the prompt.
+    if (armed && /\/ # [0-9a-f]{6}$/.test(line)) {
+      armed = false;
+      return COLOURED(1);
+    }
+    return undefined;
+  };
+  const { engine, shell } = boot(t, { chatter, noise: false });
+  await shell.findShell(fast);
+  armed = true;
+  const r = await shell.run('seq 1 50');
+  t.is(r.output, Array.from({ length: 50 }, (_, i) => `${i + 1}\n`).join(''));
+  t.is(r.attempts, 1);
+  t.regex(engine.slice(0), /\n[0-9a-f]{6}chatty\[1\]: tick OK\n[0-9a-f]{6}_b\n/);
+});
+
+test('foreign text that cannot be read around: the command runs again, then FrameError', async (t) => {
+  // Two foreign lines inside every base64 line, for the first frame only, then for all.
+  const twice = (frames: number) => {
+    let begins = 0;
+    return (line: string): string | undefined => {
+      if (/[0-9a-f]{12}_b$/.test(line)) begins++;
+      if (begins > frames || !BASE64_LINE.test(line)) return undefined;
+      return line.length === 20 || line.length === 50 ? COLOURED(line.length) : undefined;
+    };
+  };
+  const once = boot(t, { chatter: twice(1) });
+  await once.shell.findShell(fast);
+  const r = await once.shell.run('seq 1 200');
+  t.is(r.attempts, 2);
+  t.is(r.output.split('\n')[199], '200');
+
+  const always = boot(t, { chatter: twice(Infinity) });
+  await always.shell.findShell(fast);
+  const error = await t.throwsAsync(always.shell.run('seq 1 200'), { instanceOf: FrameError });
+  t.regex(error?.message ?? '', /after 3 attempt\(s\): (base64 body is malformed|length mismatch).*; no reading without foreign text matches/);
+});
