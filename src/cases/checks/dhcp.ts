@@ -11,7 +11,7 @@ function script(iface: string, clientNames: readonly string[]): string {
 ip -4 route show 2>&1 </dev/null | sed 's/^/route: /'
 sed 's/^/proute: /' /proc/net/route 2>/dev/null
 ${processScan('client', clientNames)}
-for f in /run/dhcp* /run/dhcpcd* /run/udhcpc* /var/lib/dhcpcd/* /var/lib/dhcp/* /var/db/dhcpcd/*; do [ -e "$f" ] && echo "lease_file=$f"; done`;
+for f in /run/dhcp* /run/dhcp/* /run/dhcpcd* /run/dhcpcd/* /run/udhcpc* /var/lib/dhcpcd/* /var/lib/dhcp/* /var/db/dhcpcd/*; do [ -e "$f" ] && echo "lease_file=$f"; done`;
 }
 
 export interface DhcpSettings {
