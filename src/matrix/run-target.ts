@@ -10,7 +10,9 @@ import { checks } from '../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../cases/check.ts';
 import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
+import { describeStall, GuestSpeech, lastBootStage } from '../console/boot-stage.ts';
 import { ConsoleEngine } from '../console/engine.ts';
+import { ConsoleTimeoutError } from '../console/errors.ts';
 import { compileFailurePatterns, firmwareFailurePatterns } from '../console/failure-patterns.ts';
 import { FileLogSink, type ConsoleLogSink } from '../console/log-sink.ts';
 import { Shell } from '../console/shell.ts';
@@ -72,7 +74,10 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   let machine: Machine | undefined;
   let qmp: QmpClient | undefined;
   let qemuFault = false;
-  const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log, failurePatterns: patterns });
+  // Watches the console for the guest's own words (not the echo of probes), to tell a hang early and say where.
+  const speech = new GuestSpeech();
+  const sink: ConsoleLogSink = { write: (text, atMs) => (speech.write(text, atMs), log?.write(text, atMs)) };
+  const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log: sink, failurePatterns: patterns });
   const report: RunReport = {
     target: target.name,
     image: request.imageInfo,
@@ -131,10 +136,11 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       if (typeAfter) await waitBeforeTyping(engine, typeAfter, target.timeouts.bootMs);
       const bootLeftMs = typeAfter ? Math.max(1000, Math.round(target.timeouts.bootMs - (engine.now() - bootStart))) : target.timeouts.bootMs;
       const login = target.console.login;
-      await shell.findShell({
+      const found = shell.findShell({
         timeoutMs: bootLeftMs,
         login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
       });
+      await (target.timeouts.silenceMs ? raceSilence(engine, speech, found, target.timeouts.silenceMs) : found);
       engine.mark('shell-ready');
       verdict(bootIndex, {
         status: 'passed',
@@ -145,18 +151,20 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       });
     } catch (error) {
       const interrupted = request.signal?.aborted;
+      // A hang names where the boot stopped and how long the console has been quiet.
+      const stall = error instanceof ConsoleTimeoutError ? `; ${describeStall(lastBootStage((p) => engine.search(p) !== undefined), engine.now() - engine.startedAt, speech.lastAtMs)}` : '';
       verdict(bootIndex, {
         // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
         status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
         durationMs: Math.round(engine.now() - bootStart),
-        message: firstLine(error),
+        message: `${firstLine(error)}${stall}`,
         evidence: cap(engine.lastLines(40).join('\n')),
         console: cap(engine.slice(position), 64_000),
       });
       for (const [i, c] of cases.entries()) {
         if (i !== bootIndex) verdict(i, { status: interrupted ? 'interrupted' : 'skipped', message: interrupted ? 'interrupted' : `not run: boot ${report.cases[bootIndex]?.status}` });
       }
-      report.message = firstLine(error);
+      report.message = `${firstLine(error)}${stall}`;
       return report;
     }
 
@@ -266,6 +274,24 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     report.durationMs = Date.now() - startedAt.getTime();
     await log?.close?.();
     if (request.artifactsDir) writeFileSync(join(request.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  }
+}
+
+/** Call a hang early: reject when the console has printed nothing for `silenceMs` (after its first byte). */
+async function raceSilence<T>(engine: ConsoleEngine, speech: GuestSpeech, work: Promise<T>, silenceMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const quietSince = speech.lastAtMs;
+      if (quietSince !== undefined && engine.now() - engine.startedAt - quietSince >= silenceMs) {
+        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round(silenceMs / 1000)} s, the target's silenceMs)`, silenceMs, engine.lastLines()));
+      }
+    }, Math.min(1000, silenceMs));
+  });
+  try {
+    return await Promise.race([work, silent]);
+  } finally {
+    clearInterval(timer);
   }
 }
 

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { parsePcap, type PcapRecord } from './pcap.ts';
 
 /**
- * The frames captured so far. filter-dump stamps frames with QEMU's virtual clock, which starts
- * at 0 with the machine; a capture stamped with wall-clock time is made relative to `startedAtMs`.
+ * The frames captured so far, with times in seconds since QEMU started. QEMU 7.2's filter-dump
+ * stamps frames with the host's wall clock (seen in recorded captures), made relative to
+ * `startedAtMs`; a capture stamped from 0 (a virtual clock) is taken as it is.
  */
 export function readCapture(path: string, startedAtMs: number): { records: PcapRecord[]; error?: string } {
   let bytes: Buffer;

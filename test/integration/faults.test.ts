@@ -33,8 +33,19 @@ test.serial('a guest that hangs fails at the boot timeout, quoting the last cons
   const boot = report.cases[0]!;
   t.is(boot.status, 'failed');
   t.regex(boot.message, /timed out after 20000 ms/);
+  t.regex(boot.message, /the boot stopped after the init stage; the console has been silent for \d+\.\d s/);
   t.regex(boot.evidence, /kittest-fixture: about to hang/);
   t.true(Date.now() - started < 40_000);
+});
+
+test.serial("a target's silence limit calls a hang early, though kittest's probes are still echoed", async (t) => {
+  const prefix = await busyboxImage('hang', '#!/bin/busybox sh\necho "kittest-fixture: about to hang"\nexec /bin/busybox sleep 100000\n');
+  const report = await runImage(prefix, targetWith('x86_64', (x) => ({ timeouts: { ...x.timeouts, bootMs: 120_000, silenceMs: 6_000 } })));
+  const boot = report.cases[0]!;
+  t.is(boot.status, 'failed');
+  t.regex(boot.message, /silent for 6 s, the target's silenceMs/);
+  t.regex(boot.message, /after the init stage/);
+  t.true(boot.durationMs < 60_000, `called after ${boot.durationMs} ms, not at the 120 s boot timeout`);
 });
 
 test.serial('QEMU killed from outside errors with its exit status while the other runs go on', async (t) => {

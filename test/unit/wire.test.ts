@@ -1,4 +1,7 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../src/config/paths.ts';
 import { hexToIp, judgeDhcp } from '../../src/cases/checks/dhcp.ts';
 import { decodeDhcpFrame, dhcpExchange, maskToPrefix } from '../../src/wire/dhcp.ts';
 import { parsePcap, type PcapRecord } from '../../src/wire/pcap.ts';
@@ -179,4 +182,17 @@ test('dhcp passes with no default route on a restricted network and fails where 
   const wire = dhcpExchange(records(fullExchange), GUEST);
   t.true(judgeDhcp(wire, GUEST, holds('10.0.2.15/24'), settings).passed);
   t.regex(judgeDhcp(wire, GUEST, holds('10.0.2.15/24'), { ...settings, routeRequired: true }).message, /default route is not via 10\.0\.2\.2 \(default: none\)/);
+});
+
+test('a capture recorded by QEMU (s390x, one-shot udhcpc) gives the whole exchange and the lease', (t) => {
+  // Recorded by filter-dump during a real run of images/broken/oneshot-dhcp.yml; the guest's MAC was 52:54:00:1d:a1:b5.
+  const file = parsePcap(readFileSync(join(projectRoot, 'test', 'fixtures', 'wire', 'oneshot-dhcp-s390x.pcap')));
+  t.is(file.linkType, 1);
+  const wire = dhcpExchange(file.records, '52:54:00:1d:a1:b5');
+  t.deepEqual([...new Set(wire.messages.map((m) => m.type))], ['DISCOVER', 'OFFER', 'REQUEST', 'ACK']);
+  t.like(wire.lease, { address: '10.0.2.15', prefixLength: 24, server: '10.0.2.2' });
+  // QEMU 7.2's filter-dump stamps frames with the host's wall clock (readCapture makes them relative to QEMU's start).
+  t.true(wire.lease!.ackAtS > 1.7e9, String(wire.lease!.ackAtS));
+  t.true(wire.lease!.ackAtS - wire.lease!.discoverAtS! < 5, 'the exchange took seconds');
+  t.is(dhcpExchange(file.records, '52:54:00:00:00:01').lease, undefined);
 });
