@@ -171,3 +171,13 @@ test('an unknown check setting in a case is refused, naming the key', async (t) 
   t.is(r.exitCode, 2);
   t.regex(String(r.stderr), /rng\.yml:6: unknown key "settings\.procesNames"/);
 });
+
+test('an image definition writing outside the image root is refused before anything is built, naming the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-def-'));
+  writeFileSync(join(dir, 'escape.yml'), 'extends: ' + join(projectRoot, 'images', 'reference.yml') + '\nname: escape\nfiles:\n  - { path: /../../tmp/kittest-escape, contents: x }\n');
+  const r = await kittest(['build', '--arch', 'x86_64', '--image', join(dir, 'escape.yml')], { KITTEST_CACHE: join(dir, 'cache') });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /escape\.yml:4: files: path "\/\.\.\/\.\.\/tmp\/kittest-escape" leaves the image root/);
+  t.true(oneLine(String(r.stderr)));
+  t.deepEqual(readdirSync(dir), ['escape.yml']);
+});
