@@ -21,6 +21,7 @@ import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
 import { findOnPath } from '../qemu/find-binary.ts';
+import { requirePrintablePath } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -78,6 +79,8 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
+  for (const flag of ['image', 'json', 'junit', 'html', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
+  requirePrintablePath('TMPDIR', tmpdir());
   const allTargets = loadTargets();
   const archNames = list(options.arch);
   let targets = selectTargets(allTargets, archNames);

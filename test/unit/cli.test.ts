@@ -47,6 +47,10 @@ const badInput: [string, string[], RegExp, Record<string, string>?][] = [
   ['a bad --jobs', ['run', '--jobs', 'zero'], /--jobs must be an integer >= 1, got "zero"/],
   ['a bad --shard', ['run', '--shard', '4/3'], /--shard must be I\/N/],
   ['an unknown list kind', ['list', 'gizmos'], /list: unknown kind "gizmos"/],
+  ['an image path with a newline', ['run', '--image', '/tmp/a\nkittest: all passed'], /--image "\/tmp\/a\\nkittest: all passed" holds a control character/],
+  ['a report path with an escape character', ['run', '--arch', 'x86_64', '--image', '/nonexistent/img', '--json', '/tmp/\x1b[2Jr.json'], /--json "\/tmp\/\\u001b\[2Jr\.json" holds a control character/],
+  ['a console log folder with a tab', ['shell', '--image', '/nonexistent/img', '--log', '/tmp/a\tb'], /--log "\/tmp\/a\\tb" holds a control character/],
+  ['a definition path with a newline', ['build', '--image', '/tmp/x\n.yml'], /--image "\/tmp\/x\\n\.yml" holds a control character/],
 ];
 for (const [what, args, message] of badInput) {
   test(`${what} gives a one-line error and exit code 2`, async (t) => {
