@@ -6,6 +6,7 @@ import type { BootFormat } from '../images/boot-files.ts';
 import { displayPath, loadYamlFile } from './load-yaml.ts';
 import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
+import { checkRegexFields, type RegexField } from './regex-fields.ts';
 
 export interface Target {
   readonly name: string;
@@ -56,7 +57,18 @@ export function loadTarget(file: string): Target {
   if (efiFormat && !raw.efi) {
     throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineContaining(file, efiFormat));
   }
+  checkRegexFields(file, regexFields(raw.console));
   return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, file });
+}
+
+/** The regular expressions of a target's console settings, with where they are. */
+function regexFields(console: Target['console']): RegexField[] {
+  return [
+    ...(console.failurePatterns ?? []).map((source, i) => ({ path: ['console', 'failurePatterns', i], source, mustNotMatchEmpty: true })),
+    ...(console.typeAfter ? [{ path: ['console', 'typeAfter', 'pattern'], source: console.typeAfter.pattern }] : []),
+    ...(console.login ? [{ path: ['console', 'login', 'prompt'], source: console.login.prompt }] : []),
+    ...(console.login?.passwordPrompt !== undefined ? [{ path: ['console', 'login', 'passwordPrompt'], source: console.login.passwordPrompt }] : []),
+  ];
 }
 
 /** Every target under `dir`, sorted by name. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
@@ -184,4 +184,46 @@ test('an image definition writing outside the image root is refused before anyth
   t.regex(String(r.stderr), /escape\.yml:4: files: path "\/\.\.\/\.\.\/tmp\/kittest-escape" leaves the image root/);
   t.true(oneLine(String(r.stderr)));
   t.deepEqual(readdirSync(dir), ['escape.yml']);
+});
+
+/** A copy of targets/ with `edit` applied to one target's YAML text. */
+function targetsWith(name: string, edit: (text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
+  for (const f of readdirSync(join(projectRoot, 'targets')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'targets', f), join(dir, f));
+  writeFileSync(join(dir, `${name}.yml`), edit(readFileSync(join(projectRoot, 'targets', `${name}.yml`), 'utf8')));
+  return dir;
+}
+
+const badRegexes: [string, string, (text: string) => string, RegExp][] = [
+  ['a console failure pattern', 'x86_64', (text) => text.replace('  device: ttyS0\n', "  device: ttyS0\n  failurePatterns: ['ok', 'Oops(']\n"), /x86_64\.yml:21: console\.failurePatterns\[1\] "Oops\(" is not a valid regular expression: Unterminated group/],
+  ['a typeAfter pattern', 'arm64', (text) => text.replace("pattern: 'Run \\S+ as init process|Freeing unused kernel'", "pattern: '[Run'"), /arm64\.yml:\d+: console\.typeAfter\.pattern "\[Run" is not a valid regular expression/],
+  ['a login prompt', 's390x', (text) => text.replace('  device: ttysclp0\n', "  device: ttysclp0\n  login:\n    prompt: 'login:)'\n    user: root\n"), /s390x\.yml:\d+: console\.login\.prompt "login:\)" is not a valid regular expression/],
+];
+for (const [what, name, edit, message] of badRegexes) {
+  test(`an invalid regular expression in ${what} is refused at target load, naming the file and line`, async (t) => {
+    const dir = targetsWith(name, edit);
+    for (const args of [['list', 'targets'], ['run', '--image', '/nonexistent/img']]) {
+      const r = await kittest(args, { KITTEST_TARGETS: dir });
+      t.is(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
+      t.regex(String(r.stderr), message);
+      t.true(oneLine(String(r.stderr)));
+    }
+  });
+}
+
+test('a console failure pattern matching the empty line is refused, since it would end every run', async (t) => {
+  const dir = targetsWith('x86_64', (text) => text.replace('  device: ttyS0\n', "  device: ttyS0\n  failurePatterns: ['(panic)?']\n"));
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /x86_64\.yml:21: console\.failurePatterns\[0\] "\(panic\)\?" matches an empty line/);
+});
+
+test('an invalid hwrng regular expression in a case is refused at load, naming the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cases-'));
+  for (const f of readdirSync(join(projectRoot, 'cases')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'cases', f), join(dir, f));
+  writeFileSync(join(dir, 'rng.yml'), readFileSync(join(projectRoot, 'cases', 'rng.yml'), 'utf8').replace('hwrng: virtio_rng', "hwrng: 'virtio_rng[0-'"));
+  const r = await kittest(['list', 'cases'], { KITTEST_CASES: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /rng\.yml:17: settings\.hwrng "virtio_rng\[0-" is not a valid regular expression/);
+  t.true(oneLine(String(r.stderr)));
 });
