@@ -21,7 +21,7 @@ import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
 import { findOnPath } from '../qemu/find-binary.ts';
-import { requirePrintablePath } from '../util/path-options.ts';
+import { requirePrintablePath, requireReportFiles } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -79,8 +79,10 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
-  for (const flag of ['image', 'json', 'junit', 'html', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
+  for (const flag of ['image', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
   requirePrintablePath('TMPDIR', tmpdir());
+  // Reports are written after the whole matrix: a path that cannot take them is refused now.
+  requireReportFiles(options);
   const allTargets = loadTargets();
   const archNames = list(options.arch);
   let targets = selectTargets(allTargets, archNames);

@@ -227,3 +227,41 @@ test('an invalid hwrng regular expression in a case is refused at load, naming t
   t.regex(String(r.stderr), /rng\.yml:17: settings\.hwrng "virtio_rng\[0-" is not a valid regular expression/);
   t.true(oneLine(String(r.stderr)));
 });
+
+test('report options that cannot be written are refused before anything runs, naming the option and path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-reports-'));
+  writeFileSync(join(dir, 'plain-file'), '');
+  // The image does not exist: before these checks were made up front, each run stopped there instead (no QEMU either way).
+  const image = '/nonexistent/img';
+  const cases: [string[], RegExp][] = [
+    [['--json', dir], new RegExp(`--json ${dir} is a folder; give a file name`)],
+    [['--junit', join(dir, 'plain-file', 'junit.xml')], /--junit .*plain-file\/junit\.xml cannot be created: .*plain-file is not a folder/],
+    [['--json', join(dir, 'new', 'deeper', 'r.json'), '--html', dir], /--html .* is a folder/],
+    [['--json', join(dir, 'r.json'), '--junit', join(dir, 'r.json')], /--json and --junit both name .*r\.json; give each report its own file/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await kittest(['run', '--image', image, '--artifacts', join(dir, 'artifacts'), ...flags]);
+    t.is(r.exitCode, 2, `${flags.join(' ')}: ${String(r.stderr)}`);
+    t.regex(String(r.stderr), message);
+    t.true(oneLine(String(r.stderr)));
+  }
+  t.deepEqual(readdirSync(dir), ['plain-file'], 'nothing is left behind: no report, no artifacts folder, no parent folder');
+  const merged = await kittest(['report', 'merge', join(dir, 'a.json'), '--html', dir]);
+  t.is(merged.exitCode, 2);
+  t.regex(String(merged.stderr), /--html .* is a folder/);
+});
+
+test('a report on a read-only file system is refused before anything runs', async (t) => {
+  if (process.getuid?.() !== 0) return t.pass('needs root to mount a read-only tmpfs');
+  const { execa } = await import('execa');
+  const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
+  await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
+  try {
+    const r = await kittest(['run', '--image', '/nonexistent/img', '--junit', join(dir, 'out', 'junit.xml')]);
+    t.is(r.exitCode, 2, String(r.stderr));
+    t.regex(String(r.stderr), new RegExp(`--junit ${dir}/out/junit\\.xml cannot be written: no write access to ${dir} \\(EROFS\\)`));
+    t.true(oneLine(String(r.stderr)));
+  } finally {
+    await execa('umount', [dir]);
+  }
+});
