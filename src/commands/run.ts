@@ -8,7 +8,7 @@ import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../matrix/plan-images.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
-import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
+import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
 import { detectAccel } from '../qemu/accel.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
@@ -85,14 +85,20 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   requireReportFiles(options);
   const allTargets = loadTargets();
   const archNames = list(options.arch);
-  let targets = selectTargets(allTargets, archNames);
+  const targets = selectTargets(allTargets, archNames);
   const cases = selectCases(loadCases(), list(options.case));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
   const accelWanted = options.accel ?? 'auto';
   if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`--accel must be auto, kvm or tcg, got "${accelWanted}"`);
-  if (options.shard) targets = shardOf(targets, parseShard(options.shard));
-  const plans = await planImages(targets, allTargets, options, Boolean(archNames?.length));
+  const shard = options.shard ? parseShard(options.shard) : undefined;
+  const archGiven = Boolean(archNames?.length);
+  // Reference images are built per target, so those targets are sharded before planning; a given
+  // image picks its target from its kernel, so its plans are sharded once made (that is cheap).
+  const plans = options.image
+    ? nonEmptyShard(await planImages(targets, allTargets, options, archGiven), shard, (p) => p.target.name)
+    : await planImages(nonEmptyShard(targets, shard, (t) => t.name), allTargets, options, archGiven);
+  if (plans.length === 0) throw new UsageError('nothing to run: no target is selected (no default target in targets/; pass --arch)');
   // Console logs are capped at 16 MiB per run; QEMU's private folders live in the temp dir.
   if (options.artifacts) requireFreeSpace(resolve(options.artifacts), plans.length * 17 * 1048576, 'the artifacts');
   requireFreeSpace(tmpdir(), 8 * 1048576, "QEMU's run folders");

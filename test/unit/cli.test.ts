@@ -265,3 +265,19 @@ test('a report on a read-only file system is refused before anything runs', asyn
     await execa('umount', [dir]);
   }
 });
+
+test('a shard that selects no run is a usage error, naming the shard and the runs', async (t) => {
+  const r = await kittest(['run', '--arch', 'x86_64', '--shard', '2/2']);
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /--shard 2\/2 selects no run: there is 1 run \(x86_64\) to share among 2 shards/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('a given image is sharded as one run, so a second shard runs nothing and says so', async (t) => {
+  // The initrd is truncated: had the image been planned into both shards, the run would stop on that instead (no QEMU either way).
+  const { gzipSync } = await import('node:zlib');
+  const whole = gzipSync(Buffer.alloc(100_000, 7));
+  const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), whole.subarray(0, whole.length - 20)), '--shard', '2/2']);
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /--shard 2\/2 selects no run: there is 1 run \(arm64\) to share among 2 shards/);
+});
