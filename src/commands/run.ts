@@ -136,7 +136,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     const info = infos.get(image)!;
     if (controller.signal.aborted) return interruptedRun(target, info, cases);
     const accel = await detectAccel(target, accelWanted as 'auto');
-    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]`);
+    const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${safeForTerminal(target.qemu.unsafe.reason)}]` : '';
+    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]${unsafe}`);
     live.update(target.name, 'booting');
     const run = await withInfraRetries(
       (attempt) =>

@@ -45,7 +45,8 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const text = new StreamText();
   const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
   prepareFirmware(target, image, runDir);
-  process.stderr.write(`kittest: booting ${image.prefix} on ${target.name} [${accel.reason}]; Ctrl-] leaves and powers off\n`);
+  const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${target.qemu.unsafe.reason}]` : '';
+  process.stderr.write(`kittest: booting ${safeForTerminal(image.prefix)} on ${target.name} [${accel.reason}]${safeForTerminal(unsafe)}; Ctrl-] leaves and powers off\n`);
   const machine = Machine.start(
     argv,
     runDir,

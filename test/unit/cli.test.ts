@@ -281,3 +281,24 @@ test('a given image is sharded as one run, so a second shard runs nothing and sa
   t.is(r.exitCode, 2, String(r.stderr));
   t.regex(String(r.stderr), /--shard 2\/2 selects no run: there is 1 run \(arm64\) to share among 2 shards/);
 });
+
+test('a target adding a host forward through extraArgs is refused at load, naming the file and line', async (t) => {
+  const dir = targetsWith('x86_64', (text) => text.replace('  extraArgs: []\n', '  extraArgs:\n    - -netdev\n    - user,id=n1,hostfwd=tcp::2222-:22\n'));
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /x86_64\.yml:19: qemu\.extraArgs\[0\] "-netdev" adds a network .*; a target may do that only with qemu\.unsafe: \{ reason: "\.\.\." \}/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('a target whose NIC model carries its own options is refused at load, naming the file and line', async (t) => {
+  const dir = targetsWith('arm64', (text) => text.replace('  nic: virtio-net-pci\n', '  nic: virtio-net-pci,romfile=/etc/shadow\n'));
+  const r = await kittest(['run', '--image', '/nonexistent/img'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /arm64\.yml:13: qemu\.nic "virtio-net-pci,romfile=\/etc\/shadow" must be a model name alone/);
+});
+
+test('qemu.unsafe with a reason lets a target reach the host', async (t) => {
+  const dir = targetsWith('x86_64', (text) => text.replace('  extraArgs: []\n', '  extraArgs: [-netdev, "user,id=n1,hostfwd=tcp::2222-:22"]\n  unsafe: { reason: debugging a guest over ssh }\n'));
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 0, String(r.stderr));
+});
