@@ -5,6 +5,7 @@ import { summaryLines } from '../report/human.ts';
 import { mergeReports, readReport } from '../report/merge.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
+import { requireReportFiles } from '../util/path-options.ts';
 
 export interface ReportOptions {
   json?: string;
@@ -20,6 +21,7 @@ export async function reportCommand(values: Record<string, unknown>, positionals
   const [action, ...files] = positionals;
   if (action !== 'merge') throw new UsageError(`report: unknown action "${action ?? ''}" (usage: ${usage})`);
   if (files.length === 0) throw new UsageError(`report merge: no report files given (usage: ${usage})`);
+  requireReportFiles(options);
   const report = mergeReports(files.map(readReport), files.map(displayPath));
   writeReports(report, { json: options.json, junit: options.junit, html: options.html });
   const color = colorFor(process.stdout);

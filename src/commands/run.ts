@@ -8,7 +8,7 @@ import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../matrix/plan-images.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
-import { parseShard, runBounded, shardOf } from '../matrix/schedule.ts';
+import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
 import { detectAccel } from '../qemu/accel.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
@@ -21,6 +21,7 @@ import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
 import { findOnPath } from '../qemu/find-binary.ts';
+import { requirePrintablePath, requireReportFiles } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -78,16 +79,26 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
+  for (const flag of ['image', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
+  requirePrintablePath('TMPDIR', tmpdir());
+  // Reports are written after the whole matrix: a path that cannot take them is refused now.
+  requireReportFiles(options);
   const allTargets = loadTargets();
   const archNames = list(options.arch);
-  let targets = selectTargets(allTargets, archNames);
+  const targets = selectTargets(allTargets, archNames);
   const cases = selectCases(loadCases(), list(options.case));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
   const accelWanted = options.accel ?? 'auto';
   if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`--accel must be auto, kvm or tcg, got "${accelWanted}"`);
-  if (options.shard) targets = shardOf(targets, parseShard(options.shard));
-  const plans = await planImages(targets, allTargets, options, Boolean(archNames?.length));
+  const shard = options.shard ? parseShard(options.shard) : undefined;
+  const archGiven = Boolean(archNames?.length);
+  // Reference images are built per target, so those targets are sharded before planning; a given
+  // image picks its target from its kernel, so its plans are sharded once made (that is cheap).
+  const plans = options.image
+    ? nonEmptyShard(await planImages(targets, allTargets, options, archGiven), shard, (p) => p.target.name)
+    : await planImages(nonEmptyShard(targets, shard, (t) => t.name), allTargets, options, archGiven);
+  if (plans.length === 0) throw new UsageError('nothing to run: no target is selected (no default target in targets/; pass --arch)');
   // Console logs are capped at 16 MiB per run; QEMU's private folders live in the temp dir.
   if (options.artifacts) requireFreeSpace(resolve(options.artifacts), plans.length * 17 * 1048576, 'the artifacts');
   requireFreeSpace(tmpdir(), 8 * 1048576, "QEMU's run folders");
@@ -125,7 +136,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     const info = infos.get(image)!;
     if (controller.signal.aborted) return interruptedRun(target, info, cases);
     const accel = await detectAccel(target, accelWanted as 'auto');
-    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]`);
+    const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${safeForTerminal(target.qemu.unsafe.reason)}]` : '';
+    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]${unsafe}`);
     live.update(target.name, 'booting');
     const run = await withInfraRetries(
       (attempt) =>

@@ -14,6 +14,8 @@ import { buildArgv } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, makeRunDir } from '../qemu/machine.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
+import { requirePrintablePath } from '../util/path-options.ts';
+import { tmpdir } from 'node:os';
 
 const CTRL_RIGHT_BRACKET = 0x1d;
 
@@ -23,6 +25,8 @@ function forTerminal(text: string): string {
 }
 
 export async function shellCommand(values: Record<string, unknown>): Promise<number> {
+  for (const flag of ['image', 'log'] as const) if (typeof values[flag] === 'string') requirePrintablePath(`--${flag}`, values[flag]);
+  requirePrintablePath('TMPDIR', tmpdir());
   const all = loadTargets();
   const archNames = typeof values.arch === 'string' ? [values.arch] : undefined;
   const [first] = selectTargets(all, archNames ?? []);
@@ -41,7 +45,8 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const text = new StreamText();
   const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
   prepareFirmware(target, image, runDir);
-  process.stderr.write(`kittest: booting ${image.prefix} on ${target.name} [${accel.reason}]; Ctrl-] leaves and powers off\n`);
+  const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${target.qemu.unsafe.reason}]` : '';
+  process.stderr.write(`kittest: booting ${safeForTerminal(image.prefix)} on ${target.name} [${accel.reason}]${safeForTerminal(unsafe)}; Ctrl-] leaves and powers off\n`);
   const machine = Machine.start(
     argv,
     runDir,

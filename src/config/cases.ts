@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { loadYamlFile } from './load-yaml.ts';
 import { casesDir, schemaFiles } from './paths.ts';
+import { checkRegexFields } from './regex-fields.ts';
 
 export interface CaseSettings {
   readonly namespace?: string;
@@ -40,7 +41,9 @@ export function loadCases(dir = casesDir): CaseDef[] {
     .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
     .map((f) => {
       const file = join(dir, f);
-      return Object.freeze({ ...loadYamlFile<Omit<CaseDef, 'file'>>(file, schemaFile), file });
+      const loaded = loadYamlFile<Omit<CaseDef, 'file'>>(file, schemaFile);
+      if (loaded.settings?.hwrng !== undefined) checkRegexFields(file, [{ path: ['settings', 'hwrng'], source: loaded.settings.hwrng }]);
+      return Object.freeze({ ...loaded, file });
     });
   const seen = new Set<string>();
   for (const c of cases) {

@@ -56,6 +56,17 @@ function describe(error: ErrorObject): { path: (string | number)[]; text: string
   }
 }
 
+/** 1-based line of the value at `path` (keys and indexes) in a YAML file, or of its nearest parent: for problems found after loading. */
+export function lineOfField(file: string, path: readonly (string | number)[]): number | undefined {
+  try {
+    const lines = new LineCounter();
+    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
+    return lineOf(doc, lines, path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parse `file` as YAML and validate it with `schemaFile`; throws ConfigError (exit 2) on any problem. */
 export function loadYamlFile<T>(file: string, schemaFile: string): T {
   let text: string;

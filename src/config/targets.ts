@@ -3,9 +3,11 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { BootFormat } from '../images/boot-files.ts';
-import { displayPath, loadYamlFile } from './load-yaml.ts';
+import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
 import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
+import { qemuSettingProblems } from './qemu-safety.ts';
+import { checkRegexFields, type RegexField } from './regex-fields.ts';
 
 export interface Target {
   readonly name: string;
@@ -30,6 +32,8 @@ export interface Target {
     /** QEMU device that reports a guest panic over QMP (pvpanic, pvpanic-pci), if the machine has one. */
     readonly panicDevice?: string;
     readonly extraArgs: readonly string[];
+    /** Lets extraArgs and the model fields reach the host (networks, writable drives, host files); the reason goes into every report. */
+    readonly unsafe?: { readonly reason: string };
   };
   readonly console: {
     readonly device: string;
@@ -56,7 +60,20 @@ export function loadTarget(file: string): Target {
   if (efiFormat && !raw.efi) {
     throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineContaining(file, efiFormat));
   }
+  checkRegexFields(file, regexFields(raw.console));
+  const [unsafe] = raw.qemu.unsafe ? [] : qemuSettingProblems(raw.qemu);
+  if (unsafe) throw new ConfigError(displayPath(file), `${unsafe.text}; a target may do that only with qemu.unsafe: { reason: "..." }`, lineOfField(file, unsafe.path));
   return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, file });
+}
+
+/** The regular expressions of a target's console settings, with where they are. */
+function regexFields(console: Target['console']): RegexField[] {
+  return [
+    ...(console.failurePatterns ?? []).map((source, i) => ({ path: ['console', 'failurePatterns', i], source, mustNotMatchEmpty: true })),
+    ...(console.typeAfter ? [{ path: ['console', 'typeAfter', 'pattern'], source: console.typeAfter.pattern }] : []),
+    ...(console.login ? [{ path: ['console', 'login', 'prompt'], source: console.login.prompt }] : []),
+    ...(console.login?.passwordPrompt !== undefined ? [{ path: ['console', 'login', 'passwordPrompt'], source: console.login.passwordPrompt }] : []),
+  ];
 }
 
 /** Every target under `dir`, sorted by name. */

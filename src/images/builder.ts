@@ -2,7 +2,7 @@
 // else assemble the root in a temporary directory and move the finished outputs in place.
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { displayPath } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
@@ -18,6 +18,7 @@ import { installModules } from './modules.ts';
 import { bootScript, onbootBundle, onbootSpec, serviceRootfs } from './oci.ts';
 import { fetchPackages, planPackages, type FetchedPackage } from './packages.ts';
 import { linkBusyboxApplets, makeSkeleton, removePaths, writeFiles } from './rootfs.ts';
+import { joinInRoot } from './root-paths.ts';
 import { findTarget, type ImageTarget } from './targets.ts';
 
 /** A built image on disk. Files are PREFIX-kernel, PREFIX-initrd.img, PREFIX-cmdline. */
@@ -124,15 +125,16 @@ async function assemble(
     containerRoots.push(rootfs);
   };
   for (const [index, container] of def.onboot.entries()) {
-    const bundle = join(root, onbootBundle(index, container.name));
-    await addContainer(container, join(bundle, 'rootfs'));
-    if (container.runtime !== 'host') writeFileSync(join(bundle, 'config.json'), `${JSON.stringify(onbootSpec(container), null, 2)}\n`);
+    const bundle = onbootBundle(index, container.name);
+    await addContainer(container, joinInRoot(root, `${bundle}/rootfs`, { followLast: true }));
+    if (container.runtime !== 'host') writeFileSync(joinInRoot(root, `${bundle}/config.json`, { followLast: true }), `${JSON.stringify(onbootSpec(container), null, 2)}\n`);
   }
-  for (const container of def.services) await addContainer(container, join(root, serviceRootfs(container.name)));
+  for (const container of def.services) await addContainer(container, joinInRoot(root, serviceRootfs(container.name), { followLast: true }));
 
   writeFiles(root, def.files);
-  mkdirSync(join(root, 'etc/kittest'), { recursive: true });
-  writeFileSync(join(root, 'etc/kittest/boot.sh'), bootScript(def, target.name, modules.load));
+  const bootFile = joinInRoot(root, 'etc/kittest/boot.sh', { followLast: true });
+  mkdirSync(dirname(bootFile), { recursive: true });
+  writeFileSync(bootFile, bootScript(def, target.name, modules.load));
   linkBusyboxApplets(root);
   const removed = removePaths(root, def.remove);
   if (removed.length) log(`removed ${removed.join(', ')}`);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { PackageChoice } from './definition.ts';
 import { runChecked } from './exec.ts';
 import { globToRegExp, matchesAny } from './glob.ts';
+import { joinInRoot } from './root-paths.ts';
 
 /** Files nobody needs at run time: dropped unless an include list asks for them. */
 const defaultExcludes = ['usr/share/doc/**', 'usr/share/man/**', 'usr/share/info/**', 'usr/share/locale/**', 'usr/share/lintian/**', 'usr/share/bug/**'].map(globToRegExp);
@@ -63,7 +64,7 @@ export function installPackageFiles(extracted: string, root: string, choice: Pac
     const keep = include ? matchesAny(path, include) : !matchesAny(path, defaultExcludes);
     if (!keep) continue;
     const destPath = relocated(path, choice);
-    copyEntry(join(extracted, path), join(root, destPath));
+    copyEntry(join(extracted, path), joinInRoot(root, destPath));
     copied.push(destPath);
   }
   return copied;

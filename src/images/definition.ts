@@ -1,10 +1,11 @@
 // Image definitions: load a YAML file (and what it extends), merge, validate, apply defaults.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { displayPath, loadYamlFile } from '../config/load-yaml.ts';
 import { imagesDir } from '../config/paths.ts';
 import { ConfigError } from '../errors.ts';
 import { deepMerge, isPlainObject } from './merge.ts';
+import { depthInRoot, isWithin } from './root-paths.ts';
 
 export interface Relocation {
   from: string;
@@ -33,6 +34,8 @@ export interface FileSpec {
   source?: string;
   symlink?: string;
   mode?: string;
+  /** Lets `source` be outside the folders a definition may copy from (see sourceDirs). */
+  allowOutsideSource?: boolean;
 }
 
 export interface ContainerSpec {
@@ -101,11 +104,43 @@ export function lineContaining(file: string, needle: string): number | undefined
   }
 }
 
-function absolutizeSources(files: FileSpec[] | undefined, file: string): void {
+/** 1-based line of the first needle found in `file` (the most precise first). */
+function lineOfAny(file: string, ...needles: string[]): number | undefined {
+  for (const needle of needles) {
+    const line = lineContaining(file, needle);
+    if (line !== undefined) return line;
+  }
+  return undefined;
+}
+
+/** Why an absolute path in an image cannot be written or deleted there, if it cannot. */
+export function imagePathProblem(path: string): string | undefined {
+  const depth = depthInRoot(path);
+  if (depth < 0) return 'leaves the image root';
+  if (depth === 0) return 'names the image root itself';
+  return undefined;
+}
+
+/** Folders a definition's sources may come from: its own, and that of the definition its extends chain ends at (for images/broken/*.yml, images/). */
+export function sourceDirs(file: string, chain: readonly string[]): string[] {
+  const dirs = [dirname(file), dirname(chain[chain.length - 1] ?? file)];
+  return [...new Set(dirs.map((dir) => realpathSync(dir)))];
+}
+
+function absolutizeSources(files: FileSpec[] | undefined, file: string, allowed: readonly string[]): void {
   for (const entry of files ?? []) {
+    const problem = imagePathProblem(entry.path);
+    if (problem) throw new ConfigError(displayPath(file), `files: path "${entry.path}" ${problem}`, lineOfAny(file, `path: ${entry.path}`, entry.path));
     if (entry.source !== undefined) {
       const path = isAbsolute(entry.source) ? entry.source : resolve(dirname(file), entry.source);
       if (!existsSync(path)) throw new ConfigError(displayPath(file), `files: source "${entry.source}" does not exist`, lineContaining(file, entry.source));
+      if (!entry.allowOutsideSource && !allowed.some((dir) => isWithin(dir, realpathSync(path)))) {
+        throw new ConfigError(
+          displayPath(file),
+          `files: source "${entry.source}" of ${entry.path} is outside ${allowed.map(displayPath).join(' and ')}; set allowOutsideSource: true on the entry to copy it anyway`,
+          lineContaining(file, entry.source),
+        );
+      }
       entry.source = path;
     }
     const given = [entry.contents, entry.source, entry.symlink].filter((v) => v !== undefined).length;
@@ -115,21 +150,54 @@ function absolutizeSources(files: FileSpec[] | undefined, file: string): void {
   }
 }
 
-/** Load one file and everything it extends, merged (sources made absolute). */
-function loadRaw(file: string, seen: string[], chain: string[]): RawDefinition {
+/** Every package entry of one file, with its per-target replacements. */
+function packageChoices(raw: RawDefinition): PackageChoice[] {
+  const containers = [...(raw.onboot ?? []), ...(raw.services ?? [])];
+  const entries = [...(raw.init?.packages ?? []), ...(raw.containerd?.packages ?? []), ...containers.flatMap((c) => c.packages ?? [])];
+  return entries.flatMap((entry) => (typeof entry === 'string' ? [] : [entry, ...Object.values(entry.targets ?? {})]));
+}
+
+/** Refuse, naming file:line, any path of one file that would be written or deleted outside the image root. */
+function checkImagePaths(file: string, raw: RawDefinition): void {
+  for (const path of raw.remove ?? []) {
+    const problem = imagePathProblem(path);
+    if (problem) throw new ConfigError(displayPath(file), `remove: "${path}" ${problem}`, lineContaining(file, path));
+  }
+  for (const choice of packageChoices(raw)) {
+    for (const rule of choice.relocate ?? []) {
+      if (depthInRoot(rule.to) < 0) {
+        throw new ConfigError(displayPath(file), `package ${choice.name}: relocate to "${rule.to}" leaves the image root`, lineOfAny(file, `to: ${rule.to}`, rule.to));
+      }
+    }
+  }
+}
+
+/** One file and every file it extends, nearest first, each as written. */
+function loadChain(file: string, seen: string[], chain: string[]): { file: string; raw: RawDefinition }[] {
   chain.push(file);
   if (seen.includes(file)) {
     throw new ConfigError(displayPath(file), `extends loop: ${[...seen, file].map(displayPath).join(' -> ')}`, lineContaining(file, 'extends'));
   }
   const raw = loadYamlFile<RawDefinition>(file, schemaFile);
-  absolutizeSources(raw.files, file);
-  for (const container of [...(raw.onboot ?? []), ...(raw.services ?? [])]) absolutizeSources(container.files, file);
-  if (!raw.extends) return raw;
+  if (!raw.extends) return [{ file, raw }];
   const baseFile = resolve(dirname(file), raw.extends);
   if (!existsSync(baseFile)) throw new ConfigError(displayPath(file), `extends: "${raw.extends}" does not exist`, lineContaining(file, 'extends'));
-  const base = loadRaw(baseFile, [...seen, file], chain);
-  const { extends: _ignored, ...own } = raw;
-  return deepMerge(base, own) as RawDefinition;
+  return [{ file, raw }, ...loadChain(baseFile, [...seen, file], chain)];
+}
+
+/** Load one file and everything it extends, checked (paths, sources made absolute) and merged. */
+function loadRaw(file: string, chain: string[]): RawDefinition {
+  const files = loadChain(file, [], chain);
+  for (const { file: each, raw } of files) {
+    checkImagePaths(each, raw);
+    const allowed = sourceDirs(each, chain);
+    absolutizeSources(raw.files, each, allowed);
+    for (const container of [...(raw.onboot ?? []), ...(raw.services ?? [])]) absolutizeSources(container.files, each, allowed);
+  }
+  return files.reduceRight<RawDefinition>((base, { raw }) => {
+    const { extends: _ignored, ...own } = raw;
+    return deepMerge(base, own) as RawDefinition;
+  }, {});
 }
 
 function checkContainers(file: string, def: ImageDefinition): void {
@@ -144,7 +212,7 @@ function checkContainers(file: string, def: ImageDefinition): void {
 export function loadDefinition(definitionFile: string): ImageDefinition {
   const file = resolve(definitionFile);
   const chain: string[] = [];
-  const raw = loadRaw(file, [], chain);
+  const raw = loadRaw(file, chain);
   const shown = displayPath(file);
   for (const key of ['name', 'suite'] as const) {
     if (!raw[key]) throw new ConfigError(shown, `missing required key "${key}" (here or in the file it extends)`, 1);

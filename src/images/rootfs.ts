@@ -2,6 +2,7 @@
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FileSpec } from './definition.ts';
+import { joinInRoot } from './root-paths.ts';
 
 /** Mount points a container root needs (its root is read-only, so runc cannot create them). */
 const containerDirs = ['dev', 'proc', 'sys', 'run', 'tmp', 'etc', 'root', 'var'];
@@ -9,20 +10,21 @@ const containerFiles = ['etc/hosts', 'etc/resolv.conf'];
 /** Busybox applets never linked: the kernel would run them as a fallback init. */
 const appletsNotLinked = new Set(['init', 'linuxrc']);
 
-/** Create the merged-/usr layout (bin -> usr/bin, ...) and the standard directories. */
+/** Create the merged-/usr layout (bin -> usr/bin, ...) and the standard directories (all inside `root`, whatever symlinks it holds). */
 export function makeSkeleton(root: string, kind: 'host' | 'container'): void {
-  for (const dir of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/local/bin']) mkdirSync(join(root, dir), { recursive: true });
+  const dir = (path: string) => joinInRoot(root, path, { followLast: true });
+  for (const path of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/local/bin']) mkdirSync(dir(path), { recursive: true });
   for (const [link, target] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']] as const) {
     if (!existsSync(join(root, link)) && !isLink(join(root, link))) symlinkSync(target, join(root, link));
   }
-  for (const dir of containerDirs) mkdirSync(join(root, dir), { recursive: true });
+  for (const path of containerDirs) mkdirSync(dir(path), { recursive: true });
   if (kind === 'host') {
-    for (const dir of ['newroot', 'containers', 'mnt', 'var/log']) mkdirSync(join(root, dir), { recursive: true });
+    for (const path of ['newroot', 'containers', 'mnt', 'var/log']) mkdirSync(dir(path), { recursive: true });
   } else {
-    for (const file of containerFiles) if (!existsSync(join(root, file)) && !isLink(join(root, file))) writeFileSync(join(root, file), '');
+    for (const file of containerFiles.map((f) => joinInRoot(root, f))) if (!existsSync(file) && !isLink(file)) writeFileSync(file, '');
   }
-  chmodSync(join(root, 'tmp'), 0o1777);
-  chmodSync(join(root, 'root'), 0o700);
+  chmodSync(dir('tmp'), 0o1777);
+  chmodSync(dir('root'), 0o700);
 }
 
 function isLink(path: string): boolean {
@@ -51,7 +53,7 @@ export function busyboxApplets(binary: Buffer): string[] {
 
 /** Link every busybox applet into usr/bin unless a real program of that name exists; returns how many. */
 export function linkBusyboxApplets(root: string): number {
-  const busybox = join(root, 'usr/bin/busybox');
+  const busybox = joinInRoot(root, 'usr/bin/busybox', { followLast: true });
   if (!existsSync(busybox)) return 0;
   let count = 0;
   for (const applet of busyboxApplets(readFileSync(busybox))) {
@@ -65,16 +67,16 @@ export function linkBusyboxApplets(root: string): number {
 }
 
 function symlinkIfFree(root: string, applet: string): boolean {
-  const candidates = ['usr/bin', 'usr/sbin', 'usr/local/bin'].map((d) => join(root, d, applet));
+  const candidates = ['usr/bin', 'usr/sbin', 'usr/local/bin'].map((d) => joinInRoot(root, `${d}/${applet}`));
   if (candidates.some((p) => existsSync(p) || isLink(p))) return false;
-  symlinkSync('busybox', join(root, 'usr/bin', applet));
+  symlinkSync('busybox', candidates[0]!);
   return true;
 }
 
 /** Write the definition's files (contents, copies of sources, symlinks) into `root`. */
 export function writeFiles(root: string, files: readonly FileSpec[]): void {
   for (const file of files) {
-    const dest = join(root, file.path);
+    const dest = joinInRoot(root, file.path);
     mkdirSync(dirname(dest), { recursive: true });
     if (existsSync(dest) || isLink(dest)) rmSync(dest, { recursive: true, force: true });
     if (file.symlink !== undefined) {
@@ -92,7 +94,7 @@ export function writeFiles(root: string, files: readonly FileSpec[]): void {
 export function removePaths(root: string, paths: readonly string[]): string[] {
   const removed: string[] = [];
   for (const path of paths) {
-    const full = join(root, path);
+    const full = joinInRoot(root, path);
     if (existsSync(full) || isLink(full)) {
       rmSync(full, { recursive: true, force: true });
       removed.push(path);

@@ -87,7 +87,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     attempts: 1,
     startedAt: startedAt.toISOString(),
     durationMs: 0,
-    qemu: { argv },
+    qemu: { argv, ...(target.qemu.unsafe ? { unsafe: target.qemu.unsafe.reason } : {}) },
     timeline: {},
     cases: cases.map((c) => ({ id: c.id, title: c.title, status: 'skipped', durationMs: 0, message: 'not run', evidence: '' })),
   };

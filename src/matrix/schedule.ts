@@ -16,6 +16,14 @@ export function shardOf<T>(items: readonly T[], shard: { index: number; count: n
   return items.filter((_, i) => i % shard.count === shard.index - 1);
 }
 
+/** The items of `shard`; an empty shard is a UsageError naming it and the runs there are to share (it would pass having tested nothing). */
+export function nonEmptyShard<T>(items: readonly T[], shard: { index: number; count: number } | undefined, name: (item: T) => string): T[] {
+  const picked = shardOf(items, shard);
+  if (picked.length > 0 || !shard) return picked;
+  const runs = `${items.length} run${items.length === 1 ? '' : 's'}${items.length ? ` (${items.map(name).join(', ')})` : ''}`;
+  throw new UsageError(`--shard ${shard.index}/${shard.count} selects no run: there ${items.length === 1 ? 'is' : 'are'} ${runs} to share among ${shard.count} shards`);
+}
+
 /** Run `work` on every item, at most `jobs` at once; results keep the items' order. */
 export async function runBounded<T, R>(items: readonly T[], jobs: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

@@ -13,6 +13,11 @@ export interface RunHost {
   readonly runDir: string;
 }
 
+/** A value for QEMU's comma-separated option syntax (-drive, -qmp, -object): commas doubled, so a path holding one stays one value. */
+export function optionValue(text: string): string {
+  return text.replaceAll(',', ',,');
+}
+
 /** The kernel command line: the image's own, minus console= (the target decides), plus the target console. */
 export function kernelCmdline(target: Target, image: BootFiles): string {
   const own = image.cmdline.split(/\s+/).filter((t) => t && !t.startsWith('console='));
@@ -46,8 +51,8 @@ function bootArgs(target: Target, image: BootFiles, host: RunHost): string[] {
   if (image.firmware === 'efi') {
     if (!target.efi) throw new Error(`target ${target.name} has no efi firmware for ${image.format}`);
     args.push(
-      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${target.efi.code}`,
-      '-drive', `if=pflash,format=raw,unit=1,file=${efiVarsPath(host.runDir)}`,
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optionValue(target.efi.code)}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${optionValue(efiVarsPath(host.runDir))}`,
       // Tell the firmware (OVMF, AAVMF via etc/boot-menu-wait) to wait 0 s at its boot menu.
       '-boot', 'menu=on,splash-time=0',
     );
@@ -57,7 +62,7 @@ function bootArgs(target: Target, image: BootFiles, host: RunHost): string[] {
   if (image.bootMedium) {
     const { path, media, driver } = image.bootMedium;
     // readonly: the image file is never written, whatever the firmware or guest does.
-    args.push('-drive', `file=${path},if=none,id=boot,format=${driver},readonly=on${media === 'cdrom' ? ',media=cdrom' : ''}`);
+    args.push('-drive', `file=${optionValue(path)},if=none,id=boot,format=${driver},readonly=on${media === 'cdrom' ? ',media=cdrom' : ''}`);
     if (media === 'cdrom') args.push('-device', `${q.scsi},id=scsi0`, '-device', 'scsi-cd,bus=scsi0.0,drive=boot,bootindex=0');
     else args.push('-device', `${q.disk},drive=boot,bootindex=0`);
     return args;
@@ -65,7 +70,7 @@ function bootArgs(target: Target, image: BootFiles, host: RunHost): string[] {
   if (!image.kernel) throw new Error(`${image.format} image ${image.prefix} has neither a kernel nor a boot medium`);
   args.push('-kernel', image.kernel, ...(image.initrd ? ['-initrd', image.initrd] : []), '-append', kernelCmdline(target, image));
   if (image.rootDisk) {
-    args.push('-drive', `file=${image.rootDisk},if=none,id=root,format=raw,readonly=on`, '-device', `${q.disk},drive=root`);
+    args.push('-drive', `file=${optionValue(image.rootDisk)},if=none,id=root,format=raw,readonly=on`, '-device', `${q.disk},drive=root`);
   }
   return args;
 }
@@ -89,12 +94,12 @@ export function buildArgv(target: Target, image: BootFiles, host: RunHost): stri
     '-chardev', 'stdio,id=console,signal=off',
     '-serial', 'chardev:console',
     // QMP lets the harness power the guest off cleanly; its socket is in the private run folder.
-    '-qmp', `unix:${qmpPath(host.runDir)},server=on,wait=off`,
+    '-qmp', `unix:${optionValue(qmpPath(host.runDir))},server=on,wait=off`,
     ...bootArgs(target, image, host),
     // User-mode network with restrict=on: DHCP still answers, but the guest cannot reach the host or beyond.
     '-netdev', 'user,id=net0,restrict=on',
     // Every frame the guest NIC sends or receives, recorded by QEMU: the DHCP exchange is judged from it.
-    '-object', `filter-dump,id=wire0,netdev=net0,file=${wirePath(host.runDir)}`,
+    '-object', `filter-dump,id=wire0,netdev=net0,file=${optionValue(wirePath(host.runDir))}`,
     '-device', `${q.nic},netdev=net0,mac=${host.mac}${image.bootMedium && q.nic.endsWith('-pci') ? ',romfile=' : ''}`,
     // virtio-rng fed from /dev/urandom: a blocking /dev/random hung LinuxKit's arm64 VMs (linuxkit#2636).
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',

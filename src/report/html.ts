@@ -182,7 +182,7 @@ function targetSection(run: RunReport): string {
   const image = run.image;
   const sums = Object.entries(image.sha256).map(([file, sum]) => `<tr><td><code>${h(file)}</code></td><td><code class="sha256">${h(sum)}</code></td></tr>`);
   const problems = run.cases.filter((c) => c.status !== 'passed' && !(c.status === 'skipped' && c.message === 'not run'));
-  const qemu = [run.qemu.version && `QEMU ${h(run.qemu.version)}`, run.qemu.exit && `ended with ${h(run.qemu.exit)}`].filter(Boolean).join(', ');
+  const qemu = [run.qemu.version && `QEMU ${h(run.qemu.version)}`, run.qemu.exit && `ended with ${h(run.qemu.exit)}`, run.qemu.unsafe && `<strong>unsafe settings allowed by the target: ${h(run.qemu.unsafe)}</strong>`].filter(Boolean).join(', ');
   return [
     `<section class="target" id="target-${h(run.target)}" data-target="${h(run.target)}" data-status="${h(run.status)}">`,
     `<h2>${h(run.target)} ${chip(run.status)}</h2>`,

@@ -35,6 +35,7 @@ export function renderJunit(report: Report): string {
       ['format', run.image.format],
       ['status', run.status],
       ['attempts', String(run.attempts)],
+      ...(run.qemu.unsafe ? [['qemu.unsafe', run.qemu.unsafe] as [string, string]] : []),
       ...Object.entries(run.image.sha256).map(([file, sum]): [string, string] => [`sha256:${file}`, sum]),
     ];
     for (const [name, value] of props) out.push(`      <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`);

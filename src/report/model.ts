@@ -34,7 +34,8 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   message?: string;
-  qemu: { argv: string[]; exit?: string; version?: string };
+  /** `unsafe`: the target's reason for QEMU settings that may reach the host (qemu.unsafe), when it has one. */
+  qemu: { argv: string[]; exit?: string; version?: string; unsafe?: string };
   timeline: Timeline;
   memory?: { usedKiB?: number; rssKiB?: Record<string, number> };
   /** The host's QMP view: the machine's last status and the events QEMU sent (or why QMP was unreachable). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadTargets } from '../../src/config/targets.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import type { BootFiles } from '../../src/images/boot-files.ts';
-import { buildArgv, kernelCmdline } from '../../src/qemu/argv.ts';
+import { buildArgv, kernelCmdline, optionValue } from '../../src/qemu/argv.ts';
 
 const initrdImage: BootFiles = {
   prefix: '/images/ref',
@@ -104,4 +104,46 @@ test('BIOS disks use SeaBIOS (no pflash) and the NIC carries no PXE ROM', (t) =>
   t.true(argv.includes('file=/images/ref.qcow2,if=none,id=boot,format=qcow2,readonly=on'));
   t.true(argv.includes('virtio-blk-pci,drive=boot,bootindex=0'));
   t.true(argv.some((a) => a.startsWith('virtio-net-pci,') && a.endsWith(',romfile=')));
+});
+
+/** Split an option value as QEMU does: a single comma separates, a doubled one is a comma. */
+function qemuOptionList(value: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== ',') current += value[i];
+    else if (value[i + 1] === ',') current += value[i++];
+    else {
+      parts.push(current);
+      current = '';
+    }
+  }
+  return [...parts, current];
+}
+
+const fileOf = (value: string | undefined) => qemuOptionList(value ?? '').find((p) => p.startsWith('file='))?.slice('file='.length);
+
+test('commas in the option values are doubled, as QEMU option syntax needs', (t) => {
+  t.is(optionValue('/tmp/a,b,,c'), '/tmp/a,,b,,,,c');
+  t.is(optionValue('/plain/path'), '/plain/path');
+  t.deepEqual(qemuOptionList(`file=${optionValue('a,,,b')},x=1`), ['file=a,,,b', 'x=1']);
+});
+
+test('image, run-folder and firmware paths with commas stay one value in every path option', (t) => {
+  const runDir = '/tmp/odd,dir/kittest-x,readonly=off';
+  const x86 = loadTargets().find((x) => x.name === 'x86_64')!;
+  const target = { ...x86, efi: { ...x86.efi!, code: '/fw,1/OVMF_CODE.fd' } };
+  const disk = mediumImage('raw-efi', '/images/a,format=qcow2/ref-efi.img', 'disk', 'raw', 'efi');
+  const argv = buildArgv(target, disk, { ...host, runDir, accel: 'tcg' });
+  const drives = argv.flatMap((a, i) => (argv[i - 1] === '-drive' ? [a] : []));
+  t.deepEqual(drives.map(fileOf), ['/fw,1/OVMF_CODE.fd', `${runDir}/efi-vars.fd`, '/images/a,format=qcow2/ref-efi.img']);
+  t.true(qemuOptionList(drives[2]!).includes('readonly=on'));
+  t.false(qemuOptionList(drives[2]!).includes('format=qcow2'));
+  const qmp = qemuOptionList(argv[argv.indexOf('-qmp') + 1]!);
+  t.deepEqual(qmp, [`unix:${runDir}/qmp.sock`, 'server=on', 'wait=off']);
+  const dump = argv.find((a) => a.startsWith('filter-dump,'))!;
+  t.is(fileOf(dump), `${runDir}/net.pcap`);
+  const squashfs: BootFiles = { ...initrdImage, format: 'kernel+squashfs', initrd: undefined, rootDisk: '/images/a,b/ref-squashfs.img' };
+  const root = buildArgv(x86, squashfs, { ...host, accel: 'tcg' }).find((a) => a.includes('id=root'))!;
+  t.is(fileOf(root), '/images/a,b/ref-squashfs.img');
 });

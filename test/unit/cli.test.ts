@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
@@ -47,6 +47,10 @@ const badInput: [string, string[], RegExp, Record<string, string>?][] = [
   ['a bad --jobs', ['run', '--jobs', 'zero'], /--jobs must be an integer >= 1, got "zero"/],
   ['a bad --shard', ['run', '--shard', '4/3'], /--shard must be I\/N/],
   ['an unknown list kind', ['list', 'gizmos'], /list: unknown kind "gizmos"/],
+  ['an image path with a newline', ['run', '--image', '/tmp/a\nkittest: all passed'], /--image "\/tmp\/a\\nkittest: all passed" holds a control character/],
+  ['a report path with an escape character', ['run', '--arch', 'x86_64', '--image', '/nonexistent/img', '--json', '/tmp/\x1b[2Jr.json'], /--json "\/tmp\/\\u001b\[2Jr\.json" holds a control character/],
+  ['a console log folder with a tab', ['shell', '--image', '/nonexistent/img', '--log', '/tmp/a\tb'], /--log "\/tmp\/a\\tb" holds a control character/],
+  ['a definition path with a newline', ['build', '--image', '/tmp/x\n.yml'], /--image "\/tmp\/x\\n\.yml" holds a control character/],
 ];
 for (const [what, args, message] of badInput) {
   test(`${what} gives a one-line error and exit code 2`, async (t) => {
@@ -170,4 +174,131 @@ test('an unknown check setting in a case is refused, naming the key', async (t) 
   const r = await kittest(['list', 'cases'], { KITTEST_CASES: dir });
   t.is(r.exitCode, 2);
   t.regex(String(r.stderr), /rng\.yml:6: unknown key "settings\.procesNames"/);
+});
+
+test('an image definition writing outside the image root is refused before anything is built, naming the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-def-'));
+  writeFileSync(join(dir, 'escape.yml'), 'extends: ' + join(projectRoot, 'images', 'reference.yml') + '\nname: escape\nfiles:\n  - { path: /../../tmp/kittest-escape, contents: x }\n');
+  const r = await kittest(['build', '--arch', 'x86_64', '--image', join(dir, 'escape.yml')], { KITTEST_CACHE: join(dir, 'cache') });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /escape\.yml:4: files: path "\/\.\.\/\.\.\/tmp\/kittest-escape" leaves the image root/);
+  t.true(oneLine(String(r.stderr)));
+  t.deepEqual(readdirSync(dir), ['escape.yml']);
+});
+
+/** A copy of targets/ with `edit` applied to one target's YAML text. */
+function targetsWith(name: string, edit: (text: string) => string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
+  for (const f of readdirSync(join(projectRoot, 'targets')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'targets', f), join(dir, f));
+  writeFileSync(join(dir, `${name}.yml`), edit(readFileSync(join(projectRoot, 'targets', `${name}.yml`), 'utf8')));
+  return dir;
+}
+
+const badRegexes: [string, string, (text: string) => string, RegExp][] = [
+  ['a console failure pattern', 'x86_64', (text) => text.replace('  device: ttyS0\n', "  device: ttyS0\n  failurePatterns: ['ok', 'Oops(']\n"), /x86_64\.yml:21: console\.failurePatterns\[1\] "Oops\(" is not a valid regular expression: Unterminated group/],
+  ['a typeAfter pattern', 'arm64', (text) => text.replace("pattern: 'Run \\S+ as init process|Freeing unused kernel'", "pattern: '[Run'"), /arm64\.yml:\d+: console\.typeAfter\.pattern "\[Run" is not a valid regular expression/],
+  ['a login prompt', 's390x', (text) => text.replace('  device: ttysclp0\n', "  device: ttysclp0\n  login:\n    prompt: 'login:)'\n    user: root\n"), /s390x\.yml:\d+: console\.login\.prompt "login:\)" is not a valid regular expression/],
+];
+for (const [what, name, edit, message] of badRegexes) {
+  test(`an invalid regular expression in ${what} is refused at target load, naming the file and line`, async (t) => {
+    const dir = targetsWith(name, edit);
+    for (const args of [['list', 'targets'], ['run', '--image', '/nonexistent/img']]) {
+      const r = await kittest(args, { KITTEST_TARGETS: dir });
+      t.is(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
+      t.regex(String(r.stderr), message);
+      t.true(oneLine(String(r.stderr)));
+    }
+  });
+}
+
+test('a console failure pattern matching the empty line is refused, since it would end every run', async (t) => {
+  const dir = targetsWith('x86_64', (text) => text.replace('  device: ttyS0\n', "  device: ttyS0\n  failurePatterns: ['(panic)?']\n"));
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /x86_64\.yml:21: console\.failurePatterns\[0\] "\(panic\)\?" matches an empty line/);
+});
+
+test('an invalid hwrng regular expression in a case is refused at load, naming the file and line', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-cases-'));
+  for (const f of readdirSync(join(projectRoot, 'cases')).filter((f) => f.endsWith('.yml'))) copyFileSync(join(projectRoot, 'cases', f), join(dir, f));
+  writeFileSync(join(dir, 'rng.yml'), readFileSync(join(projectRoot, 'cases', 'rng.yml'), 'utf8').replace('hwrng: virtio_rng', "hwrng: 'virtio_rng[0-'"));
+  const r = await kittest(['list', 'cases'], { KITTEST_CASES: dir });
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /rng\.yml:17: settings\.hwrng "virtio_rng\[0-" is not a valid regular expression/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('report options that cannot be written are refused before anything runs, naming the option and path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-reports-'));
+  writeFileSync(join(dir, 'plain-file'), '');
+  // The image does not exist: before these checks were made up front, each run stopped there instead (no QEMU either way).
+  const image = '/nonexistent/img';
+  const cases: [string[], RegExp][] = [
+    [['--json', dir], new RegExp(`--json ${dir} is a folder; give a file name`)],
+    [['--junit', join(dir, 'plain-file', 'junit.xml')], /--junit .*plain-file\/junit\.xml cannot be created: .*plain-file is not a folder/],
+    [['--json', join(dir, 'new', 'deeper', 'r.json'), '--html', dir], /--html .* is a folder/],
+    [['--json', join(dir, 'r.json'), '--junit', join(dir, 'r.json')], /--json and --junit both name .*r\.json; give each report its own file/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await kittest(['run', '--image', image, '--artifacts', join(dir, 'artifacts'), ...flags]);
+    t.is(r.exitCode, 2, `${flags.join(' ')}: ${String(r.stderr)}`);
+    t.regex(String(r.stderr), message);
+    t.true(oneLine(String(r.stderr)));
+  }
+  t.deepEqual(readdirSync(dir), ['plain-file'], 'nothing is left behind: no report, no artifacts folder, no parent folder');
+  const merged = await kittest(['report', 'merge', join(dir, 'a.json'), '--html', dir]);
+  t.is(merged.exitCode, 2);
+  t.regex(String(merged.stderr), /--html .* is a folder/);
+});
+
+test('a report on a read-only file system is refused before anything runs', async (t) => {
+  if (process.getuid?.() !== 0) return t.pass('needs root to mount a read-only tmpfs');
+  const { execa } = await import('execa');
+  const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
+  await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
+  try {
+    const r = await kittest(['run', '--image', '/nonexistent/img', '--junit', join(dir, 'out', 'junit.xml')]);
+    t.is(r.exitCode, 2, String(r.stderr));
+    t.regex(String(r.stderr), new RegExp(`--junit ${dir}/out/junit\\.xml cannot be written: no write access to ${dir} \\(EROFS\\)`));
+    t.true(oneLine(String(r.stderr)));
+  } finally {
+    await execa('umount', [dir]);
+  }
+});
+
+test('a shard that selects no run is a usage error, naming the shard and the runs', async (t) => {
+  const r = await kittest(['run', '--arch', 'x86_64', '--shard', '2/2']);
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /--shard 2\/2 selects no run: there is 1 run \(x86_64\) to share among 2 shards/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('a given image is sharded as one run, so a second shard runs nothing and says so', async (t) => {
+  // The initrd is truncated: had the image been planned into both shards, the run would stop on that instead (no QEMU either way).
+  const { gzipSync } = await import('node:zlib');
+  const whole = gzipSync(Buffer.alloc(100_000, 7));
+  const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), whole.subarray(0, whole.length - 20)), '--shard', '2/2']);
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /--shard 2\/2 selects no run: there is 1 run \(arm64\) to share among 2 shards/);
+});
+
+test('a target adding a host forward through extraArgs is refused at load, naming the file and line', async (t) => {
+  const dir = targetsWith('x86_64', (text) => text.replace('  extraArgs: []\n', '  extraArgs:\n    - -netdev\n    - user,id=n1,hostfwd=tcp::2222-:22\n'));
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /x86_64\.yml:19: qemu\.extraArgs\[0\] "-netdev" adds a network .*; a target may do that only with qemu\.unsafe: \{ reason: "\.\.\." \}/);
+  t.true(oneLine(String(r.stderr)));
+});
+
+test('a target whose NIC model carries its own options is refused at load, naming the file and line', async (t) => {
+  const dir = targetsWith('arm64', (text) => text.replace('  nic: virtio-net-pci\n', '  nic: virtio-net-pci,romfile=/etc/shadow\n'));
+  const r = await kittest(['run', '--image', '/nonexistent/img'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /arm64\.yml:13: qemu\.nic "virtio-net-pci,romfile=\/etc\/shadow" must be a model name alone/);
+});
+
+test('qemu.unsafe with a reason lets a target reach the host', async (t) => {
+  const dir = targetsWith('x86_64', (text) => text.replace('  extraArgs: []\n', '  extraArgs: [-netdev, "user,id=n1,hostfwd=tcp::2222-:22"]\n  unsafe: { reason: debugging a guest over ssh }\n'));
+  const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
+  t.is(r.exitCode, 0, String(r.stderr));
 });

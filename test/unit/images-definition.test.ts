@@ -112,3 +112,79 @@ test('deep merge never modifies its inputs and stable JSON ignores key order', (
   t.deepEqual(base, { a: { b: 1, c: [1, 2] } });
   t.is(stableJson({ b: 1, a: { d: 2, c: 3 } }), stableJson({ a: { c: 3, d: 2 }, b: 1 }));
 });
+
+test('a file path that climbs out of the image root is refused with its file and line', (t) => {
+  const dir = scratch({ 'bad.yml': `${minimal}files:\n  - { path: /etc/ok, contents: a }\n  - { path: /../../x, contents: b }\n` });
+  const error = t.throws(() => loadDefinition(join(dir, 'bad.yml')), { instanceOf: ConfigError });
+  t.is(error?.line, 7);
+  t.regex(error?.message ?? '', /bad\.yml:7: files: path "\/\.\.\/\.\.\/x" leaves the image root/);
+});
+
+test('a container file path that climbs out of its root is refused too', (t) => {
+  const dir = scratch({ 'bad.yml': `${minimal}services:\n  - name: s\n    command: [/x]\n    files:\n      - path: /a/../../../etc/passwd\n        contents: x\n` });
+  t.throws(() => loadDefinition(join(dir, 'bad.yml')), { instanceOf: ConfigError, message: /bad\.yml:9: files: path "\/a\/\.\.\/\.\.\/\.\.\/etc\/passwd" leaves the image root/ });
+});
+
+test('a file path naming the image root itself is refused', (t) => {
+  const dir = scratch({ 'bad.yml': `${minimal}files:\n  - { path: /etc/.., contents: a }\n` });
+  t.throws(() => loadDefinition(join(dir, 'bad.yml')), { instanceOf: ConfigError, message: /bad\.yml:6: files: path "\/etc\/\.\." names the image root itself/ });
+});
+
+test('a path that goes through .. but stays inside the root is accepted', (t) => {
+  const dir = scratch({ 'ok.yml': `${minimal}files:\n  - { path: /etc/../usr/x, contents: a }\nremove: [/usr/share/../lib/x]\n` });
+  t.is(loadDefinition(join(dir, 'ok.yml')).files[0]?.path, '/etc/../usr/x');
+});
+
+test('a removal that climbs out of the image root is refused with its file and line', (t) => {
+  const dir = scratch({ 'bad.yml': `${minimal}remove:\n  - /etc/motd\n  - /../..\n` });
+  const error = t.throws(() => loadDefinition(join(dir, 'bad.yml')), { instanceOf: ConfigError });
+  t.regex(error?.message ?? '', /bad\.yml:7: remove: "\/\.\.\/\.\." leaves the image root/);
+});
+
+test('a package relocation that climbs out of the image root is refused, per-target ones included', (t) => {
+  const plain = scratch({ 'bad.yml': `${minimal}init:\n  packages:\n    - name: libc6\n      relocate:\n        - { from: usr/lib, to: ../.. }\n` });
+  t.throws(() => loadDefinition(join(plain, 'bad.yml')), { instanceOf: ConfigError, message: /bad\.yml:9: package libc6: relocate to "\.\.\/\.\." leaves the image root/ });
+  const perTarget = scratch({
+    'bad.yml': `${minimal}containerd:\n  packages:\n    - name: libc6\n      targets:\n        s390x:\n          name: libc6-s390x-cross\n          relocate:\n            - from: usr/s390x-linux-gnu/lib\n              to: usr/../../../tmp\n`,
+  });
+  t.throws(() => loadDefinition(join(perTarget, 'bad.yml')), { instanceOf: ConfigError, message: /bad\.yml:13: package libc6-s390x-cross: relocate to "usr\/\.\.\/\.\.\/\.\.\/tmp" leaves the image root/ });
+});
+
+test('a source outside the definition folder is refused unless the entry allows it', (t) => {
+  const outside = scratch({ 'secret': 'host file\n' });
+  const dir = scratch({
+    'bad.yml': `${minimal}files:\n  - { path: /etc/secret, source: ${outside}/secret }\n`,
+    'ok.yml': `${minimal}files:\n  - { path: /etc/secret, source: ${outside}/secret, allowOutsideSource: true }\n`,
+  });
+  t.throws(() => loadDefinition(join(dir, 'bad.yml')), { instanceOf: ConfigError, message: /bad\.yml:6: files: source ".*\/secret" of \/etc\/secret is outside .*; set allowOutsideSource: true/ });
+  t.is(loadDefinition(join(dir, 'ok.yml')).files[0]?.source, join(outside, 'secret'));
+});
+
+test('a source reached through ../ or a symlink out of the folder is refused', async (t) => {
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  const top = scratch({ 'secret': 'host file\n' });
+  mkdirSync(join(top, 'defs'));
+  writeFileSync(join(top, 'defs', 'dotdot.yml'), `${minimal}files:\n  - { path: /etc/secret, source: ../secret }\n`);
+  symlinkSync(top, join(top, 'defs', 'up'));
+  writeFileSync(join(top, 'defs', 'link.yml'), `${minimal}files:\n  - { path: /etc/secret, source: up/secret }\n`);
+  t.throws(() => loadDefinition(join(top, 'defs', 'dotdot.yml')), { instanceOf: ConfigError, message: /dotdot\.yml:6: files: source "\.\.\/secret" .* is outside/ });
+  t.throws(() => loadDefinition(join(top, 'defs', 'link.yml')), { instanceOf: ConfigError, message: /link\.yml:6: files: source "up\/secret" .* is outside/ });
+});
+
+test('a definition may copy from the folder of the definition its extends chain ends at', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const top = scratch({ 'base.yml': minimal, 'shared': 'x\n' });
+  mkdirSync(join(top, 'variants'));
+  writeFileSync(join(top, 'variants', 'middle.yml'), 'extends: ../base.yml\nname: middle\n');
+  writeFileSync(join(top, 'variants', 'child.yml'), 'extends: middle.yml\nname: child\nfiles:\n  - { path: /etc/shared, source: ../shared }\n');
+  t.is(loadDefinition(join(top, 'variants', 'child.yml')).files[0]?.source, join(top, 'shared'));
+});
+
+test('every definition in images/broken loads, copying from images/files without allowOutsideSource', async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = join(referenceDefinition, '..', 'broken');
+  for (const name of readdirSync(dir).filter((f) => f.endsWith('.yml'))) {
+    t.false(readFileSync(join(dir, name), 'utf8').includes('allowOutsideSource'), name);
+    t.truthy(loadDefinition(join(dir, name)).name, name);
+  }
+});

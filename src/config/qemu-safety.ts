@@ -1,0 +1,125 @@
+// What a target may add to QEMU's command line. Whatever a target says, kittest keeps two promises:
+// no path from the guest to the host (one user network with restrict=on and no forwards; no host
+// file, folder, socket or device handed to the guest or to QEMU) and images are never written.
+// The free strings of a target (device models, extraArgs) are checked against them when the target
+// is loaded; `qemu.unsafe` (with a reason, carried into every report) lifts the check.
+
+/** One refused setting: where it is in the target file, and why. */
+export interface QemuSettingProblem {
+  readonly path: readonly (string | number)[];
+  readonly text: string;
+}
+
+/** A QEMU device or machine model name alone: no ",key=value" options. */
+const modelName = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Target fields that go into argv as a model name, before options kittest adds itself. */
+const modelFields = ['machine', 'nic', 'rng', 'disk', 'scsi', 'panicDevice'] as const;
+
+/** Options that only shape the virtual machine, and whether each takes a value. */
+const shapeOnly: Readonly<Record<string, boolean>> = {
+  cpu: true, smp: true, m: true, rtc: true, name: true, uuid: true, k: true, numa: true,
+  overcommit: true, msg: true, sandbox: true, action: true, 'watchdog-action': true,
+  'no-hpet': false, 'no-acpi': false, nodefaults: false, 'no-user-config': false, 'no-reboot': false, 'no-shutdown': false,
+};
+
+/** Why the options kittest refuses outright are refused. */
+const refusedBecause: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(['netdev', 'nic', 'net'].map((o) => [o, "adds a network (the guest's only network is kittest's restricted user network, with no host forwards)"])),
+  ...Object.fromEntries(['blockdev', 'hda', 'hdb', 'hdc', 'hdd', 'cdrom', 'fda', 'fdb', 'sd', 'mtdblock', 'pflash'].map((o) => [o, 'attaches storage that may be written (use -drive with readonly=on)'])),
+  ...Object.fromEntries(['chardev', 'serial', 'parallel', 'monitor', 'mon', 'qmp', 'qmp-pretty', 'debugcon', 'gdb', 's', 'vnc', 'spice', 'display', 'audiodev'].map((o) => [o, 'connects the guest or QEMU to a host file, socket or terminal'])),
+  ...Object.fromEntries(['object', 'fsdev', 'virtfs', 'add-fd', 'fw_cfg', 'acpitable', 'smbios', 'option-rom', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'L', 'mem-path', 'plugin', 'readconfig', 'incoming', 'loadvm', 'semihosting', 'semihosting-config', 'usbdevice', 'boot', 'icount'].map((o) => [o, 'hands the guest or QEMU a host file, folder, device or socket'])),
+  ...Object.fromEntries(['D', 'd', 'trace', 'pidfile', 'writeconfig', 'daemonize', 'chroot', 'runas', 'run-with', 'qtest', 'S'].map((o) => [o, 'writes host files or changes how QEMU runs under kittest'])),
+};
+
+/** Device models that reach the host by themselves, with no backend option. */
+const hostDevices = /^(usb-host|vfio-|vhost-|u2f-passthru|usb-mtp|loader|guest-loader|xen-|pci-assign|kvm-pci-assign)/;
+/** Device, -global and -machine properties that name a host file, folder or device. */
+const hostProperties = new Set(['romfile', 'file', 'rootdir', 'kernel', 'initrd', 'append', 'firmware', 'dtb', 'dumpdtb', 'sysfsdev', 'host', 'hostbus', 'hostaddr', 'hostport', 'hostdevice', 'hidraw', 'vhostfd', 'fd', 'guest-cid', 'wwpn', 'memory-backend']);
+/** Values QEMU reads as "on" for a boolean property. */
+const on = new Set(['on', 'yes', 'true', 'y']);
+
+/** Split a QEMU option value into its comma-separated pieces (",," is a comma). */
+export function splitOptionValue(value: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== ',') current += value[i];
+    else if (value[i + 1] === ',') current += value[i++];
+    else {
+      parts.push(current);
+      current = '';
+    }
+  }
+  return [...parts, current];
+}
+
+/** "key=value" and bare "key" pieces as [key, value]; the first bare piece is `implied` (driver, model). */
+function optionPairs(value: string, implied: string): [string, string][] {
+  return splitOptionValue(value).map((piece, i) => {
+    const at = piece.indexOf('=');
+    if (at >= 0) return [piece.slice(0, at), piece.slice(at + 1)];
+    return i === 0 ? [implied, piece] : [piece, 'on'];
+  });
+}
+
+/** Why one -device, -global or -machine value could reach the host, if it could. */
+function propertyProblem(option: 'device' | 'global' | 'machine', value: string): string | undefined {
+  let driver: string | undefined;
+  let properties: string[];
+  if (option === 'global' && !/(^|,)(driver|property)=/.test(value)) {
+    // -global DRIVER.PROPERTY=VALUE (QEMU splits at the first dot)
+    const head = value.split('=')[0] ?? '';
+    driver = head.slice(0, head.indexOf('.'));
+    properties = [head.slice(head.indexOf('.') + 1)];
+  } else {
+    const pairs = optionPairs(value, option === 'device' ? 'driver' : 'type');
+    driver = pairs.find(([key]) => key === 'driver')?.[1];
+    properties = option === 'global' ? [pairs.find(([key]) => key === 'property')?.[1] ?? ''] : pairs.map(([key]) => key);
+  }
+  if (option !== 'machine' && driver !== undefined && hostDevices.test(driver)) return `uses device ${driver}, which reaches the host by itself`;
+  const property = properties.find((p) => hostProperties.has(p));
+  return property ? `sets ${property}=, which names a host file, folder or device` : undefined;
+}
+
+/** Why a -drive value could write an image or reach beyond a local file, if it could. */
+function driveProblem(value: string): string | undefined {
+  const options = new Map(optionPairs(value, 'file'));
+  if (!on.has(options.get('readonly') ?? 'off')) return 'attaches a drive without readonly=on, so QEMU could write the file';
+  const file = options.get('file');
+  if (file === undefined || /^[A-Za-z0-9+.-]+:/.test(file) || options.has('driver')) return 'is not a plain local file (file=PATH, with no protocol and no driver=)';
+  return undefined;
+}
+
+/** Problems with a target's QEMU settings, in file order (empty when they keep kittest's promises). */
+export function qemuSettingProblems(qemu: { readonly extraArgs: readonly string[] } & Partial<Record<(typeof modelFields)[number], string>>): QemuSettingProblem[] {
+  const problems: QemuSettingProblem[] = [];
+  for (const field of modelFields) {
+    const value = qemu[field];
+    if (value !== undefined && !modelName.test(value)) {
+      problems.push({ path: ['qemu', field], text: `qemu.${field} ${JSON.stringify(value)} must be a model name alone: options (",netdev=", ",romfile=", ...) could connect the guest to the host` });
+    }
+  }
+  const args = qemu.extraArgs;
+  for (let i = 0; i < args.length; i++) {
+    const token = args[i]!;
+    const name = token.replace(/^--?/, '');
+    const where = `qemu.extraArgs[${i}] ${JSON.stringify(token)}`;
+    if (!token.startsWith('-')) {
+      problems.push({ path: ['qemu', 'extraArgs', i], text: `${where} is not an option (each option and its value are separate items)` });
+      continue;
+    }
+    const special = name === 'M' ? 'machine' : name;
+    if (special === 'device' || special === 'global' || special === 'machine' || special === 'drive') {
+      const value = args[i + 1];
+      const problem = value === undefined ? 'has no value' : special === 'drive' ? driveProblem(value) : propertyProblem(special, value);
+      if (problem) problems.push({ path: ['qemu', 'extraArgs', value === undefined ? i : i + 1], text: `${where}${value === undefined ? '' : ` ${JSON.stringify(value)}`} ${problem}` });
+      i++;
+    } else if (name in shapeOnly) {
+      if (shapeOnly[name]) i++;
+    } else {
+      problems.push({ path: ['qemu', 'extraArgs', i], text: `${where} ${refusedBecause[name] ?? 'is not one of the options that only shape the machine'}` });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,61 @@
+// Paths given on the command line, checked before anything starts: no control characters (a
+// newline would split kittest's one-line messages and reports), and report files that can really
+// be written, so a long matrix never ends in a failed write.
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../errors.ts';
+
+/** C0 and C1 control characters and DEL. */
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Refuse a path option holding a control character (newline, tab, escape...), naming the option. */
+export function requirePrintablePath(option: string, path: string): void {
+  if (controlCharacter.test(path)) {
+    throw new UsageError(`${option} ${JSON.stringify(path)} holds a control character; kittest takes no such paths (its output is one line per event)`);
+  }
+}
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Refuse, naming the option, a report file that could not be written: a folder, a device, under a file, or in a folder kittest may not write to. Creates nothing. */
+export function requireWritableFile(option: string, path: string): void {
+  requirePrintablePath(option, path);
+  const file = resolve(path);
+  const existing = statOf(file);
+  if (existing?.isDirectory()) throw new UsageError(`${option} ${path} is a folder; give a file name`);
+  // Renaming a finished report over a device or a pipe (/dev/null) would replace it with a plain file.
+  if (existing && !existing.isFile()) throw new UsageError(`${option} ${path} is not a regular file; give a file name`);
+  // The report is written beside itself and renamed into place; missing folders are created then.
+  let dir = dirname(file);
+  while (!statOf(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statOf(dir)?.isDirectory()) throw new UsageError(`${option} ${path} cannot be created: ${dir} is not a folder`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new UsageError(`${option} ${path} cannot be written: no write access to ${dir} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+/** Refuse report options that name the same file twice (the last report would replace the others). */
+export function requireDistinctFiles(options: Readonly<Record<string, string | undefined>>): void {
+  const seen = new Map<string, string>();
+  for (const [option, path] of Object.entries(options)) {
+    if (path === undefined) continue;
+    const other = seen.get(resolve(path));
+    if (other) throw new UsageError(`${other} and ${option} both name ${path}; give each report its own file`);
+    seen.set(resolve(path), option);
+  }
+}
+
+/** Check every report option (--json, --junit, --html) before anything runs. */
+export function requireReportFiles(files: { readonly json?: string; readonly junit?: string; readonly html?: string }): void {
+  const options = { '--json': files.json, '--junit': files.junit, '--html': files.html };
+  for (const [option, path] of Object.entries(options)) if (path !== undefined) requireWritableFile(option, path);
+  requireDistinctFiles(options);
+}
