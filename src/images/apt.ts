@@ -1,7 +1,7 @@
 // Access to the Debian archive through a private apt configuration under the cache
 // (the host's apt is never touched): signed index download, package lookup, cached .deb downloads.
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -191,11 +191,12 @@ export class DebianArchive {
     return list;
   }
 
-  /** The path of the cached .deb for `candidate`, downloading it if needed; null if the archive does not have the file. */
+  /** The path of the cached .deb for `candidate`, downloading it if needed; null if the archive does not have the file.
+   *  A cached file is used only when its sha256 is the signed index's; any other is deleted and fetched again. */
   async download(candidate: DebCandidate): Promise<string | null> {
     const debsDir = join(this.root, 'debs');
     const target = join(debsDir, basename(candidate.filename));
-    if (existsSync(target) && statSync(target).size === candidate.size) return target;
+    if (await verifiedCachedDeb(target, candidate, this.log)) return target;
     mkdirSync(debsDir, { recursive: true });
     const url = `${candidate.baseUrl}/${candidate.filename}`;
     let response: Response;
@@ -228,6 +229,27 @@ export class DebianArchive {
     }
     return target;
   }
+}
+
+/** sha256 (hex) of a file, read as a stream (a 100 MB .deb takes well under a second). */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Whether the cached .deb at `path` is the one the signed index describes (size and sha256). A file
+ *  that is not (a truncated download, a file changed on disk) is deleted, with a line naming both sums. */
+export async function verifiedCachedDeb(path: string, candidate: DebCandidate, log: (line: string) => void = () => {}): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const size = statSync(path).size;
+  const digest = size === candidate.size ? await sha256OfFile(path) : undefined;
+  if (digest === candidate.sha256) return true;
+  const found = digest ? `sha256 ${digest}` : `${size} bytes`;
+  const wanted = digest ? `sha256 ${candidate.sha256}` : `${candidate.size} bytes`;
+  log(`cached ${path} has ${found}, the signed index says ${wanted}: deleting it and downloading it again`);
+  rmSync(path, { force: true });
+  return false;
 }
 
 /** Parse a Packages index into candidates (only the fields the builder needs). */
