@@ -1,16 +1,19 @@
 // Every LinuxKit output format, converted from a built kernel+initrd image (no package is rebuilt).
 // Each format is made in a temporary folder beside its final place and renamed in when complete,
 // so a failed or interrupted build leaves nothing half-written and a second call is a cache hit.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
+import { stableJson } from '../merge.ts';
 import { formatsFor, outputFiles, type BootFormat } from './applicable.ts';
+import { consoleDevice } from './console-device.ts';
 import { imageName, type FormatContext } from './context.ts';
 import { buildIso } from './iso.ts';
 import { buildKernelRoot } from './kernel-root.ts';
+import { loaderInit } from './loader.ts';
 import { buildQcow2, buildRaw } from './raw.ts';
 
 export { bootFormats, formatsFor, isBootFormat, outputFiles, parseFormats, type BootFormat } from './applicable.ts';
@@ -23,6 +26,39 @@ export interface FormatResult {
 
 const isKernelFormat = (format: BootFormat): boolean => format.startsWith('kernel+');
 
+/** Bumped whenever a format builder's output changes for the same inputs. */
+export const formatBuilderVersion = '1';
+
+/** What a format bakes in besides the image it is made from. */
+export interface FormatFacts {
+  /** The image's cache key (its manifest's `key`). */
+  imageKey: string;
+  /** The target's console device: boot loader configs append `console=` with it. */
+  console: string;
+  /** sha256 of images/files/loader-init, the /init of the kernel+squashfs/erofs loader. */
+  loaderInit: string;
+}
+
+/** The inputs of one format's output: only the facts that format uses, so a change rebuilds exactly the formats it affects. */
+export function formatInputs(format: BootFormat, facts: FormatFacts): Record<string, string> {
+  const inputs: Record<string, string> = { formatBuilderVersion, format, image: facts.imageKey };
+  if (isKernelFormat(format)) inputs.loaderInit = facts.loaderInit;
+  else inputs.console = facts.console;
+  return inputs;
+}
+
+/** sha256 (hex) of a format's inputs; kept in its folder (`keyFile`) so that a changed input rebuilds it. */
+export function formatKey(format: BootFormat, facts: FormatFacts): string {
+  return createHash('sha256').update(stableJson(formatInputs(format, facts))).digest('hex');
+}
+
+/** The file in a format's folder naming the key (and inputs) it was made from. */
+export const keyFile = 'format-key.json';
+
+function factsOf(image: BuiltImage, imageKey: string): FormatFacts {
+  return { imageKey, console: consoleDevice(image.target), loaderInit: createHash('sha256').update(readFileSync(loaderInit)).digest('hex') };
+}
+
 /** The folder a format of `image` lives in. */
 export function formatDir(image: BuiltImage, format: BootFormat): string {
   return join(dirname(image.prefix), 'formats', format);
@@ -34,8 +70,14 @@ function result(dir: string, format: BootFormat, name: string, cached: boolean):
   return { path: isKernelFormat(format) ? join(dir, name) : join(dir, files[0]!), cached, sizeBytes };
 }
 
-function complete(dir: string, format: BootFormat, name: string): boolean {
-  return outputFiles(format, name).every((f) => existsSync(join(dir, f)));
+/** Whether `dir` holds every output of `format` and was made from the inputs whose key is `key`. */
+export function formatComplete(dir: string, format: BootFormat, name: string, key: string): boolean {
+  if (!outputFiles(format, name).every((f) => existsSync(join(dir, f)))) return false;
+  try {
+    return (JSON.parse(readFileSync(join(dir, keyFile), 'utf8')) as { key?: unknown }).key === key;
+  } catch {
+    return false;
+  }
 }
 
 /** Remove temporary folders left by builds whose process is gone (killed with no chance to clean up). */
@@ -114,24 +156,30 @@ async function makeFormat(image: BuiltImage, format: BootFormat, log: (line: str
   if (format === 'kernel+initrd') return { path: image.prefix, cached: true, sizeBytes: image.sizeBytes };
   const name = imageName(image);
   const finalDir = formatDir(image, format);
-  if (complete(finalDir, format, name)) return result(finalDir, format, name, true);
+  const manifest = readManifest(image.manifestPath);
+  const facts = factsOf(image, manifest.key);
+  const key = formatKey(format, facts);
+  const complete = (dir: string): boolean => formatComplete(dir, format, name, key);
+  if (complete(finalDir)) return result(finalDir, format, name, true);
 
   const formatsRoot = dirname(finalDir);
   mkdirSync(formatsRoot, { recursive: true });
   sweepStale(formatsRoot);
   const tmp = join(formatsRoot, `.tmp-${format.replace('+', '-')}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const ctx: FormatContext = { image, manifest: readManifest(image.manifestPath), name, out: join(tmp, 'out'), scratch: join(tmp, 'scratch'), log };
+  const ctx: FormatContext = { image, manifest, name, out: join(tmp, 'out'), scratch: join(tmp, 'scratch'), log };
   const detach = removeOnSignal(tmp);
   try {
     mkdirSync(ctx.out, { recursive: true });
     mkdirSync(ctx.scratch, { recursive: true });
     await make(ctx, format);
-    if (!complete(finalDir, format, name)) rmSync(finalDir, { recursive: true, force: true }); // an incomplete leftover (files deleted by hand)
+    writeFileSync(join(ctx.out, keyFile), `${JSON.stringify({ key, inputs: formatInputs(format, facts) }, null, 2)}\n`);
+    // An incomplete leftover (files deleted by hand) or one made from other inputs (another console, loader).
+    if (!complete(finalDir)) rmSync(finalDir, { recursive: true, force: true });
     try {
       renameSync(ctx.out, finalDir);
     } catch (error) {
       // Another process finished the same format first: use it.
-      if (!complete(finalDir, format, name)) throw error;
+      if (!complete(finalDir)) throw error;
     }
     return result(finalDir, format, name, false);
   } catch (error) {
