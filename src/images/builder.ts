@@ -1,11 +1,11 @@
 // Building one image for one target: plan packages, reuse the cache when the key matches,
-// else assemble the root in a temporary directory and move the finished outputs in place.
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// else assemble the root in a temporary directory and move the finished outputs in place (buildOnce).
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { displayPath } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
+import { buildOnce } from '../util/build-once.ts';
 import { builderVersion, cacheKey } from './cache-key.ts';
 import { compressFile, compressionFor, shrinkKernel } from './compress.ts';
 import { S_IFCHR } from './cpio.ts';
@@ -60,29 +60,21 @@ export async function ensureImage(definitionFile: string, targetName: string, lo
   const key = cacheKey(def, target, packages);
   const finalDir = imageDir(def, target, key);
   const manifestPath = join(finalDir, 'manifest.json');
-  if (existsSync(manifestPath)) return builtImage(finalDir, readManifest(manifestPath), true);
-
-  const tmpDir = join(cacheDir(), 'images', '.tmp', `${target.name}-${def.name}-${randomBytes(4).toString('hex')}`);
   try {
-    mkdirSync(tmpDir, { recursive: true });
-    const outDir = join(tmpDir, 'out');
-    mkdirSync(outDir);
-    const manifest = await assemble(def, target, key, fetched, tmpDir, outDir, log);
-    manifest.buildSeconds = Math.round((Date.now() - started) / 100) / 10;
-    writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    mkdirSync(join(cacheDir(), 'images', target.name), { recursive: true });
-    try {
-      renameSync(outDir, finalDir);
-    } catch (error) {
-      // Another build of the same key finished first: use it.
-      if (!existsSync(manifestPath)) throw error;
-    }
-    return builtImage(finalDir, readManifest(manifestPath), false);
+    const cached = await buildOnce(
+      finalDir,
+      (dir) => existsSync(join(dir, 'manifest.json')),
+      async ({ out, scratch }) => {
+        const manifest = await assemble(def, target, key, fetched, scratch, out, log);
+        manifest.buildSeconds = Math.round((Date.now() - started) / 100) / 10;
+        writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      },
+      (holder) => log(`waiting for ${holder}, which is building ${def.name} for ${target.name} too`),
+    );
+    return builtImage(finalDir, readManifest(manifestPath), cached);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while building ${def.name} for ${target.name} in ${cacheDir()}`);
     throw error;
-  } finally {
-    rmSync(tmpDir, { recursive: true, force: true });
   }
 }
 

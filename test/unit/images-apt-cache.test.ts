@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DebianArchive, type DebCandidate, verifiedCachedDeb } from '../../src/images/apt.ts';
@@ -80,4 +80,17 @@ test.serial('download uses a verified cached .deb without asking the archive', a
     t.is(await archive.download(candidate), cached);
     t.deepEqual(requests, []);
   });
+});
+
+test.serial('two archives sharing one cache download a missing .deb once', async (t) => {
+  const { archive, cached } = archiveWithCached(good);
+  rmSync(cached);
+  const other = new DebianArchive(archive.root, archive.mirror, archive.suite);
+  const paths = await withFetch(good, async (requests) => {
+    const both = await Promise.all([archive.download(candidate), other.download(candidate)]);
+    t.is(requests.length, 1);
+    return both;
+  });
+  t.deepEqual(paths, [cached, cached]);
+  t.deepEqual(readFileSync(cached), good);
 });

@@ -1,10 +1,12 @@
 // Every LinuxKit output format, converted from a built kernel+initrd image (no package is rebuilt).
-// Each format is made in a temporary folder beside its final place and renamed in when complete,
-// so a failed or interrupted build leaves nothing half-written and a second call is a cache hit.
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Each format is made once (buildOnce: under a lock, in a temporary folder beside its final place,
+// renamed in when complete), so a failed or interrupted build leaves nothing half-written and a
+// second call, from this process or another, is a cache hit.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
+import { buildOnce } from '../../util/build-once.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
 import { stableJson } from '../merge.ts';
@@ -80,37 +82,6 @@ export function formatComplete(dir: string, format: BootFormat, name: string, ke
   }
 }
 
-/** Remove temporary folders left by builds whose process is gone (killed with no chance to clean up). */
-function sweepStale(formatsRoot: string): void {
-  if (!existsSync(formatsRoot)) return;
-  for (const entry of readdirSync(formatsRoot)) {
-    const pid = /^\.tmp-.+-(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
-    if (!pid) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch {
-      rmSync(join(formatsRoot, entry), { recursive: true, force: true });
-    }
-  }
-}
-
-/** Remove `dir` if the process is interrupted while it is being written, then let the signal act. */
-function removeOnSignal(dir: string): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
-    rmSync(dir, { recursive: true, force: true });
-    detach();
-    // Nobody else handles it: die of the signal as if we had not been listening.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  const detach = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return detach;
-}
-
 async function make(ctx: FormatContext, format: BootFormat): Promise<void> {
   switch (format) {
     case 'kernel+squashfs':
@@ -159,34 +130,19 @@ async function makeFormat(image: BuiltImage, format: BootFormat, log: (line: str
   const manifest = readManifest(image.manifestPath);
   const facts = factsOf(image, manifest.key);
   const key = formatKey(format, facts);
-  const complete = (dir: string): boolean => formatComplete(dir, format, name, key);
-  if (complete(finalDir)) return result(finalDir, format, name, true);
-
-  const formatsRoot = dirname(finalDir);
-  mkdirSync(formatsRoot, { recursive: true });
-  sweepStale(formatsRoot);
-  const tmp = join(formatsRoot, `.tmp-${format.replace('+', '-')}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const ctx: FormatContext = { image, manifest, name, out: join(tmp, 'out'), scratch: join(tmp, 'scratch'), log };
-  const detach = removeOnSignal(tmp);
   try {
-    mkdirSync(ctx.out, { recursive: true });
-    mkdirSync(ctx.scratch, { recursive: true });
-    await make(ctx, format);
-    writeFileSync(join(ctx.out, keyFile), `${JSON.stringify({ key, inputs: formatInputs(format, facts) }, null, 2)}\n`);
-    // An incomplete leftover (files deleted by hand) or one made from other inputs (another console, loader).
-    if (!complete(finalDir)) rmSync(finalDir, { recursive: true, force: true });
-    try {
-      renameSync(ctx.out, finalDir);
-    } catch (error) {
-      // Another process finished the same format first: use it.
-      if (!complete(finalDir)) throw error;
-    }
-    return result(finalDir, format, name, false);
+    const cached = await buildOnce(
+      finalDir,
+      (dir) => formatComplete(dir, format, name, key),
+      async ({ out, scratch }) => {
+        await make({ image, manifest, name, out, scratch, log }, format);
+        writeFileSync(join(out, keyFile), `${JSON.stringify({ key, inputs: formatInputs(format, facts) }, null, 2)}\n`);
+      },
+      (holder) => log(`waiting for ${holder}, which is making ${format} of ${name} too`),
+    );
+    return result(finalDir, format, name, cached);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while making ${format} of ${image.prefix} in ${formatsRoot}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while making ${format} of ${image.prefix} in ${dirname(finalDir)}`);
     throw error;
-  } finally {
-    detach();
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
