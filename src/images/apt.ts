@@ -11,8 +11,6 @@ import { sha256File } from '../util/sha256.ts';
 import { compareDebianVersions } from './debversion.ts';
 import { run } from './exec.ts';
 
-/** Every architecture the private sources list asks for (targets may add more). */
-export const knownArchitectures = ['amd64', 'arm64', 's390x', 'ppc64el', 'riscv64'];
 const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const maxListAgeMs = 7 * 24 * 3600 * 1000;
 /** apt-get update runs in flight, by lists folder. */
