@@ -1,30 +1,55 @@
 // kittest report merge A.json B.json ...: join shard reports into one and write it as JSON, JUnit and HTML.
 import { displayPath } from '../config/load-yaml.ts';
+import { loadTargets, selectTargets } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { summaryLines } from '../report/human.ts';
-import { mergeReports, readReport } from '../report/merge.ts';
+import { mergeReports, missingTargets, readReport } from '../report/merge.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { requireReportFiles } from '../util/path-options.ts';
 
 export interface ReportOptions {
+  /** Targets the merged report must have a run for: names or aliases, comma-separated, or all; default: the default targets. */
+  arch?: string;
   json?: string;
   junit?: string;
   html?: string;
 }
 
-const usage = 'kittest report merge A.json B.json ... [--json FILE] [--junit FILE] [--html FILE]';
+const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE]';
 
-/** The report command; resolves with 0 when every merged run passed (or was flaky), else 1. */
+/** Read every report file; all the unreadable ones are named in one UsageError. */
+function readAll(files: readonly string[]): ReturnType<typeof readReport>[] {
+  const problems: string[] = [];
+  const reports = files.flatMap((file) => {
+    try {
+      return [readReport(file)];
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      problems.push(error.message);
+      return [];
+    }
+  });
+  if (problems.length) throw new UsageError(`report merge: ${problems.join('; ')}`);
+  return reports;
+}
+
+/** The report command; resolves with 0 when every expected target has a run and every run passed (or was flaky), else 1. */
 export async function reportCommand(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   const options = values as ReportOptions;
   const [action, ...files] = positionals;
   if (action !== 'merge') throw new UsageError(`report: unknown action "${action ?? ''}" (usage: ${usage})`);
   if (files.length === 0) throw new UsageError(`report merge: no report files given (usage: ${usage})`);
   requireReportFiles(options);
-  const report = mergeReports(files.map(readReport), files.map(displayPath));
+  const expected = selectTargets(loadTargets(), options.arch?.split(',').map((a) => a.trim()).filter(Boolean)).map((t) => t.name);
+  const report = mergeReports(readAll(files), files.map(displayPath));
   writeReports(report, { json: options.json, junit: options.junit, html: options.html });
   const color = colorFor(process.stdout);
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
+  const missing = missingTargets(report, expected);
+  if (missing.length) {
+    process.stderr.write(`kittest: report merge: no report has a run for ${missing.join(', ')} (expected ${expected.join(', ')}; --arch names others): a shard's JSON is missing or did not run it\n`);
+    return ExitCode.failed;
+  }
   return report.runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
 }

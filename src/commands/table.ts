@@ -88,9 +88,10 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'report',
     summary: 'merge the JSON reports of shards into one report (JSON, JUnit, HTML)',
-    usage: 'kittest report merge A.json B.json ... [--json FILE] [--junit FILE] [--html FILE]',
-    options: { json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' } },
+    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE]',
+    options: { arch: { type: 'string' }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' } },
     help: {
+      arch: 'targets the merged report must have a run for (default: the default targets, as kittest run and kittest matrix use); one absent exits 1, naming it',
       json: 'write the merged JSON report to FILE',
       junit: 'write the merged JUnit XML report to FILE',
       html: 'write the merged self-contained HTML report to FILE',

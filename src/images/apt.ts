@@ -2,15 +2,15 @@
 // (the host's apt is never touched): signed index download, package lookup, cached .deb downloads.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, utimesSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HostError } from '../errors.ts';
+import { withFileLock } from '../util/file-lock.ts';
+import { sha256File } from '../util/sha256.ts';
 import { compareDebianVersions } from './debversion.ts';
 import { run } from './exec.ts';
 
-/** Every architecture the private sources list asks for (targets may add more). */
-export const knownArchitectures = ['amd64', 'arm64', 's390x', 'ppc64el', 'riscv64'];
 const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
 const maxListAgeMs = 7 * 24 * 3600 * 1000;
 /** apt-get update runs in flight, by lists folder. */
@@ -93,11 +93,14 @@ export class DebianArchive {
 
   /** Download the signed indexes for `arch` unless fresh ones are cached (stale ones are used if the archive is unreachable). */
   update(arch: string): Promise<void> {
-    // Two archive objects for one suite share the lists folder: one apt-get update at a time per folder.
+    // Two archive objects for one suite share the lists folder: one apt-get update at a time per folder,
+    // in this process (one promise) and across processes sharing the cache (a lock file; apt's own lock is off).
     const dir = this.dir(arch);
+    if (this.listsFresh(arch)) return Promise.resolve();
     let pending = updating.get(dir);
     if (!pending) {
-      pending = this.updateNow(arch).finally(() => updating.delete(dir));
+      const waiting = (holder: string): void => this.log(`waiting for ${holder}, which is updating the Debian ${this.suite} package lists for ${arch}`);
+      pending = withFileLock(join(dir, 'update.lock'), () => this.updateNow(arch), waiting).finally(() => updating.delete(dir));
       updating.set(dir, pending);
     }
     return pending;
@@ -191,11 +194,20 @@ export class DebianArchive {
     return list;
   }
 
-  /** The path of the cached .deb for `candidate`, downloading it if needed; null if the archive does not have the file. */
+  /** The path of the cached .deb for `candidate`, downloading it if needed; null if the archive does not have the file.
+   *  A cached file is used only when its sha256 is the signed index's; any other is deleted and fetched again. */
   async download(candidate: DebCandidate): Promise<string | null> {
     const debsDir = join(this.root, 'debs');
     const target = join(debsDir, basename(candidate.filename));
-    if (existsSync(target) && statSync(target).size === candidate.size) return target;
+    if ((await checkCachedDeb(target, candidate)).ok) return target;
+    // One download of a file at a time across processes; the second finds the first one's file.
+    const waiting = (holder: string): void => this.log(`waiting for ${holder}, which is downloading ${basename(candidate.filename)}`);
+    return withFileLock(join(this.root, 'locks', `${basename(candidate.filename)}.lock`), () => this.downloadNow(candidate, target), waiting);
+  }
+
+  private async downloadNow(candidate: DebCandidate, target: string): Promise<string | null> {
+    if (await verifiedCachedDeb(target, candidate, this.log)) return target;
+    const debsDir = dirname(target);
     mkdirSync(debsDir, { recursive: true });
     const url = `${candidate.baseUrl}/${candidate.filename}`;
     let response: Response;
@@ -228,6 +240,28 @@ export class DebianArchive {
     }
     return target;
   }
+}
+
+/** Whether the file at `path` is the .deb the signed index describes (size, then sha256); if it is there
+ *  but is not, `mismatch` says what it has and what the index says. */
+export async function checkCachedDeb(path: string, candidate: DebCandidate): Promise<{ ok: boolean; mismatch?: string }> {
+  if (!existsSync(path)) return { ok: false };
+  const size = statSync(path).size;
+  if (size !== candidate.size) return { ok: false, mismatch: `has ${size} bytes, the signed index says ${candidate.size}` };
+  const digest = await sha256File(path);
+  if (digest !== candidate.sha256) return { ok: false, mismatch: `has sha256 ${digest}, the signed index says sha256 ${candidate.sha256}` };
+  return { ok: true };
+}
+
+/** Whether the cached .deb at `path` can be used for `candidate`. One that cannot (a truncated
+ *  download, a file changed on disk) is deleted, with a line naming both sums. */
+export async function verifiedCachedDeb(path: string, candidate: DebCandidate, log: (line: string) => void = () => {}): Promise<boolean> {
+  const check = await checkCachedDeb(path, candidate);
+  if (check.mismatch) {
+    log(`cached ${path} ${check.mismatch}: deleting it and downloading it again`);
+    rmSync(path, { force: true });
+  }
+  return check.ok;
 }
 
 /** Parse a Packages index into candidates (only the fields the builder needs). */

@@ -1,11 +1,11 @@
 // Building one image for one target: plan packages, reuse the cache when the key matches,
-// else assemble the root in a temporary directory and move the finished outputs in place.
-import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// else assemble the root in a temporary directory and move the finished outputs in place (buildOnce).
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { displayPath } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
+import { buildOnce } from '../util/build-once.ts';
 import { builderVersion, cacheKey } from './cache-key.ts';
 import { compressFile, compressionFor, shrinkKernel } from './compress.ts';
 import { S_IFCHR } from './cpio.ts';
@@ -16,7 +16,7 @@ import { checkLibraries } from './elf.ts';
 import { describeOutput, readManifest, type ImageManifest } from './manifest.ts';
 import { installModules } from './modules.ts';
 import { bootScript, onbootBundle, onbootSpec, serviceRootfs } from './oci.ts';
-import { fetchPackages, planPackages, type FetchedPackage } from './packages.ts';
+import { fetchedBefore, fetchPackages, newestSelection, planPackages, recordFetched, selectionLines, type FetchedPackage } from './packages.ts';
 import { linkBusyboxApplets, makeSkeleton, removePaths, writeFiles } from './rootfs.ts';
 import { joinInRoot } from './root-paths.ts';
 import { findTarget, type ImageTarget } from './targets.ts';
@@ -37,41 +37,45 @@ function builtImage(dir: string, manifest: ImageManifest, cached: boolean): Buil
   return { target: manifest.target, definition: manifest.definition, prefix: join(dir, manifest.name), manifestPath: join(dir, 'manifest.json'), sizeBytes: manifest.sizeBytes, cached };
 }
 
+/** The cache folder of the image of `def` on `target` whose cache key is `key`. */
+function imageDir(def: ImageDefinition, target: ImageTarget, key: string): string {
+  return join(cacheDir(), 'images', target.name, `${def.name}-${key.slice(0, 12)}`);
+}
+
 /** Return the image for `definitionFile` on `targetName`, building it unless the cache has it. */
 export async function ensureImage(definitionFile: string, targetName: string, log: (line: string) => void = () => {}): Promise<BuiltImage> {
   const def = loadDefinition(definitionFile);
   const target = findTarget(targetName);
   if (def.format !== 'kernel+initrd') throw new ConfigError(displayPath(def.file), `format ${def.format} is not supported by this builder yet (use kernel+initrd)`);
   const plan = await planPackages(def, target, log);
-  const key = cacheKey(def, target, plan.versions);
-  const finalDir = join(cacheDir(), 'images', target.name, `${def.name}-${key.slice(0, 12)}`);
-  const manifestPath = join(finalDir, 'manifest.json');
-  if (existsSync(manifestPath)) return builtImage(finalDir, readManifest(manifestPath), true);
+  // Look up the key of what was fetched for this plan before (else of the newest indexed versions):
+  // a hit needs no download. Whatever is built is keyed by the .debs really fetched.
+  const expected = imageDir(def, target, cacheKey(def, target, fetchedBefore(plan) ?? selectionLines(newestSelection(plan))));
+  if (existsSync(join(expected, 'manifest.json'))) return builtImage(expected, readManifest(join(expected, 'manifest.json')), true);
 
-  const tmpDir = join(cacheDir(), 'images', '.tmp', `${target.name}-${def.name}-${randomBytes(4).toString('hex')}`);
   const started = Date.now();
+  log(`building ${def.name} for ${target.name}`);
+  const fetched = await fetchPackages(def, target, plan, log);
+  const packages = selectionLines(fetched);
+  recordFetched(plan, packages);
+  const key = cacheKey(def, target, packages);
+  const finalDir = imageDir(def, target, key);
+  const manifestPath = join(finalDir, 'manifest.json');
   try {
-    mkdirSync(tmpDir, { recursive: true });
-    log(`building ${def.name} for ${target.name}`);
-    const fetched = await fetchPackages(def, target, plan, log);
-    const outDir = join(tmpDir, 'out');
-    mkdirSync(outDir);
-    const manifest = await assemble(def, target, key, fetched, tmpDir, outDir, log);
-    manifest.buildSeconds = Math.round((Date.now() - started) / 100) / 10;
-    writeFileSync(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    mkdirSync(join(cacheDir(), 'images', target.name), { recursive: true });
-    try {
-      renameSync(outDir, finalDir);
-    } catch (error) {
-      // Another build of the same key finished first: use it.
-      if (!existsSync(manifestPath)) throw error;
-    }
-    return builtImage(finalDir, readManifest(manifestPath), false);
+    const cached = await buildOnce(
+      finalDir,
+      (dir) => existsSync(join(dir, 'manifest.json')),
+      async ({ out, scratch }) => {
+        const manifest = await assemble(def, target, key, fetched, scratch, out, log);
+        manifest.buildSeconds = Math.round((Date.now() - started) / 100) / 10;
+        writeFileSync(join(out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      },
+      (holder) => log(`waiting for ${holder}, which is building ${def.name} for ${target.name} too`),
+    );
+    return builtImage(finalDir, readManifest(manifestPath), cached);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while building ${def.name} for ${target.name} in ${cacheDir()}`);
     throw error;
-  } finally {
-    rmSync(tmpDir, { recursive: true, force: true });
   }
 }
 

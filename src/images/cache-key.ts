@@ -5,8 +5,8 @@ import type { ImageDefinition } from './definition.ts';
 import { stableJson } from './merge.ts';
 import type { ImageTarget } from './targets.ts';
 
-/** Bumped whenever the builder's output changes for the same inputs. */
-export const builderVersion = '1';
+/** Bumped whenever the builder's output changes for the same inputs (2: onboot `keep:`, pvpanic modules). */
+export const builderVersion = '2';
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -20,14 +20,16 @@ export function portableDefinition(def: ImageDefinition): unknown {
   );
 }
 
-/** sha256 (hex) of definition + target + package versions + builder version. */
-export function cacheKey(def: ImageDefinition, target: ImageTarget, packageVersions: readonly string[]): string {
+/** sha256 (hex) of everything that changes an output byte: the merged definition (what it extends
+ *  included, `files[].source` by content), the target fields the build reads, the builder version and
+ *  the .debs used (`packages`: selectionLines of what was fetched, so a fallback to an older .deb counts). */
+export function cacheKey(def: ImageDefinition, target: ImageTarget, packages: readonly string[]): string {
   return sha256(
     stableJson({
       builderVersion,
       definition: portableDefinition(def),
       target: { name: target.name, debianArch: target.debianArch },
-      packages: [...packageVersions].sort(),
+      packages: [...packages].sort(),
     }),
   );
 }

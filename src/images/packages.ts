@@ -23,13 +23,17 @@ export interface PackagePlan {
   packages: Map<string, PlannedPackage>;
   /** The kernel: its metapackage (if any) and the image package per metapackage version. */
   kernel: { requested: string; suite: string; options: { meta: DebCandidate; image: DebCandidate[] }[] };
-  /** name:arch=version of what the index offers (the cache key's input). */
-  versions: string[];
 }
 
 export interface FetchedPackage {
   candidate: DebCandidate;
   path: string;
+}
+
+/** The .debs an image is (or would be) made of: userland packages by name, and the kernel image package. */
+export interface DebSelection {
+  packages: Map<string, { candidate: DebCandidate }>;
+  kernel: { candidate: DebCandidate };
 }
 
 const archives = new Map<string, DebianArchive>();
@@ -120,10 +124,42 @@ async function resolvePlan(def: ImageDefinition, target: ImageTarget, log: (line
     const images = await kernelArchive.candidates(dependency[1]!, arch).catch(() => []);
     options.push({ meta, image: images.filter((c) => c.version === dependency[2]) });
   }
-  const versions = [...packages.values()].map((p) => `${p.name}:${arch}=${p.candidates[0]!.version}`);
-  const newest = options[0]!;
-  versions.push(`kernel ${kernelName}:${arch}=${newest.meta.version} ${newest.image[0]?.name ?? ''}`);
-  return { packages, kernel: { requested: kernelName, suite: kernelSuite, options }, versions };
+  return { packages, kernel: { requested: kernelName, suite: kernelSuite, options } };
+}
+
+/** One line per .deb of `selection`: name:arch=version and its sha256, sorted (the cache key's package input). */
+export function selectionLines(selection: DebSelection): string[] {
+  const line = (c: DebCandidate): string => `${c.name}:${c.arch}=${c.version} sha256:${c.sha256}`;
+  return [...[...selection.packages.values()].map((p) => line(p.candidate)), `kernel ${line(selection.kernel.candidate)}`].sort();
+}
+
+/** What fetchPackages picks when the archive serves the newest indexed version of everything. */
+export function newestSelection(plan: PackagePlan): DebSelection {
+  const packages = new Map<string, { candidate: DebCandidate }>([...plan.packages.values()].map((p) => [p.name, { candidate: p.candidates[0]! }]));
+  const option = plan.kernel.options.find((o) => o.image.length > 0) ?? plan.kernel.options[0]!;
+  const kernel = option.image[0] ?? option.meta;
+  if (kernel !== option.meta) packages.set(option.meta.name, { candidate: option.meta });
+  return { packages, kernel: { candidate: kernel } };
+}
+
+function fetchedRecord(plan: PackagePlan): string {
+  const id = createHash('sha256').update(stableJson({ ...plan, packages: [...plan.packages.values()] })).digest('hex');
+  return join(cacheDir(), 'apt', 'fetched', `${id.slice(0, 32)}.json`);
+}
+
+/** The lines (selectionLines) of what was fetched last time for this very plan, if it was fetched before. */
+export function fetchedBefore(plan: PackagePlan): string[] | undefined {
+  const file = fetchedRecord(plan);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as string[]) : undefined;
+}
+
+/** Remember what was fetched for `plan`, so the next lookup computes the key of what the archive really served. */
+export function recordFetched(plan: PackagePlan, lines: readonly string[]): void {
+  const file = fetchedRecord(plan);
+  mkdirSync(join(cacheDir(), 'apt', 'fetched'), { recursive: true });
+  const partial = `${file}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(partial, JSON.stringify(lines));
+  renameSync(partial, file);
 }
 
 /** Download (or find cached) the newest version of each package the archive actually serves. */

@@ -161,7 +161,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         evidence: cap(engine.lastLines(40).join('\n')),
         console: cap(engine.slice(position), 64_000),
       });
-      for (const [i, c] of cases.entries()) {
+      for (const i of cases.keys()) {
         if (i !== bootIndex) verdict(i, { status: interrupted ? 'interrupted' : 'skipped', message: interrupted ? 'interrupted' : `not run: boot ${report.cases[bootIndex]?.status}` });
       }
       report.message = `${firstLine(error)}${stall}`;

@@ -15,13 +15,6 @@ export interface MachineExit {
   readonly stoppedByHarness: boolean;
 }
 
-const live = new Set<Machine>();
-
-/** Every machine still running in this process (for Ctrl-C clean-up). */
-export function liveMachines(): readonly Machine[] {
-  return [...live];
-}
-
 /** A private 0700 folder for one VM's sockets and scratch files. */
 export function makeRunDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `kittest-${label.replace(/[^a-z0-9_-]/gi, '_')}-`));
@@ -47,7 +40,6 @@ export class Machine {
     }
     this.startedAt = Date.now();
     this.child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
-    live.add(this);
     this.child.stdout?.on('data', onData);
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
@@ -58,7 +50,6 @@ export class Machine {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.done) return;
         this.done = true;
-        live.delete(this);
         resolve({ code, signal, stderr: this.stderrTail.trim(), stoppedByHarness: this.stopping });
       };
       this.child.on('error', (error) => {

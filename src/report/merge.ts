@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { displayPath } from '../config/load-yaml.ts';
 import { UsageError } from '../errors.ts';
-import { type Report, type RunReport, summarize } from './model.ts';
+import { type Report, type RunReport, type RunStatus, runStatus, summarize } from './model.ts';
 
 const count = { type: 'integer', minimum: 0 } as const;
 const ms = { type: 'number', minimum: 0 } as const;
@@ -106,7 +106,28 @@ function byTargetFile(a: RunReport, b: RunReport): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Merge shard reports: runs in target order, a target at most once, summary recomputed. `names` label the reports in errors. */
+/** How bad a run status is: a merged run takes the worse of its recomputed status and its file's
+ *  (flaky is not worse than passed: it follows from `attempts` alone). */
+const severity: Record<RunStatus, number> = { passed: 0, flaky: 0, failed: 1, error: 2, interrupted: 3 };
+
+/**
+ * A run's status from what it holds, never from what its file claims: runStatus(cases, machineFailure),
+ * flaky when it passed only after a retry. The file's status can only make it worse (kittest run
+ * marks a run `error` when the image changed during it, whatever its cases say), never better.
+ */
+export function recomputedStatus(run: RunReport): RunStatus {
+  const fromCases = runStatus(run.cases, run.machineFailure);
+  const status = fromCases === 'passed' && run.attempts > 1 ? 'flaky' : fromCases;
+  return severity[run.status] > severity[status] ? run.status : status;
+}
+
+/** Targets in `expected` that no merged run is for (a shard's JSON missing, or a target it did not run). */
+export function missingTargets(report: Report, expected: readonly string[]): string[] {
+  const present = new Set(report.runs.map((r) => r.target));
+  return expected.filter((target) => !present.has(target));
+}
+
+/** Merge shard reports: runs in target order, a target at most once, statuses and summary recomputed. `names` label the reports in errors. */
 export function mergeReports(reports: readonly Report[], names: readonly string[] = reports.map((_, i) => `report ${i + 1}`)): Report {
   const first = reports[0];
   if (!first) throw new UsageError('report merge: no reports to merge');
@@ -120,7 +141,7 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
         throw new UsageError(`report merge: target "${run.target}" appears twice (${seen === name ? `in ${name}` : `in ${seen} and ${name}`}); each target must come from one shard`);
       }
       from.set(run.target, name);
-      runs.push(run);
+      runs.push({ ...run, status: recomputedStatus(run) });
     }
   });
   runs.sort(byTargetFile);

@@ -1,12 +1,12 @@
 // Images shared by the integration tests: built once into the cache, reused by every test.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 import { ensureImage } from '../../src/commands/build.ts';
 import { cacheDir, imagesDir } from '../../src/config/paths.ts';
 import { S_IFCHR, S_IFDIR, writeCpioFromTree } from '../../src/images/cpio.ts';
+import { buildOnce } from '../../src/util/build-once.ts';
 
 /** Prefix of the reference image for `target` (built if missing). */
 export async function referenceImage(target: string): Promise<string> {
@@ -26,28 +26,25 @@ export async function busyboxImage(name: string, init: string, cmdline = 'panic=
   const kernel = `${await referenceImage('x86_64')}-kernel`;
   const key = createHash('sha256').update(init).update(cmdline).update(kernel).digest('hex').slice(0, 12);
   const dir = join(cacheDir(), 'fixtures', `${name}-${key}`);
-  const prefix = join(dir, name);
-  if (existsSync(`${prefix}-initrd.img`)) return prefix;
-  const temp = `${dir}.tmp-${process.pid}`;
-  rmSync(temp, { recursive: true, force: true });
-  const root = join(temp, 'root');
-  for (const sub of ['bin', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(root, sub), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
-  writeFileSync(join(root, 'init'), init, { mode: 0o755 });
-  const cpio = join(temp, 'initrd.cpio');
-  writeCpioFromTree(root, cpio, [
-    { path: 'dev', mode: S_IFDIR | 0o755 },
-    { path: 'dev/console', mode: S_IFCHR | 0o600, rdev: { major: 5, minor: 1 } },
-  ]);
-  writeFileSync(join(temp, `${name}-initrd.img`), gzipSync(readFileSync(cpio)));
-  rmSync(cpio);
-  rmSync(root, { recursive: true });
-  copyFileSync(kernel, join(temp, `${name}-kernel`));
-  writeFileSync(join(temp, `${name}-cmdline`), cmdline);
-  mkdirSync(join(cacheDir(), 'fixtures'), { recursive: true });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(temp, dir);
-  return prefix;
+  await buildOnce(
+    dir,
+    (d) => existsSync(join(d, `${name}-initrd.img`)),
+    async ({ out, scratch }) => {
+      const root = join(scratch, 'root');
+      for (const sub of ['bin', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(root, sub), { recursive: true });
+      copyFileSync('/bin/busybox', join(root, 'bin', 'busybox'));
+      writeFileSync(join(root, 'init'), init, { mode: 0o755 });
+      const cpio = join(scratch, 'initrd.cpio');
+      writeCpioFromTree(root, cpio, [
+        { path: 'dev', mode: S_IFDIR | 0o755 },
+        { path: 'dev/console', mode: S_IFCHR | 0o600, rdev: { major: 5, minor: 1 } },
+      ]);
+      writeFileSync(join(out, `${name}-initrd.img`), gzipSync(readFileSync(cpio)));
+      copyFileSync(kernel, join(out, `${name}-kernel`));
+      writeFileSync(join(out, `${name}-cmdline`), cmdline);
+    },
+  );
+  return join(dir, name);
 }
 
 /** An init that gives a shell on the console, like the simplest image would. */

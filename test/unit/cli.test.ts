@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
-import { kittest } from '../helpers/cli.ts';
+import { kittest, kittestBin } from '../helpers/cli.ts';
 
 /** A file named like a LinuxKit disk or CD image, holding 64 KiB of zeros (no boot record, no ISO descriptor). */
 function fakeMedium(name: string): string {
@@ -143,18 +143,17 @@ test('a missing QEMU binary names the Debian package to install', async (t) => {
 });
 
 test('no room for the logs stops the run before it starts, with exit code 2', async (t) => {
-  if (process.getuid?.() !== 0) return t.pass('needs root to mount a tiny tmpfs');
   const { execa } = await import('execa');
   const dir = mkdtempSync(join(tmpdir(), 'kt-full-'));
-  await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
-  try {
-    const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), Buffer.alloc(100, 1)), '--artifacts', join(dir, 'art')]);
-    t.is(r.exitCode, 2);
-    t.regex(String(r.stderr), /no room for the artifacts in .*: \d+\.\d MiB free, 17 MiB needed/);
-    t.true(oneLine(String(r.stderr)));
-  } finally {
-    await execa('umount', [dir]);
-  }
+  const image = imageFixture(arm64Kernel(), Buffer.alloc(100, 1));
+  // A 1 MiB tmpfs in a mount namespace of kittest's own (and a user namespace when not root): no root
+  // needed, no mount left behind. If the namespace cannot be made, the test fails with unshare's message.
+  const unshare = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--mount', '--propagation', 'private'];
+  const script = 'mount -t tmpfs -o size=1m tmpfs "$1" && shift && exec "$@"';
+  const r = await execa('unshare', [...unshare, 'sh', '-c', script, 'sh', dir, process.execPath, kittestBin, 'run', '--image', image, '--artifacts', join(dir, 'art')], { reject: false, env: { NO_COLOR: '1' } });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /no room for the artifacts in .*: \d+\.\d MiB free, 17 MiB needed/);
+  t.true(oneLine(String(r.stderr)));
 });
 
 test('malformed YAML in a case names the file and line', async (t) => {

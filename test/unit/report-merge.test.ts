@@ -25,15 +25,25 @@ function save(name: string, report: Report): string {
   return file;
 }
 
-/** Run `fn` with stdout swallowed (the command prints its summary there). */
-async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+/** Run `fn` with stdout swallowed (the command prints its summary there) and stderr kept in `stderr`. */
+async function quietly<T>(fn: () => Promise<T>, stderr: string[] = []): Promise<T> {
   const write = process.stdout.write;
+  const writeErr = process.stderr.write;
   process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stderr.write = ((text: string) => stderr.push(text) > 0) as typeof process.stderr.write;
   try {
     return await fn();
   } finally {
     process.stdout.write = write;
+    process.stderr.write = writeErr;
   }
+}
+
+/** Every target of targets/, as the sample's three runs plus the two it lacks, all passing. */
+function passingEverywhere(): Report {
+  const base = sampleReport().runs[0]!;
+  const runs = ['arm64', 'ppc64le', 'riscv64', 's390x', 'x86_64'].map((target) => ({ ...structuredClone(base), target, status: 'passed' as const, attempts: 1 }));
+  return { tool: sampleReport().tool, runs, summary: summarize(runs) };
 }
 
 test('merging the 1/2 and 2/2 shard reports gives back the single-run report', (t) => {
@@ -119,8 +129,59 @@ test.serial('report merge exits 0 when every run passed or was flaky', async (t)
   const whole = sampleReport();
   const good = { ...whole, runs: whole.runs.slice(0, 1), summary: summarize(whole.runs.slice(0, 1)) };
   const passing = { ...good, runs: [{ ...good.runs[0]!, target: 'riscv64', status: 'passed' as const }] };
-  const code = await quietly(() => reportCommand({}, ['merge', save('good.json', good), save('passing.json', passing)]));
+  const code = await quietly(() => reportCommand({ arch: 'arm64,riscv64' }, ['merge', save('good.json', good), save('passing.json', passing)]));
   t.is(code, 0);
+});
+
+test.serial('report merge exits 1 and names the targets no report has, though every run passed', async (t) => {
+  const all = passingEverywhere();
+  const json = join(dir, 'out', 'partial.json');
+  const shards = [1, 2, 3].map((i) => save(`five-${i}.json`, shard(all, i, 3)));
+  t.is(await quietly(() => reportCommand({}, ['merge', ...shards])), 0);
+  const stderr: string[] = [];
+  // Shard 2/3 (ppc64le and x86_64) never uploaded its JSON.
+  const code = await quietly(() => reportCommand({ json }, ['merge', shards[0]!, shards[2]!]), stderr);
+  t.is(code, 1);
+  t.is(stderr.join(''), "kittest: report merge: no report has a run for ppc64le, x86_64 (expected arm64, ppc64le, riscv64, s390x, x86_64; --arch names others): a shard's JSON is missing or did not run it\n");
+  // What came is still merged and written.
+  t.deepEqual((JSON.parse(readFileSync(json, 'utf8')) as Report).runs.map((r) => r.target), ['arm64', 'riscv64', 's390x']);
+  // --arch says which targets to expect, by name or alias.
+  t.is(await quietly(() => reportCommand({ arch: 'aarch64,riscv64,s390x' }, ['merge', shards[0]!, shards[2]!])), 0);
+});
+
+test.serial('report files that cannot be read are all named in one usage error', async (t) => {
+  const one = save('readable.json', shard(passingEverywhere(), 1, 3));
+  const error = await t.throwsAsync(quietly(() => reportCommand({}, ['merge', join(dir, 'shard-2.missing.json'), one, join(fixtures, 'truncated.json')])), { instanceOf: UsageError });
+  t.regex(error?.message ?? '', /^report merge: .*shard-2\.missing\.json: cannot read the report \(ENOENT\); .*truncated\.json: not valid JSON \(.+\)$/);
+});
+
+test('a run\'s status is recomputed from its cases and machine failure, not taken from the file', (t) => {
+  const whole = sampleReport();
+  const lying = structuredClone(whole);
+  // s390x has a failed and an error case, x86_64 an interrupted one: a file cannot call them passed.
+  for (const run of lying.runs) run.status = 'passed';
+  const merged = mergeReports([lying]);
+  t.deepEqual(merged.runs.map((r) => [r.target, r.status]), [['arm64', 'flaky'], ['s390x', 'error'], ['x86_64', 'interrupted']]);
+  t.deepEqual(merged, whole);
+  // A machine failure after the last verdict fails a run whose cases all passed.
+  const panicked = structuredClone(whole.runs[0]!);
+  panicked.machineFailure = { what: 'Kernel panic - not syncing: sysrq triggered crash', atMs: 41_000 };
+  t.is(mergeReports([{ ...whole, runs: [panicked] }]).runs[0]!.status, 'failed');
+  // Flaky is a pass after a retry: one attempt is a plain pass, whatever the file says.
+  const once = { ...structuredClone(whole.runs[0]!), attempts: 1 };
+  t.is(mergeReports([{ ...whole, runs: [once] }]).runs[0]!.status, 'passed');
+  t.is(mergeReports([{ ...whole, runs: [{ ...once, attempts: 3, status: 'passed' as const }] }]).runs[0]!.status, 'flaky');
+  // The file can make a run worse (kittest run marks it error when the image changed during it), never better.
+  t.is(mergeReports([{ ...whole, runs: [{ ...once, status: 'error' as const }] }]).runs[0]!.status, 'error');
+});
+
+test.serial('report merge exits 1 when a shard claims passed for a run with a failed case', async (t) => {
+  const all = passingEverywhere();
+  const lying = structuredClone(all);
+  lying.runs[3]!.cases[1]!.status = 'failed';
+  lying.summary = summarize(all.runs);
+  t.is(lying.runs[3]!.status, 'passed');
+  t.is(await quietly(() => reportCommand({}, ['merge', save('lying.json', lying)])), 1);
 });
 
 test.serial('report without "merge", or merge without files, is a usage error', async (t) => {

@@ -1,11 +1,11 @@
 // GRUB for the EFI formats: the host's x86_64-efi modules, or arm64-efi modules taken from the
 // Debian grub-efi-arm64-bin .deb (not installable on an amd64 host), run through the host's
 // grub-mkstandalone / grub-mkrescue, which build images for any platform they are given.
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../../config/paths.ts';
 import { HostError } from '../../errors.ts';
+import { buildOnce } from '../../util/build-once.ts';
 import { DebianArchive } from '../apt.ts';
 import { extractDeb } from '../deb.ts';
 import { runChecked } from '../exec.ts';
@@ -48,22 +48,19 @@ async function fetchArm64Modules(manifest: ImageManifest, log: (line: string) =>
   const archive = new DebianArchive(join(cacheDir(), 'apt'), mirrorOf(manifest), suite, log);
   const [candidate] = await archive.candidates('grub-efi-arm64-bin', 'arm64');
   const dest = join(cacheDir(), 'grub', `grub-efi-arm64-bin_${candidate!.version.replace(/[^\w.+~-]/g, '_')}`);
-  const dir = join(dest, 'usr/lib/grub/arm64-efi');
-  if (existsSync(join(dir, 'kernel.img'))) return dir;
-  const deb = await archive.download(candidate!);
-  if (!deb) throw new HostError(`the Debian archive (${suite}) serves no ${candidate!.filename}`);
-  const tmp = `${dest}.tmp-${randomBytes(4).toString('hex')}`;
-  try {
-    await extractDeb(deb, tmp);
-    if (!existsSync(join(tmp, 'usr/lib/grub/arm64-efi/kernel.img'))) throw new HostError(`${deb} has no usr/lib/grub/arm64-efi/kernel.img`);
-    renameSync(tmp, dest);
-  } catch (error) {
-    if (!existsSync(join(dir, 'kernel.img'))) throw error;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  log(`using GRUB arm64-efi modules from grub-efi-arm64-bin ${candidate!.version} (${suite})`);
-  return dir;
+  const modules = 'usr/lib/grub/arm64-efi';
+  const cached = await buildOnce(
+    dest,
+    (d) => existsSync(join(d, modules, 'kernel.img')),
+    async ({ out }) => {
+      const deb = await archive.download(candidate!);
+      if (!deb) throw new HostError(`the Debian archive (${suite}) serves no ${candidate!.filename}`);
+      await extractDeb(deb, out);
+      if (!existsSync(join(out, modules, 'kernel.img'))) throw new HostError(`${deb} has no ${modules}/kernel.img`);
+    },
+  );
+  if (!cached) log(`using GRUB arm64-efi modules from grub-efi-arm64-bin ${candidate!.version} (${suite})`);
+  return join(dest, modules);
 }
 
 /** The GRUB EFI platform for a target (fetching the arm64 modules once into the cache). */

@@ -1,16 +1,21 @@
 // Every LinuxKit output format, converted from a built kernel+initrd image (no package is rebuilt).
-// Each format is made in a temporary folder beside its final place and renamed in when complete,
-// so a failed or interrupted build leaves nothing half-written and a second call is a cache hit.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+// Each format is made once (buildOnce: under a lock, in a temporary folder beside its final place,
+// renamed in when complete), so a failed or interrupted build leaves nothing half-written and a
+// second call, from this process or another, is a cache hit.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
+import { buildOnce } from '../../util/build-once.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
+import { stableJson } from '../merge.ts';
 import { formatsFor, outputFiles, type BootFormat } from './applicable.ts';
+import { consoleDevice } from './console-device.ts';
 import { imageName, type FormatContext } from './context.ts';
 import { buildIso } from './iso.ts';
 import { buildKernelRoot } from './kernel-root.ts';
+import { loaderInit } from './loader.ts';
 import { buildQcow2, buildRaw } from './raw.ts';
 
 export { bootFormats, formatsFor, isBootFormat, outputFiles, parseFormats, type BootFormat } from './applicable.ts';
@@ -23,6 +28,39 @@ export interface FormatResult {
 
 const isKernelFormat = (format: BootFormat): boolean => format.startsWith('kernel+');
 
+/** Bumped whenever a format builder's output changes for the same inputs. */
+export const formatBuilderVersion = '1';
+
+/** What a format bakes in besides the image it is made from. */
+export interface FormatFacts {
+  /** The image's cache key (its manifest's `key`). */
+  imageKey: string;
+  /** The target's console device: boot loader configs append `console=` with it. */
+  console: string;
+  /** sha256 of images/files/loader-init, the /init of the kernel+squashfs/erofs loader. */
+  loaderInit: string;
+}
+
+/** The inputs of one format's output: only the facts that format uses, so a change rebuilds exactly the formats it affects. */
+export function formatInputs(format: BootFormat, facts: FormatFacts): Record<string, string> {
+  const inputs: Record<string, string> = { formatBuilderVersion, format, image: facts.imageKey };
+  if (isKernelFormat(format)) inputs.loaderInit = facts.loaderInit;
+  else inputs.console = facts.console;
+  return inputs;
+}
+
+/** sha256 (hex) of a format's inputs; kept in its folder (`keyFile`) so that a changed input rebuilds it. */
+export function formatKey(format: BootFormat, facts: FormatFacts): string {
+  return createHash('sha256').update(stableJson(formatInputs(format, facts))).digest('hex');
+}
+
+/** The file in a format's folder naming the key (and inputs) it was made from. */
+export const keyFile = 'format-key.json';
+
+function factsOf(image: BuiltImage, imageKey: string): FormatFacts {
+  return { imageKey, console: consoleDevice(image.target), loaderInit: createHash('sha256').update(readFileSync(loaderInit)).digest('hex') };
+}
+
 /** The folder a format of `image` lives in. */
 export function formatDir(image: BuiltImage, format: BootFormat): string {
   return join(dirname(image.prefix), 'formats', format);
@@ -34,39 +72,14 @@ function result(dir: string, format: BootFormat, name: string, cached: boolean):
   return { path: isKernelFormat(format) ? join(dir, name) : join(dir, files[0]!), cached, sizeBytes };
 }
 
-function complete(dir: string, format: BootFormat, name: string): boolean {
-  return outputFiles(format, name).every((f) => existsSync(join(dir, f)));
-}
-
-/** Remove temporary folders left by builds whose process is gone (killed with no chance to clean up). */
-function sweepStale(formatsRoot: string): void {
-  if (!existsSync(formatsRoot)) return;
-  for (const entry of readdirSync(formatsRoot)) {
-    const pid = /^\.tmp-.+-(\d+)-[0-9a-f]+$/.exec(entry)?.[1];
-    if (!pid) continue;
-    try {
-      process.kill(Number(pid), 0);
-    } catch {
-      rmSync(join(formatsRoot, entry), { recursive: true, force: true });
-    }
+/** Whether `dir` holds every output of `format` and was made from the inputs whose key is `key`. */
+export function formatComplete(dir: string, format: BootFormat, name: string, key: string): boolean {
+  if (!outputFiles(format, name).every((f) => existsSync(join(dir, f)))) return false;
+  try {
+    return (JSON.parse(readFileSync(join(dir, keyFile), 'utf8')) as { key?: unknown }).key === key;
+  } catch {
+    return false;
   }
-}
-
-/** Remove `dir` if the process is interrupted while it is being written, then let the signal act. */
-function removeOnSignal(dir: string): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
-    rmSync(dir, { recursive: true, force: true });
-    detach();
-    // Nobody else handles it: die of the signal as if we had not been listening.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  const detach = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return detach;
 }
 
 async function make(ctx: FormatContext, format: BootFormat): Promise<void> {
@@ -114,31 +127,22 @@ async function makeFormat(image: BuiltImage, format: BootFormat, log: (line: str
   if (format === 'kernel+initrd') return { path: image.prefix, cached: true, sizeBytes: image.sizeBytes };
   const name = imageName(image);
   const finalDir = formatDir(image, format);
-  if (complete(finalDir, format, name)) return result(finalDir, format, name, true);
-
-  const formatsRoot = dirname(finalDir);
-  mkdirSync(formatsRoot, { recursive: true });
-  sweepStale(formatsRoot);
-  const tmp = join(formatsRoot, `.tmp-${format.replace('+', '-')}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const ctx: FormatContext = { image, manifest: readManifest(image.manifestPath), name, out: join(tmp, 'out'), scratch: join(tmp, 'scratch'), log };
-  const detach = removeOnSignal(tmp);
+  const manifest = readManifest(image.manifestPath);
+  const facts = factsOf(image, manifest.key);
+  const key = formatKey(format, facts);
   try {
-    mkdirSync(ctx.out, { recursive: true });
-    mkdirSync(ctx.scratch, { recursive: true });
-    await make(ctx, format);
-    if (!complete(finalDir, format, name)) rmSync(finalDir, { recursive: true, force: true }); // an incomplete leftover (files deleted by hand)
-    try {
-      renameSync(ctx.out, finalDir);
-    } catch (error) {
-      // Another process finished the same format first: use it.
-      if (!complete(finalDir, format, name)) throw error;
-    }
-    return result(finalDir, format, name, false);
+    const cached = await buildOnce(
+      finalDir,
+      (dir) => formatComplete(dir, format, name, key),
+      async ({ out, scratch }) => {
+        await make({ image, manifest, name, out, scratch, log }, format);
+        writeFileSync(join(out, keyFile), `${JSON.stringify({ key, inputs: formatInputs(format, facts) }, null, 2)}\n`);
+      },
+      (holder) => log(`waiting for ${holder}, which is making ${format} of ${name} too`),
+    );
+    return result(finalDir, format, name, cached);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while making ${format} of ${image.prefix} in ${formatsRoot}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while making ${format} of ${image.prefix} in ${dirname(finalDir)}`);
     throw error;
-  } finally {
-    detach();
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
