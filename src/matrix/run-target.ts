@@ -103,12 +103,14 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     machine?.killNow();
   };
   request.signal?.addEventListener('abort', abort, { once: true });
+  // A run that ends before QMP answered stops trying to connect.
+  const qmpGiveUp = new AbortController();
   try {
     machine = Machine.start(argv, runDir, (chunk) => engine.push(chunk), target.qemu.package);
     request.onMachine?.(machine);
     // QMP is the host's view for the machine's whole life: a panic QEMU reports fails the run,
     // even when the console says nothing (loglevel=0, quiet) or the panic comes after the last case.
-    void QmpClient.connect(qmpPath(runDir), { timeoutMs: 15_000 })
+    void QmpClient.connect(qmpPath(runDir), { timeoutMs: 15_000, signal: qmpGiveUp.signal })
       .then((client) => {
         qmp = client;
         client.onEvent((event) => {
@@ -117,7 +119,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         for (const event of client.events) if (isPanicEvent(event)) engine.fail(`QMP ${event.event}`, `QEMU reported ${event.event} ${JSON.stringify(event.data ?? {})}`);
       })
       .catch((error: unknown) => {
-        report.qmp = { error: firstLine(error), events: [] };
+        if (!qmpGiveUp.signal.aborted) report.qmp = { error: firstLine(error), events: [] };
       });
     void machine.exited.then((exit) => {
       if (!exit.stoppedByHarness) {
@@ -246,6 +248,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     return report;
   } finally {
     request.signal?.removeEventListener('abort', abort);
+    qmpGiveUp.abort();
     const keepCapture = () => {
       const capture = readCapture(wirePath(runDir), machine?.startedAt ?? startedAt.getTime());
       const ack = dhcpExchange(capture.records, mac).lease;
