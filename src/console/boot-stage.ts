@@ -28,19 +28,31 @@ export function describeStall(stage: BootStage, nowMs: number, lastByteAtMs: num
 }
 
 // The tty echoes what kittest types while no shell answers: that is not the guest speaking.
-const PROBE_ECHO = /printf '%s_%s\\n' [0-9a-f]+ ready/g;
+const PROBE_PREFIX = "printf '%s_%s\\n' ";
+const PROBE_ECHO = /^printf '%s_%s\\n' [0-9a-f]+ ready$/;
+
+/** Whether a piece of a line may still grow into the echo of a probe (it arrives in chunks). */
+function mayBeProbeEcho(piece: string): boolean {
+  if (PROBE_PREFIX.startsWith(piece)) return true;
+  return piece.startsWith(PROBE_PREFIX) && /^[0-9a-f]* ?(?:r(?:e(?:a(?:dy?)?)?)?)?$/.test(piece.slice(PROBE_PREFIX.length));
+}
 
 /** When the guest last printed something of its own (console text minus the echo of kittest's probes). */
 export class GuestSpeech {
   #lastAtMs: number | undefined;
+  #partial = '';
 
   /** Milliseconds since the run started of the guest's latest own text, if any. */
   get lastAtMs(): number | undefined {
     return this.#lastAtMs;
   }
 
-  /** A console log sink: feed it every piece of console text with its time. */
+  /** A console log sink: feed it every piece of console text with its time (lines may come in pieces). */
   write(text: string, elapsedMs: number): void {
-    if (text.replace(PROBE_ECHO, '').trim() !== '') this.#lastAtMs = elapsedMs;
+    const lines = (this.#partial + text).split('\n');
+    this.#partial = (lines.pop() ?? '').slice(-4096);
+    for (const line of lines) if (line.trim() !== '' && !PROBE_ECHO.test(line.trim())) this.#lastAtMs = elapsedMs;
+    const piece = this.#partial.trim();
+    if (piece !== '' && !mayBeProbeEcho(piece)) this.#lastAtMs = elapsedMs;
   }
 }

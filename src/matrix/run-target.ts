@@ -159,14 +159,14 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
         status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
         durationMs: Math.round(engine.now() - bootStart),
-        message: `${firstLine(error)}${stall}`,
+        message: `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`,
         evidence: cap(engine.lastLines(40).join('\n')),
         console: cap(engine.slice(position), 64_000),
       });
       for (const i of cases.keys()) {
         if (i !== bootIndex) verdict(i, { status: interrupted ? 'interrupted' : 'skipped', message: interrupted ? 'interrupted' : `not run: boot ${report.cases[bootIndex]?.status}` });
       }
-      report.message = `${firstLine(error)}${stall}`;
+      report.message = `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
       return report;
     }
 

@@ -25,3 +25,12 @@ test("the echo of kittest's probes is not the guest speaking", (t) => {
   speech.write('kittest-fixture: still alive\n', 7000);
   t.is(speech.lastAtMs, 7000);
 });
+
+test('a probe echo arriving in pieces is still not the guest speaking, but a prompt without a newline is', (t) => {
+  const speech = new GuestSpeech();
+  speech.write('Run /init as init process\n', 1000);
+  for (const [i, piece] of ["pri", "ntf '%s_", "%s\\n' 0a1b", "2c ready", "\n"].entries()) speech.write(piece, 2000 + i);
+  t.is(speech.lastAtMs, 1000);
+  speech.write('getty:/# ', 3000);
+  t.is(speech.lastAtMs, 3000);
+});
