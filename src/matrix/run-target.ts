@@ -20,7 +20,7 @@ import { AssertionFailed, MachineError } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { buildArgv, qmpPath, wirePath } from '../qemu/argv.ts';
-import { isPanicEvent, QmpClient } from '../qemu/qmp.ts';
+import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { readCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 import { Machine, makeRunDir, type MachineExit } from '../qemu/machine.ts';
@@ -113,10 +113,12 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     void QmpClient.connect(qmpPath(runDir), { timeoutMs: 15_000, signal: qmpGiveUp.signal })
       .then((client) => {
         qmp = client;
-        client.onEvent((event) => {
+        const failOnPanic = (event: QmpEvent) => {
           if (isPanicEvent(event)) engine.fail(`QMP ${event.event}`, `QEMU reported ${event.event} ${JSON.stringify(event.data ?? {})}`);
-        });
-        for (const event of client.events) if (isPanicEvent(event)) engine.fail(`QMP ${event.event}`, `QEMU reported ${event.event} ${JSON.stringify(event.data ?? {})}`);
+        };
+        // Events that came with the handshake, then every later one.
+        client.events.forEach(failOnPanic);
+        client.onEvent(failOnPanic);
       })
       .catch((error: unknown) => {
         if (!qmpGiveUp.signal.aborted) report.qmp = { error: firstLine(error), events: [] };

@@ -10,6 +10,7 @@ import { parsePcap } from '../../src/wire/pcap.ts';
 import { kittest } from '../helpers/cli.ts';
 import { brokenImage } from '../helpers/images.ts';
 import { limiter } from '../helpers/limit.ts';
+import { expectVerdicts } from '../helpers/verdicts.ts';
 
 const two = limiter(2);
 
@@ -29,19 +30,6 @@ async function runVariant(variant: string, arch: string): Promise<VariantRun> {
   const attempts = join(out, 'art', arch);
   const artifacts = join(attempts, readdirSync(attempts).sort().at(-1)!);
   return { exitCode: r.exitCode, run: run!, artifacts };
-}
-
-/** Every case passes but `failing`, which fails with its message matching. */
-function expectVerdicts(t: import('ava').ExecutionContext, run: RunReport, failing: Record<string, RegExp>): void {
-  for (const c of run.cases) {
-    const why = failing[c.id];
-    if (why) {
-      t.is(c.status, 'failed', `${c.id} should fail: ${c.message}`);
-      t.regex(c.message, why);
-    } else {
-      t.is(c.status, 'passed', `${c.id} should pass: ${c.message}`);
-    }
-  }
 }
 
 test('static-lease: a static address with lease files and a process named udhcpc fails dhcp, from the wire', async (t) => {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { splitOptionValue } from '../../src/config/qemu-safety.ts';
 import { loadTargets } from '../../src/config/targets.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import type { BootFiles } from '../../src/images/boot-files.ts';
@@ -106,27 +107,12 @@ test('BIOS disks use SeaBIOS (no pflash) and the NIC carries no PXE ROM', (t) =>
   t.true(argv.some((a) => a.startsWith('virtio-net-pci,') && a.endsWith(',romfile=')));
 });
 
-/** Split an option value as QEMU does: a single comma separates, a doubled one is a comma. */
-function qemuOptionList(value: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] !== ',') current += value[i];
-    else if (value[i + 1] === ',') current += value[i++];
-    else {
-      parts.push(current);
-      current = '';
-    }
-  }
-  return [...parts, current];
-}
-
-const fileOf = (value: string | undefined) => qemuOptionList(value ?? '').find((p) => p.startsWith('file='))?.slice('file='.length);
+const fileOf = (value: string | undefined) => splitOptionValue(value ?? '').find((p) => p.startsWith('file='))?.slice('file='.length);
 
 test('commas in the option values are doubled, as QEMU option syntax needs', (t) => {
   t.is(optionValue('/tmp/a,b,,c'), '/tmp/a,,b,,,,c');
   t.is(optionValue('/plain/path'), '/plain/path');
-  t.deepEqual(qemuOptionList(`file=${optionValue('a,,,b')},x=1`), ['file=a,,,b', 'x=1']);
+  t.deepEqual(splitOptionValue(`file=${optionValue('a,,,b')},x=1`), ['file=a,,,b', 'x=1']);
 });
 
 test('image, run-folder and firmware paths with commas stay one value in every path option', (t) => {
@@ -137,9 +123,9 @@ test('image, run-folder and firmware paths with commas stay one value in every p
   const argv = buildArgv(target, disk, { ...host, runDir, accel: 'tcg' });
   const drives = argv.flatMap((a, i) => (argv[i - 1] === '-drive' ? [a] : []));
   t.deepEqual(drives.map(fileOf), ['/fw,1/OVMF_CODE.fd', `${runDir}/efi-vars.fd`, '/images/a,format=qcow2/ref-efi.img']);
-  t.true(qemuOptionList(drives[2]!).includes('readonly=on'));
-  t.false(qemuOptionList(drives[2]!).includes('format=qcow2'));
-  const qmp = qemuOptionList(argv[argv.indexOf('-qmp') + 1]!);
+  t.true(splitOptionValue(drives[2]!).includes('readonly=on'));
+  t.false(splitOptionValue(drives[2]!).includes('format=qcow2'));
+  const qmp = splitOptionValue(argv[argv.indexOf('-qmp') + 1]!);
   t.deepEqual(qmp, [`unix:${runDir}/qmp.sock`, 'server=on', 'wait=off']);
   const dump = argv.find((a) => a.startsWith('filter-dump,'))!;
   t.is(fileOf(dump), `${runDir}/net.pcap`);
