@@ -41,7 +41,7 @@ export function processScan(key: string, names: readonly string[]): string {
   return [
     `for p in /proc/[0-9]*; do c=$(cat "$p/comm" 2>/dev/null) || continue`,
     `case " ${list} " in *" $c "*) ;; *) continue;; esac`,
-    // Ancestors up to PID 1 (by comm), to tell a container shim or runc from a plain unshare.
+    // Ancestors up to PID 1 (by comm), kept as context for the reader of the evidence.
     `q=\${p#/proc/}; a=; for _ in 1 2 3 4 5 6; do q=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$q/status" 2>/dev/null); [ -n "$q" ] && [ "$q" -gt 1 ] 2>/dev/null || break; a="$a>$(cat "/proc/$q/comm" 2>/dev/null | tr ' ' _)"; done`,
     `echo "${key}=\${p#/proc/} $c $(readlink "$p/ns/mnt" 2>/dev/null) $(readlink "$p/ns/pid" 2>/dev/null) \${a#>}"; done`,
   ].join('\n');
