@@ -10,6 +10,8 @@ import { runImage, targetWith } from '../helpers/run.ts';
 import { kittest } from '../helpers/cli.ts';
 
 const x86 = targetWith('x86_64');
+/** An init that prints one line and then never answers. */
+const hangInit = '#!/bin/busybox sh\necho "kittest-fixture: about to hang"\nexec /bin/busybox sleep 100000\n';
 
 test.serial('a kernel panic ends the run within a second of the panic line, quoting it', async (t) => {
   // An initramfs without any init: the kernel panics with "No working init found".
@@ -27,7 +29,7 @@ test.serial('a kernel panic ends the run within a second of the panic line, quot
 });
 
 test.serial('a guest that hangs fails at the boot timeout, quoting the last console lines', async (t) => {
-  const prefix = await busyboxImage('hang', '#!/bin/busybox sh\necho "kittest-fixture: about to hang"\nexec /bin/busybox sleep 100000\n');
+  const prefix = await busyboxImage('hang', hangInit);
   const started = Date.now();
   const report = await runImage(prefix, targetWith('x86_64', (x) => ({ timeouts: { ...x.timeouts, bootMs: 20_000 } })));
   const boot = report.cases[0]!;
@@ -39,7 +41,7 @@ test.serial('a guest that hangs fails at the boot timeout, quoting the last cons
 });
 
 test.serial("a target's silence limit calls a hang early, though kittest's probes are still echoed", async (t) => {
-  const prefix = await busyboxImage('hang', '#!/bin/busybox sh\necho "kittest-fixture: about to hang"\nexec /bin/busybox sleep 100000\n');
+  const prefix = await busyboxImage('hang', hangInit);
   const report = await runImage(prefix, targetWith('x86_64', (x) => ({ timeouts: { ...x.timeouts, bootMs: 120_000, silenceMs: 6_000 } })));
   const boot = report.cases[0]!;
   t.is(boot.status, 'failed');
@@ -49,9 +51,12 @@ test.serial("a target's silence limit calls a hang early, though kittest's probe
 });
 
 test.serial('QEMU killed from outside errors with its exit status while the other runs go on', async (t) => {
+  // The killed guest hangs after its first line, so its boot case can only end by the kill (a shell image
+  // could answer before the timer fires on a quiet machine and pass).
+  const hang = await busyboxImage('hang', hangInit);
   const prefix = await busyboxImage('shell', shellInit());
   const reports = await runBounded([true, false], 2, (kill) =>
-    runImage(prefix, x86, [], {
+    runImage(kill ? hang : prefix, x86, [], {
       onMachine: kill
         ? (machine) => {
             const timer = setInterval(() => {
