@@ -3,7 +3,7 @@
 // driver types exactly what the harness types, with no copy to drift out of date.
 import { randomBytes } from 'node:crypto';
 import type { ScriptResult } from '../cases/check.ts';
-import { checks } from '../cases/checks/index.ts';
+import { checkNamed } from '../cases/checks/index.ts';
 import { hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript } from '../cases/host-facts.ts';
 import type { CaseDef } from '../config/cases.ts';
@@ -35,8 +35,8 @@ export async function guestWork(cases: readonly CaseDef[]): Promise<GuestWork> {
   const steps: GuestStep[] = [];
   for (const def of cases) {
     if (def.check === 'boot') continue;
-    const check = checks[def.check];
-    if (!check) throw new Error(`no built-in check named ${def.check}`);
+    const { check } = checkNamed(def.check);
+    if (!check) throw new Error(`check ${def.check} has no judge of its own`);
     const scripts: string[] = [];
     let clock = 0;
     const host = {
@@ -46,7 +46,7 @@ export async function guestWork(cases: readonly CaseDef[]): Promise<GuestWork> {
       },
     };
     try {
-      await check({ host, hostView: emptyWire, settings: def.settings, timeoutMs: 3_600_000, nonce, now: () => (clock += 3_600_000) });
+      await check({ host, hostView: emptyWire, settings: def.settings, settleMs: 0, timeoutMs: 3_600_000, nonce, now: () => (clock += 3_600_000) });
     } catch {
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }

@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseDef } from '../config/cases.ts';
+import { type CaseDef, notApplicable } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
-import { checks } from '../cases/checks/index.ts';
+import { checkNamed } from '../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../cases/check.ts';
 import { BatchedShell } from '../cases/batched-shell.ts';
 import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
@@ -198,17 +198,23 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     await Promise.all(
       [...cases.entries()].map(async ([index, def]) => {
         if (def.check === 'boot') return;
+        const elsewhere = notApplicable(def, target.name, image.format);
+        if (elsewhere) {
+          verdict(index, { status: 'skipped', message: `not run: ${elsewhere}` });
+          return;
+        }
         if (broken) {
           // After the guest itself failed (a panic) the rest is not run; that is the image's fault, not an error.
           const status = request.signal?.aborted ? 'interrupted' : engine.failure && !qemuFault ? 'skipped' : 'error';
           verdict(index, { status, message: `not run: ${broken}` });
           return;
         }
-        const check = checks[def.check];
-        const timeoutMs = def.timeoutMs ?? Math.max(target.timeouts.commandMs, (def.settings.settleMs ?? 0) + target.timeouts.commandMs);
+        const { check } = checkNamed(def.check);
+        const settleMs = typeof def.settings.settleMs === 'number' ? def.settings.settleMs : 0;
+        const timeoutMs = def.timeoutMs ?? settleMs + target.timeouts.commandMs;
         try {
-          if (!check) throw new Error(`no built-in check named ${def.check}`);
-          const result = await withDeadline(check({ host: batched, hostView, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+          if (!check) throw new Error(`check ${def.check} has no judge of its own`);
+          const result = await withDeadline(check({ host: batched, hostView, settings: def.settings, settleMs, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
           // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
           if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
           verdict(index, {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { judgeContainerd, serverVersion } from '../../src/cases/checks/containerd.ts';
-import { judgeRng, judgeRngSamples, rngCheck, type RngSettings } from '../../src/cases/checks/rng.ts';
-import type { CaseSettings } from '../../src/config/cases.ts';
+import { judgeRng, judgeRngSamples, rngCheck, type RngCaseSettings, type RngSettings } from '../../src/cases/checks/rng.ts';
+import { settingDefaults } from '../../src/cases/case-schema.ts';
 import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
 import { cgroupPath, judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
@@ -196,10 +196,11 @@ test('rng (recorded, crashloop-rngd x86_64): rngd killed every 2 s is a crash lo
 });
 
 /** Run rngCheck against canned samples; returns the verdict and how many samples it took. */
-async function runRngCheck(outputs: string[], settings: CaseSettings) {
+async function runRngCheck(outputs: string[], { settleMs, ...written }: { sampleGapMs: number; settleMs: number }) {
   let runs = 0;
   const host = { run: async () => ({ status: 0, output: outputs[Math.min(runs++, outputs.length - 1)]!, durationMs: 1 }) };
-  const verdict = await rngCheck({ host, settings, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
+  const settings = { ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), ...written };
+  const verdict = await rngCheck.check!({ host, settings, settleMs, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
   return { verdict, runs };
 }
 
