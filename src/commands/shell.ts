@@ -13,6 +13,7 @@ import { detectAccel } from '../qemu/accel.ts';
 import { buildArgv } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, makeRunDir } from '../qemu/machine.ts';
+import { exitCodeFor, onInterruptExit, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { requirePrintablePath } from '../util/path-options.ts';
 import { tmpdir } from 'node:os';
@@ -59,10 +60,15 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
     },
     target.qemu.package,
   );
+  // SIGTERM (or a Ctrl-C from another terminal) leaves as Ctrl-] does: guest off, terminal restored, log kept.
+  const interrupt = stopOnInterrupt('powering the guest off');
   const stdin = process.stdin;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
+  // A second signal exits at once: the user's terminal must not stay raw.
+  const forgetRaw = onInterruptExit(() => raw && stdin.setRawMode(false));
   const leave = new Promise<void>((resolveLeave) => {
+    interrupt.signal.addEventListener('abort', () => resolveLeave(), { once: true });
     stdin.on('data', (data: Buffer) => {
       const at = data.indexOf(CTRL_RIGHT_BRACKET);
       if (at >= 0) {
@@ -77,9 +83,12 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   stdin.resume();
   const exit = await Promise.race([leave.then(() => undefined), machine.exited]);
   if (raw) stdin.setRawMode(false);
+  forgetRaw();
   stdin.pause();
   const final = await machine.stop();
+  interrupt.release();
   await log.close();
   process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log: ${logFile}\n`);
+  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
   return exit && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
 }
