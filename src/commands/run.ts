@@ -171,8 +171,17 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   interrupt.release();
 
   const report: Report = { tool: { name: 'kittest', version }, runs, summary: summarize(runs) };
-  writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+  // A disk that filled up during the runs ends them with errors; the reports are still written where they can be.
+  const hostErrors = [...new Set(runs.flatMap((r) => (r.hostError ? [r.hostError] : [])))];
+  try {
+    writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+  } catch (error) {
+    hostErrors.push((error as Error).message);
+  }
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
+  for (const line of hostErrors) process.stderr.write(`kittest: ${safeForTerminal(line)}\n`);
   if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
-  return runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
+  // Nothing could start (every run failed writing its files before QEMU ran): the host's problem, as bad input is.
+  if (runs.every((r) => r.hostError && r.qemu.exit === undefined)) return ExitCode.usage;
+  return hostErrors.length === 0 && runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
 }

@@ -41,7 +41,8 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const logDir = typeof values.log === 'string' ? resolve(values.log) : join(resolve('out'), 'shell');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${target.name}-console.log`);
-  const log = new FileLogSink(logFile);
+  // A full disk stops the log, not the session the user is in.
+  const log = new FileLogSink(logFile, { onError: (error) => process.stderr.write(`\r\nkittest: ${safeForTerminal(error.message)}; the console log stops here\r\n`) });
   const started = Date.now();
   const text = new StreamText();
   const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
@@ -87,8 +88,8 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   stdin.pause();
   const final = await machine.stop();
   interrupt.release();
-  await log.close();
-  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log: ${logFile}\n`);
+  const logKept = await log.close().then(() => true, () => false);
+  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log${logKept ? '' : ' (incomplete)'}: ${logFile}\n`);
   if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
   return exit && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
 }
