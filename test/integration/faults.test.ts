@@ -116,12 +116,18 @@ test.serial('a console flood keeps memory bounded and the log capped, and the ru
 });
 
 test.serial("the guest's escape sequences never reach the user's terminal raw", async (t) => {
-  const prefix = await busyboxImage('escapes', shellInit(`printf '\\033]0;pwned\\007\\033[2J\\033[31mred-from-guest\\n'`), 'panic=-1');
-  // A kernel panic message with escapes inside makes the guest text part of kittest's own output.
+  // The init prints a title change, a screen clear, a colour and a right-to-left override with no newline,
+  // then exits: the kernel's "Attempted to kill init!" panic lands on the same console line, and that
+  // line is the boot case's failure message, which kittest prints.
+  const init = "#!/bin/busybox sh\nprintf '\\033]0;pwned\\007\\033[2J\\033[31mred-from-guest \\342\\200\\256txet-desrever\\033[0m '\nexit 1\n";
+  const prefix = await busyboxImage('escapes', init, 'panic=-1');
   const r = await kittest(['run', '--image', prefix, '--case', 'boot']);
-  t.is(r.exitCode, 0, String(r.stderr));
-  t.false(String(r.stdout).includes('\x1b'));
-  t.false(String(r.stderr).includes('\x1b'));
+  t.is(r.exitCode, 1, String(r.stderr));
+  const out = `${String(r.stdout)}${String(r.stderr)}`;
+  t.regex(out, /red-from-guest .*Kernel panic - not syncing: Attempted to kill init!/, "the guest's text reached kittest's output");
+  t.false(out.includes('\x1b'), 'no raw ESC');
+  t.false(out.includes('\u202e'), 'no raw bidi override');
+  t.true(out.includes('\\u202etxet-desrever'), 'the override is shown escaped');
 });
 
 const asRoot = process.getuid?.() === 0 ? test.serial : test.serial.skip;
