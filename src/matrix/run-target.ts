@@ -175,7 +175,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       const message = hostError ?? `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
       verdict(bootIndex, {
         // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
-        status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
+        status: interrupted ? 'interrupted' : hostError || (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
         durationMs: Math.round(engine.now() - bootStart),
         message,
         evidence: cap(engine.lastLines(40).join('\n')),
