@@ -104,6 +104,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   if (options.artifacts) requireFreeSpace(resolve(options.artifacts), plans.length * 17 * 1048576, 'the artifacts');
   requireFreeSpace(tmpdir(), 8 * 1048576, "QEMU's run folders");
   const color = colorFor(process.stdout);
+  // Images are ready: from here on a Ctrl-C stops every machine and still writes the reports.
+  const interrupt = stopOnInterrupt('stopping every machine');
 
   // QEMU and firmware must be there before anything starts.
   for (const { target, image } of plans) {
@@ -124,8 +126,6 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const infos = new Map<BootFiles, RunReport['image']>();
   for (const { image, kernelArch } of plans) if (!infos.has(image)) infos.set(image, await imageInfo(image, kernelArch));
 
-  // From here on a Ctrl-C stops every machine and still writes the reports.
-  const interrupt = stopOnInterrupt('stopping every machine');
   const live = new LiveStatus(process.stdout, color);
   const runs = await runBounded(plans, jobs, async ({ target, image }) => {
     const info = infos.get(image)!;
