@@ -8,6 +8,7 @@ import type { CaseDef } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
 import { checks } from '../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../cases/check.ts';
+import { BatchedShell } from '../cases/batched-shell.ts';
 import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript, parseHostFacts } from '../cases/host-facts.ts';
 import { describeStall, GuestSpeech, lastBootStage } from '../console/boot-stage.ts';
@@ -208,45 +209,49 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       run: (script, options) => shell.run(script, { timeoutMs: options?.timeoutMs ?? target.timeouts.commandMs, via }),
     };
     const hostView: HostView = { mac, readWire: () => readCapture(wirePath(runDir), machine?.startedAt ?? Date.now()) };
-    for (const [index, def] of cases.entries()) {
-      if (def.check === 'boot') continue;
-      if (broken) {
-        // After the guest itself failed (a panic) the rest is not run; that is the image's fault, not an error.
-        const status = request.signal?.aborted ? 'interrupted' : engine.failure && !qemuFault && !hostError ? 'skipped' : 'error';
-        verdict(index, { status, message: `not run: ${broken}` });
-        continue;
-      }
-      const check = checks[def.check];
-      const started = engine.now();
-      position = engine.position;
-      const timeoutMs = def.timeoutMs ?? Math.max(target.timeouts.commandMs, (def.settings.settleMs ?? 0) + target.timeouts.commandMs);
-      try {
-        if (!check) throw new Error(`no built-in check named ${def.check}`);
-        const result = await withDeadline(check({ host, hostView, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
-        // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
-        if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
-        verdict(index, {
-          status: result.passed ? 'passed' : 'failed',
-          message: result.message,
-          evidence: cap(result.evidence),
-          durationMs: Math.round(engine.now() - started),
-          console: cap(engine.slice(position), 64_000),
-        });
-      } catch (error) {
-        const machineBroke = error instanceof MachineError && !(error instanceof AssertionFailed);
-        const failedByGuest = engine.failure !== undefined;
-        verdict(index, {
-          status: request.signal?.aborted ? 'interrupted' : failedByGuest && !qemuFault && !hostError ? 'failed' : 'error',
-          message: hostError ?? firstLine(error),
-          evidence: cap(engine.lastLines(40).join('\n')),
-          durationMs: Math.round(engine.now() - started),
-          console: cap(engine.slice(position), 64_000),
-        });
-        if (machineBroke || engine.ended) broken = hostError ?? firstLine(error);
-      } finally {
-        engine.mark(`case:${def.id}`);
-      }
-    }
+    // The cases are judged side by side: their settle windows overlap (a failing image costs one window,
+    // not the sum), and the scripts they ask for at the same time go to the guest as one.
+    const batched = new BatchedShell(host, nonce);
+    const caseStart = engine.now();
+    position = engine.position;
+    await Promise.all(
+      [...cases.entries()].map(async ([index, def]) => {
+        if (def.check === 'boot') return;
+        if (broken) {
+          // After the guest itself failed (a panic) the rest is not run; that is the image's fault, not an error.
+          const status = request.signal?.aborted ? 'interrupted' : engine.failure && !qemuFault && !hostError ? 'skipped' : 'error';
+          verdict(index, { status, message: `not run: ${broken}` });
+          return;
+        }
+        const check = checks[def.check];
+        const timeoutMs = def.timeoutMs ?? Math.max(target.timeouts.commandMs, (def.settings.settleMs ?? 0) + target.timeouts.commandMs);
+        try {
+          if (!check) throw new Error(`no built-in check named ${def.check}`);
+          const result = await withDeadline(check({ host: batched, hostView, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+          // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
+          if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
+          verdict(index, {
+            status: result.passed ? 'passed' : 'failed',
+            message: result.message,
+            evidence: cap(result.evidence),
+            durationMs: Math.round(engine.now() - caseStart),
+            console: cap(engine.slice(position), 64_000),
+          });
+        } catch (error) {
+          verdict(index, {
+            status: request.signal?.aborted ? 'interrupted' : engine.failure !== undefined && !qemuFault && !hostError ? 'failed' : 'error',
+            message: hostError ?? firstLine(error),
+            evidence: cap(engine.lastLines(40).join('\n')),
+            durationMs: Math.round(engine.now() - caseStart),
+            console: cap(engine.slice(position), 64_000),
+          });
+          const machineBroke = error instanceof MachineError && !(error instanceof AssertionFailed);
+          if (machineBroke || engine.ended) broken = hostError ?? firstLine(error);
+        } finally {
+          engine.mark(`case:${def.id}`);
+        }
+      }),
+    );
     if (!broken) {
       try {
         const facts = parseHostFacts((await host.run(hostFactsScript)).output);
