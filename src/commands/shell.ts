@@ -13,6 +13,7 @@ import { detectAccel } from '../qemu/accel.ts';
 import { buildArgv } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, makeRunDir } from '../qemu/machine.ts';
+import { exitCodeFor, onInterruptExit, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { requirePrintablePath } from '../util/path-options.ts';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,8 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const logDir = typeof values.log === 'string' ? resolve(values.log) : join(resolve('out'), 'shell');
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${target.name}-console.log`);
-  const log = new FileLogSink(logFile);
+  // A full disk stops the log, not the session the user is in.
+  const log = new FileLogSink(logFile, { onError: (error) => process.stderr.write(`\r\nkittest: ${safeForTerminal(error.message)}; the console log stops here\r\n`) });
   const started = Date.now();
   const text = new StreamText();
   const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
@@ -59,10 +61,15 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
     },
     target.qemu.package,
   );
+  // SIGTERM (or a Ctrl-C from another terminal) leaves as Ctrl-] does: guest off, terminal restored, log kept.
+  const interrupt = stopOnInterrupt('powering the guest off');
   const stdin = process.stdin;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
+  // A second signal exits at once: the user's terminal must not stay raw.
+  const forgetRaw = onInterruptExit(() => raw && stdin.setRawMode(false));
   const leave = new Promise<void>((resolveLeave) => {
+    interrupt.signal.addEventListener('abort', () => resolveLeave(), { once: true });
     stdin.on('data', (data: Buffer) => {
       const at = data.indexOf(CTRL_RIGHT_BRACKET);
       if (at >= 0) {
@@ -77,9 +84,12 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   stdin.resume();
   const exit = await Promise.race([leave.then(() => undefined), machine.exited]);
   if (raw) stdin.setRawMode(false);
+  forgetRaw();
   stdin.pause();
   const final = await machine.stop();
-  await log.close();
-  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log: ${logFile}\n`);
+  interrupt.release();
+  const logKept = await log.close().then(() => true, () => false);
+  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log${logKept ? '' : ' (incomplete)'}: ${logFile}\n`);
+  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
   return exit && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
 }
