@@ -193,6 +193,25 @@ function targetsWith(name: string, edit: (text: string) => string): string {
   return dir;
 }
 
+const brokenTargets: [string, (text: string) => string, RegExp][] = [
+  ['an unknown key', (text) => text.replace('  smp: 1\n', '  smp: 1\n  turbo: true\n'), /x86_64\.yml:13: unknown key "qemu\.turbo"/],
+  ['malformed YAML', (text) => `${text}  qemu: [unclosed\n`, /x86_64\.yml:\d+: malformed YAML/],
+];
+for (const [what, edit, message] of brokenTargets) {
+  test(`${what} in a target stops kittest build with the same file:line error as kittest run`, async (t) => {
+    const dir = targetsWith('x86_64', edit);
+    // Neither the image nor the definition exists: a lax target loader lets each command stop there instead.
+    const run = await kittest(['run', '--arch', 'x86_64', '--image', join(dir, 'none')], { KITTEST_TARGETS: dir });
+    const build = await kittest(['build', '--arch', 'x86_64', '--image', join(dir, 'none.yml')], { KITTEST_TARGETS: dir, KITTEST_CACHE: join(dir, 'cache') });
+    for (const r of [run, build]) {
+      t.is(r.exitCode, 2, String(r.stderr));
+      t.regex(String(r.stderr), message);
+      t.true(oneLine(String(r.stderr)));
+    }
+    t.is(String(build.stderr), String(run.stderr));
+  });
+}
+
 const badRegexes: [string, string, (text: string) => string, RegExp][] = [
   ['a console failure pattern', 'x86_64', (text) => text.replace('  device: ttyS0\n', "  device: ttyS0\n  failurePatterns: ['ok', 'Oops(']\n"), /x86_64\.yml:21: console\.failurePatterns\[1\] "Oops\(" is not a valid regular expression: Unterminated group/],
   ['a typeAfter pattern', 'arm64', (text) => text.replace("pattern: 'Run \\S+ as init process|Freeing unused kernel'", "pattern: '[Run'"), /arm64\.yml:\d+: console\.typeAfter\.pattern "\[Run" is not a valid regular expression/],
