@@ -6,7 +6,7 @@ import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../matrix/plan-images.ts';
+import { planImages } from '../images/plan.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';

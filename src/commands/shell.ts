@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { loadTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../matrix/plan-images.ts';
+import { planImages } from '../images/plan.ts';
 import { FileLogSink } from '../console/log-sink.ts';
 import { StreamText } from '../console/stream-text.ts';
 import { detectAccel } from '../qemu/accel.ts';
