@@ -315,6 +315,32 @@ test('a target whose NIC model carries its own options is refused at load, namin
   t.regex(String(r.stderr), /arm64\.yml:13: qemu\.nic "virtio-net-pci,romfile=\/etc\/shadow" must be a model name alone/);
 });
 
+const binaries: [string, string, RegExp][] = [
+  ['another program', '/bin/sh', /x86_64\.yml:7: qemu\.binary "\/bin\/sh" is not a QEMU system emulator: give its program name/],
+  ['a relative path', '../x', /x86_64\.yml:7: qemu\.binary "\.\.\/x" is not a QEMU system emulator/],
+  ['options after the name', 'qemu-system-x86_64 -foo', /x86_64\.yml:7: qemu\.binary "qemu-system-x86_64 -foo" is not a QEMU system emulator/],
+  ['a QEMU build of its own without qemu.unsafe', '/opt/qemu/bin/qemu-system-x86_64', /x86_64\.yml:7: qemu\.binary "\/opt\/qemu\/bin\/qemu-system-x86_64" is a QEMU build of its own, .*; a target may do that only with qemu\.unsafe/],
+];
+for (const [what, binary, message] of binaries) {
+  test(`a target whose qemu.binary is ${what} is refused at load, naming the file, line and value`, async (t) => {
+    const dir = targetsWith('x86_64', (text) => text.replace('binary: qemu-system-x86_64', `binary: ${binary}`));
+    // The image does not exist: without the check at load, the run stops there instead.
+    const r = await kittest(['run', '--arch', 'x86_64', '--image', join(dir, 'none')], { KITTEST_TARGETS: dir });
+    t.is(r.exitCode, 2, String(r.stderr));
+    t.regex(String(r.stderr), message);
+    t.true(oneLine(String(r.stderr)));
+  });
+}
+
+test('qemu.unsafe lets a target name a QEMU build of its own, but never another program', async (t) => {
+  const unsafe = (binary: string) => targetsWith('x86_64', (text) => text.replace('binary: qemu-system-x86_64', `binary: ${binary}`).replace('  extraArgs: []\n', '  extraArgs: []\n  unsafe: { reason: patched QEMU under test }\n'));
+  const custom = await kittest(['list', 'targets'], { KITTEST_TARGETS: unsafe('/opt/qemu/bin/qemu-system-x86_64') });
+  t.is(custom.exitCode, 0, String(custom.stderr));
+  const shell = await kittest(['list', 'targets'], { KITTEST_TARGETS: unsafe('/bin/sh') });
+  t.is(shell.exitCode, 2, String(shell.stderr));
+  t.regex(String(shell.stderr), /x86_64\.yml:7: qemu\.binary "\/bin\/sh" is not a QEMU system emulator/);
+});
+
 test('qemu.unsafe with a reason lets a target reach the host', async (t) => {
   const dir = targetsWith('x86_64', (text) => text.replace('  extraArgs: []\n', '  extraArgs: [-netdev, "user,id=n1,hostfwd=tcp::2222-:22"]\n  unsafe: { reason: debugging a guest over ssh }\n'));
   const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
