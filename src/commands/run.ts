@@ -21,7 +21,7 @@ import { requireFreeSpace } from '../util/disk-space.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
 import { findOnPath } from '../qemu/find-binary.ts';
-import { requirePrintablePath, requireReportFiles } from '../util/path-options.ts';
+import { requirePrintablePath, requireReportFiles, requireWritableFolder } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -79,10 +79,11 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
-  for (const flag of ['image', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
+  if (options.image !== undefined) requirePrintablePath('--image', options.image);
   requirePrintablePath('TMPDIR', tmpdir());
-  // Reports are written after the whole matrix: a path that cannot take them is refused now.
+  // Reports and artifacts are written after machines have booted: a path that cannot take them is refused now.
   requireReportFiles(options);
+  if (options.artifacts !== undefined) requireWritableFolder('--artifacts', options.artifacts);
   const allTargets = loadTargets();
   const archNames = list(options.arch);
   const targets = selectTargets(allTargets, archNames);

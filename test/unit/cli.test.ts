@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
@@ -279,6 +279,46 @@ test('a report on a read-only file system is refused before anything runs', asyn
     t.is(r.exitCode, 2, String(r.stderr));
     t.regex(String(r.stderr), new RegExp(`--junit ${dir}/out/junit\\.xml cannot be written: no write access to ${dir} \\(EROFS\\)`));
     t.true(oneLine(String(r.stderr)));
+  } finally {
+    await execa('umount', [dir]);
+  }
+});
+
+test('an artifacts or console log folder that cannot be made is refused before anything is built or booted, naming the option and path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-outdirs-'));
+  writeFileSync(join(dir, 'plain-file'), '');
+  mkdirSync(join(dir, 'logs', 'x86_64-console.log'), { recursive: true });
+  // Each would otherwise stop later, on the missing image, the bad ISO or the bad --format (or, given a good image, after booting).
+  const cases: [string[], RegExp][] = [
+    [['run', '--image', '/nonexistent/img', '--artifacts', '/etc/passwd'], /^kittest: --artifacts \/etc\/passwd is not a folder; give a folder name$/],
+    [['run', '--image', '/nonexistent/img', '--artifacts', join(dir, 'plain-file', 'art')], /--artifacts .*plain-file\/art cannot be created: .*plain-file is not a folder/],
+    [['shell', '--image', '/nonexistent/img', '--log', join(dir, 'plain-file')], /--log .*plain-file is not a folder; give a folder name/],
+    [['shell', '--image', '/nonexistent/img', '--log', '/etc/passwd'], /--log \/etc\/passwd is not a folder/],
+    [['shell', '--arch', 'x86_64', '--image', fakeMedium('lk.iso'), '--log', join(dir, 'logs')], /--log .*logs: .*logs\/x86_64-console\.log is a folder; the console log cannot be written there/],
+    [['shell', '--arch', 'x86_64', '--format', 'vhd', '--log', join(dir, 'logs')], /--log .*logs: .*logs\/x86_64-console\.log is a folder/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await kittest(args);
+    t.is(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
+    t.regex(String(r.stderr).trim(), message);
+    t.true(oneLine(String(r.stderr)));
+  }
+  t.deepEqual(readdirSync(dir).sort(), ['logs', 'plain-file'], 'nothing is left behind');
+  t.deepEqual(readdirSync(join(dir, 'logs')), ['x86_64-console.log']);
+});
+
+test('an artifacts or console log folder on a read-only file system is refused before anything runs', async (t) => {
+  if (process.getuid?.() !== 0) return t.pass('needs root to mount a read-only tmpfs');
+  const { execa } = await import('execa');
+  const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
+  await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
+  try {
+    for (const args of [['run', '--image', '/nonexistent/img', '--artifacts', join(dir, 'art')], ['shell', '--image', '/nonexistent/img', '--log', dir]]) {
+      const r = await kittest(args);
+      t.is(r.exitCode, 2, String(r.stderr));
+      t.regex(String(r.stderr), new RegExp(`--(artifacts|log) ${dir}(/art)? cannot be written: no write access to ${dir} \\(EROFS\\)`));
+      t.true(oneLine(String(r.stderr)));
+    }
   } finally {
     await execa('umount', [dir]);
   }
