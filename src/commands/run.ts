@@ -6,7 +6,7 @@ import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../matrix/plan-images.ts';
+import { planImages } from '../images/plan.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
@@ -22,7 +22,7 @@ import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
 import { findOnPath } from '../qemu/find-binary.ts';
-import { requirePrintablePath, requireReportFiles } from '../util/path-options.ts';
+import { requirePrintablePath, requireReportFiles, requireWritableFolder } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -80,10 +80,11 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
-  for (const flag of ['image', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
+  if (options.image !== undefined) requirePrintablePath('--image', options.image);
   requirePrintablePath('TMPDIR', tmpdir());
-  // Reports are written after the whole matrix: a path that cannot take them is refused now.
+  // Reports and artifacts are written after machines have booted: a path that cannot take them is refused now.
   requireReportFiles(options);
+  if (options.artifacts !== undefined) requireWritableFolder('--artifacts', options.artifacts);
   const allTargets = loadTargets();
   const archNames = list(options.arch);
   const targets = selectTargets(allTargets, archNames);

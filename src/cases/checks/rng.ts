@@ -67,11 +67,6 @@ const same = (a: ScannedProcess, b: ScannedProcess): boolean =>
 
 const names = (holders: readonly Holder[]): string => holders.map((h) => label(h.process)).join(', ');
 
-/** Pure judgement of one sample, or of two samples taken sampleGapMs apart. */
-export function judgeRng(sample1: string, sample2: string | undefined, settings: RngSettings): RngVerdict {
-  return judgeRngSamples(sample2 === undefined ? [sample1] : [sample1, sample2], settings);
-}
-
 /** Pure judgement of consecutive samples (oldest first), each sampleGapMs or more after the one before. */
 export function judgeRngSamples(samples: readonly string[], settings: RngSettings): RngVerdict {
   const no = (message: string, final = false, pending = false): RngVerdict => ({ passed: false, message, final, pending });
