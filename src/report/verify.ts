@@ -68,8 +68,8 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
   const caseSets = setDifference(profile.cases, hashed);
   lines.push(
     caseSets
-      ? { result: 'MISMATCH', what: 'case files', detail: `the statement's case files are not the profile's cases: ${caseSets}` }
-      : { result: 'ok', what: 'case files', detail: `the statement hashes the profile's ${hashed.length} cases` },
+      ? { result: 'MISMATCH', what: 'profile cases', detail: `the statement's case files are not the profile's cases: ${caseSets}` }
+      : { result: 'ok', what: 'profile cases', detail: `the statement hashes the profile's ${hashed.length} cases` },
   );
 
   const where = caseFolders.length ? `cases/ or ${caseFolders.join(', ')}` : 'cases/ (a vendor case needs its folder given with --cases)';
