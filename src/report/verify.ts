@@ -2,8 +2,9 @@
 // files of this checkout (and the --cases folders given), the image files, and the report itself.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { displayPath } from '../config/load-yaml.ts';
-import { profilesDir, projectRoot } from '../config/paths.ts';
+import { displayPath, loadYamlFile } from '../config/load-yaml.ts';
+import { profilesDir, projectRoot, schemaFiles } from '../config/paths.ts';
+import { ConfigError } from '../errors.ts';
 import { sha256File } from '../util/sha256.ts';
 import { version } from '../version.ts';
 import { recomputedStatus } from './merge.ts';
@@ -49,6 +50,27 @@ function caseCandidates(entry: ConformanceStatement['cases'][number], folders: r
   return entry.folder === 'cases' ? [join(projectRoot, 'cases', entry.path)] : folders.map((dir) => join(resolve(dir), entry.path));
 }
 
+/** Does the profile file say what the statement says it says (name, version, cases)? The hash alone does not tie those fields to it. */
+function profileContentLine(file: string, statement: ConformanceStatement): VerifyLine {
+  const { profile } = statement;
+  const what = `profile ${profile.name} ${profile.version} content`;
+  let doc: { name: string; version: number | string; cases: string[] };
+  try {
+    doc = loadYamlFile(file, schemaFiles.profile);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { result: 'MISMATCH', what, detail: error.message };
+  }
+  const differs = [
+    doc.name !== profile.name && `name ${doc.name}`,
+    String(doc.version) !== profile.version && `version ${doc.version}`,
+    doc.cases.join(',') !== profile.cases.join(',') && `cases ${doc.cases.join(', ')}`,
+  ].filter(Boolean);
+  return differs.length
+    ? { result: 'MISMATCH', what, detail: `${displayPath(file)} says ${differs.join('; ')}, unlike the statement` }
+    : { result: 'ok', what, detail: `${displayPath(file)} names the ${doc.cases.length} cases the statement records` };
+}
+
 /** Every check of `report`'s statement, in order; `caseFolders` are the --cases folders given. */
 export async function verifyStatement(report: Report, statement: ConformanceStatement, caseFolders: readonly string[]): Promise<VerifyLine[]> {
   const lines: VerifyLine[] = [];
@@ -61,6 +83,7 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
     lines.push({ result: 'skipped', what: `profile ${profileId}`, detail: `${join(profile.folder, profile.path)} is not here, so its sha256 is not checked` });
   } else {
     lines.push(await fileLine(`profile ${profileId}`, join(profile.folder, profile.path), profile.sha256, [profileFile], profile.folder === 'profiles' ? 'profiles/' : profile.folder));
+    if (existsSync(profileFile)) lines.push(profileContentLine(profileFile, statement));
   }
 
   // The statement hashes exactly the profile's cases.
@@ -68,8 +91,8 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
   const caseSets = setDifference(profile.cases, hashed);
   lines.push(
     caseSets
-      ? { result: 'MISMATCH', what: 'profile cases', detail: `the statement's case files are not the profile's cases: ${caseSets}` }
-      : { result: 'ok', what: 'profile cases', detail: `the statement hashes the profile's ${hashed.length} cases` },
+      ? { result: 'MISMATCH', what: 'statement cases', detail: `the statement's case files are not the profile's cases: ${caseSets}` }
+      : { result: 'ok', what: 'statement cases', detail: `the statement hashes the profile's ${hashed.length} cases` },
   );
 
   const where = caseFolders.length ? `cases/ or ${caseFolders.join(', ')}` : 'cases/ (a vendor case needs its folder given with --cases)';

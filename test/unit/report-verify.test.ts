@@ -132,6 +132,18 @@ test('a run status better than its verdicts, a wrong summary, or a run without a
   t.regex(missing[0]!.detail, /missing acme-rng/);
 });
 
+test('a statement whose profile case list differs from the profile file is a mismatch, though the hash matches', async (t) => {
+  const f = await fixture();
+  const report = structuredClone(f.report);
+  report.statement = { ...report.statement!, profile: { ...report.statement!.profile, cases: ['boot'] } };
+  report.statement = { ...report.statement, cases: report.statement.cases.slice(0, 1) };
+  for (const run of report.runs) run.cases.pop();
+  report.summary = summarize(report.runs);
+  const lines = await mismatches(f, report);
+  t.deepEqual(lines.map((l) => l.what), ['profile acme 1.0.0 content']);
+  t.regex(lines[0]!.detail, /vendor\.yml says cases boot, acme-rng, unlike the statement/);
+});
+
 test('a run marked error whatever its cases (its image changed during the run) still verifies', async (t) => {
   const f = await fixture();
   const report = structuredClone(f.report);
@@ -144,7 +156,7 @@ test('a statement whose case files are not the profile\'s cases is a mismatch', 
   const report = structuredClone(f.report);
   report.statement = { ...report.statement!, cases: report.statement!.cases.slice(0, 1) };
   const lines = await mismatches(f, report);
-  t.deepEqual(lines.map((l) => l.what), ['profile cases']);
+  t.deepEqual(lines.map((l) => l.what), ['statement cases']);
   t.regex(lines[0]!.detail, /missing acme-rng/);
 });
 
