@@ -11,16 +11,21 @@ import { brokenImage, referenceImage } from '../helpers/images.ts';
 
 const vendorCases = join(projectRoot, 'examples', 'vendor', 'cases');
 
-async function runVendorCases(prefix: string) {
+const vendorProfile = join(projectRoot, 'examples', 'vendor', 'profiles', 'acme-core.yml');
+
+async function runVendorCases(prefix: string, select: string[]) {
   const json = join(mkdtempSync(join(tmpdir(), 'kt-script-')), 'r.json');
-  const r = await kittest(['run', '--arch', 'x86_64', '--image', prefix, '--cases', vendorCases, '--case', 'vendor-nic-virtio,vendor-rng-held', '--json', json]);
+  const r = await kittest(['run', '--arch', 'x86_64', '--image', prefix, '--cases', vendorCases, ...select, '--json', json]);
   const [run] = (JSON.parse(readFileSync(json, 'utf8')) as Report).runs;
-  return { exitCode: r.exitCode, stderr: String(r.stderr), run: run! };
+  return { exitCode: r.exitCode, stderr: String(r.stderr), run: run!, json };
 }
 
-test('the example vendor cases pass on the reference image: sysfs, the wire, QMP, and a step that waits for the RNG service', async (t) => {
-  const { exitCode, run, stderr } = await runVendorCases(await referenceImage('x86_64'));
+test('the example vendor profile passes on the reference image (sysfs, the wire, QMP, a step that waits for the RNG service), and its statement verifies', async (t) => {
+  const { exitCode, run, stderr, json } = await runVendorCases(await referenceImage('x86_64'), ['--profile', vendorProfile]);
   t.is(exitCode, 0, `${stderr}\n${run.cases.map((c) => `${c.id}: ${c.status} ${c.message}`).join('\n')}`);
+  t.is(run.cases.length, 9);
+  const verify = await kittest(['report', 'verify', json, '--cases', vendorCases]);
+  t.is(verify.exitCode, 0, String(verify.stdout));
   const nic = run.cases.find((c) => c.id === 'vendor-nic-virtio')!;
   t.regex(nic.message, /^3 steps held: \("eth0's driver"\), \("lease on the wire"\), \("the machine runs"\)$/);
   t.regex(nic.evidence, /ACK of 10\.0\.2\.15 at [\d.]+ s/);
@@ -29,7 +34,7 @@ test('the example vendor cases pass on the reference image: sysfs, the wire, QMP
 });
 
 test('no-rngd: the vendor RNG case fails at its step, quoting what the guest printed', async (t) => {
-  const { exitCode, run } = await runVendorCases(await brokenImage('no-rngd'));
+  const { exitCode, run } = await runVendorCases(await brokenImage('no-rngd'), ['--case', 'vendor-nic-virtio,vendor-rng-held']);
   t.is(exitCode, 1);
   const rng = run.cases.find((c) => c.id === 'vendor-rng-held')!;
   t.is(rng.status, 'failed');
