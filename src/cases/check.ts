@@ -19,6 +19,8 @@ export interface HostView {
   readonly mac: string;
   /** Every frame of the guest NIC captured so far (times in seconds since QEMU started), or why the capture cannot be read. */
   readonly readWire: () => { readonly records: readonly PcapRecord[]; readonly error?: string };
+  /** QEMU's run state over QMP (`running`, `paused`, `guest-panicked`, ...), where QMP answers. */
+  readonly machineStatus?: () => Promise<string>;
 }
 
 export interface CheckContext<S = unknown> {
@@ -27,6 +29,8 @@ export interface CheckContext<S = unknown> {
   readonly hostView?: HostView;
   /** The case's settings, with the check's defaults for those it leaves out. */
   readonly settings: S;
+  /** The console shell itself (not PID 1's namespaces), for checks that ask for it; absent in unit tests. */
+  readonly console?: GuestShell;
   /** How long to keep retrying while services are still starting (0: judge once). */
   readonly settleMs: number;
   /** Deadline for the whole check, in milliseconds. */
@@ -67,8 +71,10 @@ export interface CheckModule<S = unknown> {
   readonly settings: Readonly<Record<string, JsonSchema>>;
   /** The check retries while services start, for the case's `settleMs` (a setting it then reads). */
   readonly settles?: boolean;
-  /** Settings holding a regular expression, compiled when the case is loaded (file:line when bad). */
-  readonly regexSettings?: readonly string[];
+  /** The regular expressions among the settings as written (paths under `settings`), compiled when the case is loaded (file:line when bad). */
+  readonly regexFields?: (written: Readonly<Record<string, unknown>>) => readonly { readonly path: readonly (string | number)[]; readonly source: string }[];
+  /** Problems the schema cannot express (which keys go together), each at its path under `settings`. */
+  readonly problems?: (written: Readonly<Record<string, unknown>>) => readonly { readonly path: readonly (string | number)[]; readonly problem: string }[];
   readonly appliesTo?: AppliesTo;
   /** Judge a booted machine; absent for `boot`, which the runner judges while it boots the machine. */
   readonly check?: Check<S>;

@@ -12,7 +12,7 @@ import { BenchInterrupted, sampleGate } from '../bench/quiet-host.ts';
 import { renderResult } from '../bench/render.ts';
 import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
 import { resultFileName } from '../bench/result.ts';
-import { loadCases } from '../config/cases.ts';
+import { loadAllCases } from '../config/case-folders.ts';
 import { imagesDir, projectRoot } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
@@ -29,6 +29,8 @@ export interface BenchOptions {
   runs?: string;
   arch?: string;
   out?: string;
+  /** Vendor case folders, added to the built-ins. */
+  cases?: string[];
 }
 
 /** Folder of saved results (commit-worthy) and of scratch artifacts (git-ignored). */
@@ -61,7 +63,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
   const all = loadTargets();
   const targets = selectTargets(all, archNames);
   const panicTarget = selectTargets(all, ['x86_64'])[0] as Target;
-  const cases = loadCases();
+  const cases = loadAllCases(options.cases);
   for (const target of new Set([...targets, panicTarget])) requireQemu(target);
 
   const began = performance.now();

@@ -2,7 +2,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { loadCases } from '../config/cases.ts';
+import { loadAllCases } from '../config/case-folders.ts';
+import { builtInProfiles, loadProfile } from '../config/profiles.ts';
 import { imagesDir } from '../config/paths.ts';
 import { loadTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
@@ -24,17 +25,26 @@ function imageLines(): string[] {
 }
 
 /** Print one line per target, case or image definition. */
-export async function listCommand(_values: Record<string, unknown>, positionals: string[]): Promise<number> {
+export async function listCommand(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   const what = positionals[0];
+  const folders = values.cases as string[] | undefined;
+  if (folders && what !== 'cases' && what !== 'profiles') throw new UsageError(`list ${what}: --cases is for list cases and list profiles`);
   let lines: string[];
   if (what === 'targets') {
     lines = loadTargets().map((t) => `${t.name.padEnd(10)} ${t.description}${t.aliases.length ? ` (aliases: ${t.aliases.join(', ')})` : ''}`);
   } else if (what === 'cases') {
-    lines = loadCases().map((c) => `${c.id.padEnd(18)} ${c.title}`);
+    lines = loadAllCases(folders).map((c) => `${c.id.padEnd(18)} ${c.title}`);
+  } else if (what === 'profiles') {
+    // Each is checked against the cases, so a profile naming an unknown case stops the listing with file:line.
+    const cases = loadAllCases(folders);
+    lines = builtInProfiles().map((name) => {
+      const p = loadProfile(name, cases);
+      return `${`${p.name} ${p.version}`.padEnd(24)} ${p.cases.join(', ')}`;
+    });
   } else if (what === 'images') {
     lines = imageLines();
   } else {
-    throw new UsageError(`list: unknown kind "${what}" (use targets, cases or images)`);
+    throw new UsageError(`list: unknown kind "${what}" (use targets, cases, images or profiles)`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;

@@ -1,9 +1,13 @@
 // kittest report merge A.json B.json ...: join shard reports into one and write it as JSON, JUnit and HTML.
+// kittest report verify REPORT.json: check a report's conformance statement against what can be recomputed.
+import { existsSync, statSync } from 'node:fs';
 import { displayPath } from '../config/load-yaml.ts';
 import { loadTargets, selectTargets } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { summaryLines } from '../report/human.ts';
 import { mergeReports, missingTargets, readReport } from '../report/merge.ts';
+import { verifyStatement } from '../report/verify.ts';
+import { safeForTerminal } from '../util/terminal-safe.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { requireReportFiles } from '../util/path-options.ts';
@@ -14,9 +18,11 @@ export interface ReportOptions {
   json?: string;
   junit?: string;
   html?: string;
+  /** verify: folders holding the vendor case files the statement names. */
+  cases?: string[];
 }
 
-const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE]';
+const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]';
 
 /** Read every report file; all the unreadable ones are named in one UsageError. */
 function readAll(files: readonly string[]): ReturnType<typeof readReport>[] {
@@ -38,7 +44,9 @@ function readAll(files: readonly string[]): ReturnType<typeof readReport>[] {
 export async function reportCommand(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   const options = values as ReportOptions;
   const [action, ...files] = positionals;
+  if (action === 'verify') return verifyCommand(options, files);
   if (action !== 'merge') throw new UsageError(`report: unknown action "${action ?? ''}" (usage: ${usage})`);
+  if (options.cases) throw new UsageError('report merge: --cases is for report verify');
   if (files.length === 0) throw new UsageError(`report merge: no report files given (usage: ${usage})`);
   requireReportFiles(options);
   const expected = selectTargets(loadTargets(), options.arch?.split(',').map((a) => a.trim()).filter(Boolean)).map((t) => t.name);
@@ -52,4 +60,28 @@ export async function reportCommand(values: Record<string, unknown>, positionals
     return ExitCode.failed;
   }
   return report.runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
+}
+
+/** report verify: one line per check; 0 when the statement holds, 1 when it does not. */
+async function verifyCommand(options: ReportOptions, files: readonly string[]): Promise<number> {
+  const flag = (['arch', 'json', 'junit', 'html'] as const).find((k) => options[k] !== undefined);
+  if (flag) throw new UsageError(`report verify: --${flag} is for report merge`);
+  if (files.length !== 1) throw new UsageError(`report verify: give one report file (usage: ${usage})`);
+  const file = files[0]!;
+  const report = readReport(file);
+  if (!report.statement) throw new UsageError(`report verify: ${displayPath(file)} has no conformance statement (only kittest run --profile writes one)`);
+  for (const folder of options.cases ?? []) {
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new UsageError(`--cases ${folder}: no such folder`);
+  }
+  const lines = await verifyStatement(report, report.statement, options.cases ?? []);
+  const width = Math.max(...lines.map((l) => l.what.length));
+  for (const line of lines) process.stdout.write(`${line.result.padEnd(8)} ${safeForTerminal(line.what.padEnd(width))}  ${safeForTerminal(line.detail)}\n`);
+  const mismatches = lines.filter((l) => l.result === 'MISMATCH').length;
+  const { name, version } = report.statement.profile;
+  process.stdout.write(
+    mismatches === 0
+      ? `the conformance statement of ${displayPath(file)} (profile ${name} ${version}) holds\n`
+      : `the conformance statement of ${displayPath(file)} (profile ${name} ${version}) does not hold: ${mismatches} mismatch${mismatches === 1 ? '' : 'es'}\n`,
+  );
+  return mismatches === 0 ? ExitCode.ok : ExitCode.failed;
 }

@@ -1,7 +1,11 @@
 // kittest run: resolve targets, cases and images, run the matrix, write the reports.
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type CaseDef, loadCases, selectCases } from '../config/cases.ts';
+import { loadAllCases } from '../config/case-folders.ts';
+import { type CaseDef, selectCases } from '../config/cases.ts';
+import { loadProfile, profileCases } from '../config/profiles.ts';
+import { qemuVersion } from '../bench/host-info.ts';
+import { buildStatement } from '../report/statement.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
@@ -38,6 +42,10 @@ export interface RunOptions {
   retries?: string;
   accel?: string;
   format?: string;
+  /** Vendor case folders, added to the built-ins. */
+  cases?: string[];
+  /** A profile name (profiles/NAME.yml) or a profile file's path. */
+  profile?: string;
 }
 
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -88,7 +96,10 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const allTargets = loadTargets();
   const archNames = list(options.arch);
   const targets = selectTargets(allTargets, archNames);
-  const cases = selectCases(loadCases(), list(options.case));
+  const allCases = loadAllCases(options.cases);
+  if (options.profile !== undefined && options.case !== undefined) throw new UsageError('--profile and --case cannot be combined: a profile runs exactly its cases');
+  const profile = options.profile === undefined ? undefined : loadProfile(options.profile, allCases);
+  const cases = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
   const accelWanted = options.accel ?? 'auto';
@@ -122,6 +133,18 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     for (const file of efi ? [efi.code, efi.vars] : []) {
       if (!existsSync(file)) throw new HostError(`UEFI firmware ${file} not found (target ${target.name}, ${image.format}): install the Debian package ${efi!.package}`);
     }
+  }
+  // A profile's runs carry a conformance statement: the case files (hashed before any machine
+  // starts, so what is recorded is what judged), kittest and QEMU they rest on.
+  let statement: Report['statement'];
+  if (profile) {
+    const byBinary = new Map<string, Promise<string>>();
+    const qemu: Record<string, string> = {};
+    for (const { target } of plans) {
+      if (!byBinary.has(target.qemu.binary)) byBinary.set(target.qemu.binary, qemuVersion(target.qemu.binary));
+      qemu[target.name] = await byBinary.get(target.qemu.binary)!;
+    }
+    statement = await buildStatement(profile, cases, qemu);
   }
   // Every image is checked and hashed before any machine starts: bad input stops the whole run.
   const infos = new Map<BootFiles, RunReport['image']>();
@@ -171,7 +194,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   live.stop();
   interrupt.release();
 
-  const report: Report = { tool: { name: 'kittest', version }, runs, summary: summarize(runs) };
+  if (statement) for (const run of runs) run.qemu.version ??= statement.qemu[run.target];
+  const report: Report = { tool: { name: 'kittest', version }, ...(statement ? { statement } : {}), runs, summary: summarize(runs) };
   // A disk that filled up during the runs ends them with errors; the reports are still written where they can be.
   const hostErrors = [...new Set(runs.flatMap((r) => (r.hostError ? [r.hostError] : [])))];
   try {

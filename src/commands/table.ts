@@ -27,13 +27,15 @@ const runOptions: Options = {
   shard: { type: 'string' },
   retries: { type: 'string' },
   accel: { type: 'string' },
+  cases: { type: 'string', multiple: true },
+  profile: { type: 'string' },
 };
 
 export const commands: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'boot images under QEMU and check the conformance cases',
-    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg]',
+    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--profile NAME|FILE]',
     options: runOptions,
     help: {
       arch: 'targets to run (names or aliases, comma-separated; default: every default target)',
@@ -48,6 +50,8 @@ export const commands: readonly CommandSpec[] = [
       shard: 'run only shard I of N (1-based), e.g. 2/3',
       retries: 'retries for infrastructure faults only (default 1)',
       accel: 'accelerator: auto (default), kvm or tcg',
+      cases: 'a folder of case files to add to the built-in cases (repeatable); ids must be unique across all folders',
+      profile: 'run exactly the cases of a profile (profiles/NAME.yml, or a profile file) and write a conformance statement into every report',
     },
     load: async () => (await import('./run.ts')).runCommand,
   },
@@ -66,9 +70,9 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'list',
     summary: 'list targets, cases or images with a line of description each',
-    usage: 'kittest list targets|cases|images',
-    options: {},
-    help: {},
+    usage: 'kittest list targets|cases|images|profiles [--cases DIR ...]',
+    options: { cases: { type: 'string', multiple: true } },
+    help: { cases: 'a folder of case files to list besides the built-in cases (repeatable)' },
     positionals: { min: 1, max: 1 },
     load: async () => (await import('./list.ts')).listCommand,
   },
@@ -87,10 +91,11 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: 'report',
-    summary: 'merge the JSON reports of shards into one report (JSON, JUnit, HTML)',
-    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE]',
-    options: { arch: { type: 'string' }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' } },
+    summary: "merge the JSON reports of shards into one report (JSON, JUnit, HTML), or verify a report's conformance statement",
+    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]',
+    options: { arch: { type: 'string' }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' }, cases: { type: 'string', multiple: true } },
     help: {
+      cases: 'verify: a folder of vendor case files the statement names (repeatable)',
       arch: 'targets the merged report must have a run for (default: the default targets, as kittest run and kittest matrix use); one absent exits 1, naming it',
       json: 'write the merged JSON report to FILE',
       junit: 'write the merged JUnit XML report to FILE',
@@ -113,9 +118,10 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'bench',
     summary: 'measure harness overhead, matrix speed-up, time to verdict, boot timeline and footprint',
-    usage: 'kittest bench [--runs N] [--arch A[,B...]] [--out FILE]',
-    options: { runs: { type: 'string' }, arch: { type: 'string' }, out: { type: 'string' } },
+    usage: 'kittest bench [--runs N] [--arch A[,B...]] [--out FILE] [--cases DIR ...]',
+    options: { runs: { type: 'string' }, arch: { type: 'string' }, out: { type: 'string' }, cases: { type: 'string', multiple: true } },
     help: {
+      cases: 'a folder of case files to add to the built-in cases (repeatable)',
       runs: 'runs of each side (kittest and the bare driver), interleaved (default 3)',
       arch: 'targets to measure (default: every default target)',
       out: 'result JSON file (default: bench/results/<date>-<host>.json and latest.json)',

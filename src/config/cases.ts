@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { caseSchema, settingDefaults } from '../cases/case-schema.ts';
 import type { AppliesTo } from '../cases/check.ts';
 import { checkNamed } from '../cases/checks/index.ts';
-import { UsageError } from '../errors.ts';
-import { loadYamlFile } from './load-yaml.ts';
+import { ConfigError, UsageError } from '../errors.ts';
+import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
 import { casesDir } from './paths.ts';
 import { checkRegexFields } from './regex-fields.ts';
 
@@ -30,9 +30,14 @@ export function loadCase(file: string): CaseDef {
   const loaded = loadYamlFile<Omit<CaseDef, 'file' | 'settings'> & { settings?: Record<string, unknown> }>(file, schema);
   const module = checkNamed(loaded.check);
   const written = loaded.settings ?? {};
+  const problem = module.problems?.(written)[0];
+  if (problem) {
+    const path = ['settings', ...problem.path];
+    throw new ConfigError(displayPath(file), `${path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[')}: ${problem.problem}`, lineOfField(file, path));
+  }
   checkRegexFields(
     file,
-    (module.regexSettings ?? []).filter((key) => typeof written[key] === 'string').map((key) => ({ path: ['settings', key], source: written[key] as string })),
+    (module.regexFields?.(written) ?? []).map((field) => ({ path: ['settings', ...field.path], source: field.source })),
   );
   return Object.freeze({ ...loaded, appliesTo: loaded.appliesTo ?? module.appliesTo, settings: Object.freeze({ ...settingDefaults(module), ...written }), file });
 }

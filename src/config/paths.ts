@@ -12,12 +12,15 @@ export function cacheDir(): string {
 
 /** Target files; KITTEST_TARGETS points at another folder (a vendor's own targets). */
 export const targetsDir = process.env.KITTEST_TARGETS ? resolve(process.env.KITTEST_TARGETS) : join(projectRoot, 'targets');
-/** Case files; KITTEST_CASES points at another folder. */
+/** Built-in case files; KITTEST_CASES points at another folder that replaces them (--cases folders add to either). */
 export const casesDir = process.env.KITTEST_CASES ? resolve(process.env.KITTEST_CASES) : join(projectRoot, 'cases');
 /** The JSON Schemas always come from the project, whatever folder the data is read from. */
 export const schemaFiles = {
   target: join(projectRoot, 'targets', 'target.schema.json'),
   case: join(projectRoot, 'cases', 'case.schema.json'),
   image: join(projectRoot, 'images', 'image.schema.json'),
+  profile: join(projectRoot, 'profiles', 'profile.schema.json'),
 } as const;
+/** Built-in profiles: `--profile NAME` reads profiles/NAME.yml. */
+export const profilesDir = join(projectRoot, 'profiles');
 export const imagesDir = join(projectRoot, 'images');

@@ -208,7 +208,15 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     const host: GuestShell = {
       run: (script, options) => shell.run(script, { timeoutMs: options?.timeoutMs ?? target.timeouts.commandMs, via }),
     };
-    const hostView: HostView = { mac, readWire: () => readCapture(wirePath(runDir), machine?.startedAt ?? Date.now()) };
+    const hostView: HostView = {
+      mac,
+      readWire: () => readCapture(wirePath(runDir), machine?.startedAt ?? Date.now()),
+      machineStatus: async () => {
+        if (!qmp) throw new Error('QMP does not answer in this run');
+        return (await qmp.queryStatus()).status;
+      },
+    };
+    const consoleShell: GuestShell = { run: (script, options) => shell.run(script, { timeoutMs: options?.timeoutMs ?? target.timeouts.commandMs }) };
     // The cases are judged side by side: their settle windows overlap (a failing image costs one window,
     // not the sum), and the scripts they ask for at the same time go to the guest as one.
     const batched = new BatchedShell(host, nonce);
@@ -233,7 +241,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         const timeoutMs = def.timeoutMs ?? settleMs + target.timeouts.commandMs;
         try {
           if (!check) throw new Error(`check ${def.check} has no judge of its own`);
-          const result = await withDeadline(check({ host: batched, hostView, settings: def.settings, settleMs, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+          const result = await withDeadline(check({ host: batched, console: consoleShell, hostView, settings: def.settings, settleMs, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
           // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
           if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
           verdict(index, {

@@ -207,6 +207,18 @@ function targetSection(run: RunReport): string {
   ].join('\n');
 }
 
+/** A profile run's conformance statement: profile, kittest, QEMU per target and every case file's sha256. */
+function statementSection(statement: NonNullable<Report['statement']>): string {
+  const p = statement.profile;
+  const qemu = Object.entries(statement.qemu).map(([target, v]) => `${h(target)} ${h(v)}`).join(', ');
+  const rows = statement.cases.map((c) => `<tr data-case="${h(c.id)}"><th scope="row"><code>${h(c.id)}</code></th><td><code>${h(`${c.folder}/${c.path}`)}</code></td><td><code>${h(c.sha256)}</code></td></tr>`);
+  return [
+    `<section id="statement" data-profile="${h(p.name)}" data-version="${h(p.version)}"><h2>Conformance statement: ${h(p.name)} ${h(p.version)}</h2>`,
+    `<p>Profile <code>${h(`${p.folder}/${p.path}`)}</code> sha256 <code>${h(p.sha256)}</code> · kittest ${h(statement.kittest)} · QEMU ${qemu || 'unknown'}. Accelerators, image sha256s and verdicts are in each target's section; <code>kittest report verify</code> rechecks the JSON report.</p>`,
+    `<table class="statement"><thead><tr><th scope="col">case</th><th scope="col">file</th><th scope="col">sha256</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table></section>`,
+  ].join('\n');
+}
+
 /** Render a report as one self-contained HTML page. */
 export function renderHtml(report: Report): string {
   const s = report.summary;
@@ -223,6 +235,7 @@ export function renderHtml(report: Report): string {
     `<h1>kittest conformance report</h1><p class="muted">kittest ${h(report.tool.version)} · ${report.runs.length} target${report.runs.length === 1 ? '' : 's'}</p>`,
     `<p id="overall" data-status="${ok ? 'passed' : 'failed'}">${chip(ok ? 'passed' : 'failed', ok ? 'every target passed' : 'not every target passed')} ${counts}</p>`,
     matrixTable(report.runs),
+    ...(report.statement ? [statementSection(report.statement)] : []),
     `<p class="legend muted">Verdicts: ${chip('passed')} ${chip('failed')} ${chip('error')} ${chip('skipped')} ${chip('interrupted')} · run status ${chip('flaky')} = passed only after a retry for an infrastructure fault. Hover a cell for its message.</p>`,
     ...report.runs.map(targetSection),
     '</body></html>',

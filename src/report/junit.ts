@@ -14,6 +14,19 @@ export function xmlEscape(text: string): string {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
+/** A profile run's conformance statement, as properties of each testsuite (JUnit has no report-level properties). */
+function statementProperties(statement: Report['statement'], target: string): [string, string][] {
+  if (!statement) return [];
+  const p = statement.profile;
+  return [
+    ['conformance.profile', `${p.name} ${p.version}`],
+    [`conformance.sha256:${p.folder}/${p.path}`, p.sha256],
+    ['conformance.kittest', statement.kittest],
+    ...(statement.qemu[target] ? [['conformance.qemu', statement.qemu[target]] as [string, string]] : []),
+    ...statement.cases.map((c): [string, string] => [`conformance.sha256:${c.folder}/${c.path}`, c.sha256]),
+  ];
+}
+
 /** Render a report as JUnit XML. */
 export function renderJunit(report: Report): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
@@ -37,6 +50,7 @@ export function renderJunit(report: Report): string {
       ['attempts', String(run.attempts)],
       ...(run.qemu.unsafe ? [['qemu.unsafe', run.qemu.unsafe] as [string, string]] : []),
       ...Object.entries(run.image.sha256).map(([file, sum]): [string, string] => [`sha256:${file}`, sum]),
+      ...statementProperties(report.statement, run.target),
     ];
     for (const [name, value] of props) out.push(`      <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`);
     out.push('    </properties>');

@@ -10,12 +10,32 @@ const ms = { type: 'number', minimum: 0 } as const;
 const text = { type: 'string' } as const;
 const numbers = { type: 'object', additionalProperties: { type: 'number' } } as const;
 
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const fileEntry = { folder: text, path: { type: 'string', minLength: 1 }, sha256 } as const;
+
+/** model.ts's ConformanceStatement. */
+const statementSchema = {
+  type: 'object',
+  required: ['profile', 'kittest', 'cases', 'qemu'],
+  properties: {
+    profile: {
+      type: 'object',
+      required: ['name', 'version', 'folder', 'path', 'sha256', 'cases'],
+      properties: { name: { type: 'string', minLength: 1 }, version: text, ...fileEntry, cases: { type: 'array', items: text } },
+    },
+    kittest: text,
+    cases: { type: 'array', items: { type: 'object', required: ['id', 'folder', 'path', 'sha256'], properties: { id: { type: 'string', minLength: 1 }, ...fileEntry } } },
+    qemu: { type: 'object', additionalProperties: text },
+  },
+} as const;
+
 /** The shape of model.ts's Report, checked loosely enough that newer fields pass. */
 const reportSchema = {
   type: 'object',
   required: ['tool', 'runs', 'summary'],
   properties: {
     tool: { type: 'object', required: ['name', 'version'], properties: { name: { const: 'kittest' }, version: text } },
+    statement: statementSchema,
     summary: {
       type: 'object',
       required: ['passed', 'failed', 'error', 'skipped', 'interrupted'],
@@ -146,5 +166,27 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
     }
   });
   runs.sort(byTargetFile);
-  return { tool: first.tool, runs, summary: summarize(runs) };
+  const statement = mergedStatement(reports, names);
+  return { tool: first.tool, ...(statement ? { statement } : {}), runs, summary: summarize(runs) };
+}
+
+/**
+ * The statement of shards of one profile run: every report must carry the same one (profile, case
+ * files, kittest), or none may; QEMU versions are joined.
+ */
+function mergedStatement(reports: readonly Report[], names: readonly string[]): Report['statement'] {
+  const withOne = reports.findIndex((r) => r.statement);
+  if (withOne < 0) return undefined;
+  const first = reports[withOne]!.statement!;
+  const claim = (s: NonNullable<Report['statement']>) => JSON.stringify({ ...s, qemu: undefined });
+  const qemu: Record<string, string> = {};
+  reports.forEach((report, i) => {
+    const name = names[i] ?? `report ${i + 1}`;
+    if (!report.statement) throw new UsageError(`report merge: ${name} has no conformance statement but ${names[withOne] ?? 'another'} has one; merge only the shards of one --profile run`);
+    if (claim(report.statement) !== claim(first)) {
+      throw new UsageError(`report merge: the conformance statements of ${names[withOne] ?? 'one report'} and ${name} differ (profile, case files or kittest); merge only the shards of one --profile run`);
+    }
+    Object.assign(qemu, report.statement.qemu);
+  });
+  return { ...first, qemu };
 }

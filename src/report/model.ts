@@ -56,8 +56,33 @@ export interface Summary {
   interrupted: number;
 }
 
+/**
+ * What a `--profile` run claims: which profile (name, version, file hash), exactly which case files
+ * judged it (path in their folder + sha256), which kittest and which QEMU per target. The
+ * accelerator, image sha256s and verdicts it rests on are in the runs. `kittest report verify`
+ * recomputes what it can.
+ */
+export interface ConformanceStatement {
+  readonly profile: {
+    readonly name: string;
+    readonly version: string;
+    /** "profiles" for a built-in profile, else the folder's path as given. */
+    readonly folder: string;
+    readonly path: string;
+    readonly sha256: string;
+    readonly cases: readonly string[];
+  };
+  readonly kittest: string;
+  /** Every case file the runs used, in run order: its folder ("cases" for the built-ins, else the --cases folder as given), name there and sha256. */
+  readonly cases: readonly { readonly id: string; readonly folder: string; readonly path: string; readonly sha256: string }[];
+  /** QEMU version per target (`qemu-system-* --version`), as `run.qemu.version` also holds. */
+  readonly qemu: Record<string, string>;
+}
+
 export interface Report {
   readonly tool: { name: 'kittest'; version: string };
+  /** Present when the runs were a profile's (`kittest run --profile`). */
+  statement?: ConformanceStatement;
   runs: RunReport[];
   summary: Summary;
 }

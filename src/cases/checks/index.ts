@@ -6,10 +6,11 @@ import { dhcpCheck } from './dhcp.ts';
 import { rngCheck } from './rng.ts';
 import { rootfsImmutableCheck } from './rootfs-immutable.ts';
 import { runcCheck } from './runc.ts';
+import { scriptCheck } from './script.ts';
 import { servicesIsolatedCheck } from './services-isolated.ts';
 
 // The settings of each are typed in its own module; here they are handled as data.
-export const checkModules: readonly CheckModule<any>[] = [bootCheck, containerdCheck, runcCheck, dhcpCheck, rngCheck, rootfsImmutableCheck, servicesIsolatedCheck];
+export const checkModules: readonly CheckModule<any>[] = [bootCheck, containerdCheck, runcCheck, dhcpCheck, rngCheck, rootfsImmutableCheck, servicesIsolatedCheck, scriptCheck];
 
 /** The check a case's `check:` names (the case schema allows only these names). */
 export function checkNamed(name: string): CheckModule<any> {

@@ -184,7 +184,7 @@ export const rngCheck = defineCheck<RngCaseSettings>({
     sampleGapMs: { type: 'integer', minimum: 0, default: 3000, description: 'Time between the two samples in which the same RNG service process must hold the source.' },
   },
   settles: true,
-  regexSettings: ['hwrng'],
+  regexFields: (written) => (typeof written.hwrng === 'string' ? [{ path: ['hwrng'], source: written.hwrng }] : []),
   check: (context) => rngHeldAcrossSamples(context),
 });
 
