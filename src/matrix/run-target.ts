@@ -94,19 +94,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   const speech = new GuestSpeech();
   const sink: ConsoleLogSink = { write: (text, atMs) => (speech.write(text, atMs), log?.write(text, atMs)) };
   const engine = new ConsoleEngine({ write: (data) => machine?.write(data), log: sink, failurePatterns: patterns });
-  const report: RunReport = {
-    target: target.name,
-    image: request.imageInfo,
-    accel: request.accel.accel,
-    accelReason: request.accel.reason,
-    status: 'error',
-    attempts: 1,
-    startedAt: startedAt.toISOString(),
-    durationMs: 0,
-    qemu: { argv, ...(target.qemu.unsafe ? { unsafe: target.qemu.unsafe.reason } : {}) },
-    timeline: {},
-    cases: cases.map((c) => ({ id: c.id, title: c.title, status: 'skipped', durationMs: 0, message: 'not run', evidence: '' })),
-  };
+  const report = emptyReport(request, startedAt, argv, { status: 'skipped', message: 'not run' });
   const verdict = (index: number, update: Partial<CaseReport>) => {
     const entry = report.cases[index];
     if (!entry) return;
@@ -350,22 +338,31 @@ function writeArtifact(dir: string, name: string, text: string): void {
   }
 }
 
-/** The report of a run whose files could not be written before QEMU started: every case is an error. */
-function notStarted(request: RunRequest, startedAt: Date, argv: string[], why: string): RunReport {
-  const report: RunReport = {
-    target: request.target.name,
+/** A run's report before anything happened: every case with the same status and message. */
+function emptyReport(request: RunRequest, startedAt: Date, argv: string[], each: Pick<CaseReport, 'status' | 'message'>): RunReport {
+  const { target } = request;
+  return {
+    target: target.name,
     image: request.imageInfo,
     accel: request.accel.accel,
     accelReason: request.accel.reason,
     status: 'error',
     attempts: 1,
     startedAt: startedAt.toISOString(),
+    durationMs: 0,
+    qemu: { argv, ...(target.qemu.unsafe ? { unsafe: target.qemu.unsafe.reason } : {}) },
+    timeline: {},
+    cases: request.cases.map((c) => ({ id: c.id, title: c.title, ...each, durationMs: 0, evidence: '' })),
+  };
+}
+
+/** The report of a run whose files could not be written before QEMU started: every case is an error. */
+function notStarted(request: RunRequest, startedAt: Date, argv: string[], why: string): RunReport {
+  const report: RunReport = {
+    ...emptyReport(request, startedAt, argv, { status: 'error', message: `not run: ${why}` }),
     durationMs: Date.now() - startedAt.getTime(),
     message: why,
     hostError: why,
-    qemu: { argv },
-    timeline: {},
-    cases: request.cases.map((c) => ({ id: c.id, title: c.title, status: 'error', durationMs: 0, message: `not run: ${why}`, evidence: '' })),
   };
   for (const entry of report.cases) request.onCase?.(entry);
   return report;

