@@ -112,12 +112,12 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: 'bench',
-    summary: 'measure harness overhead, matrix speed-up, time to verdict, boot timeline and footprint',
+    summary: 'measure harness overhead, case phase, verdict times (full, failing, panic), boot stages, footprint and the matrix',
     usage: 'kittest bench [--runs N] [--arch A[,B...]] [--out FILE]',
     options: { runs: { type: 'string' }, arch: { type: 'string' }, out: { type: 'string' } },
     help: {
       runs: 'runs of each side (kittest and the bare driver), interleaved (default 3)',
-      arch: 'targets to measure (default: every default target)',
+      arch: 'targets to measure (default: every target, all five)',
       out: 'result JSON file (default: bench/results/<date>-<host>.json and latest.json)',
     },
     load: async () => (await import('./bench.ts')).benchCommand,
