@@ -87,7 +87,7 @@ export function guestSteps(work: GuestWork, tag: () => string = nonce): GuestSte
  * The recording shell answers every script with empty output, and its clock jumps an hour per
  * reading so a check that retries until its settle time gives up after one attempt instead of waiting.
  */
-export async function guestWork(cases: readonly CaseDef[]): Promise<GuestWork> {
+export async function guestWork(cases: readonly CaseDef[], checkNonce: () => string = nonce): Promise<GuestWork> {
   const recorded: CheckScripts[] = [];
   for (const def of cases) {
     if (def.check === 'boot') continue;
@@ -102,7 +102,7 @@ export async function guestWork(cases: readonly CaseDef[]): Promise<GuestWork> {
       },
     };
     try {
-      await check({ host, hostView: emptyWire, settings: def.settings, timeoutMs: 3_600_000, nonce, now: () => (clock += 3_600_000) });
+      await check({ host, hostView: emptyWire, settings: def.settings, timeoutMs: 3_600_000, nonce: checkNonce, now: () => (clock += 3_600_000) });
     } catch {
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }

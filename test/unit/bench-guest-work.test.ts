@@ -1,7 +1,8 @@
 import test from 'ava';
-import { evidencePolls, guestSteps, pollScript, type CheckScripts } from '../../src/bench/guest-work.ts';
-import { batchScript } from '../../src/cases/batched-shell.ts';
-import type { CaseDef } from '../../src/config/cases.ts';
+import { evidencePolls, guestSteps, guestWork, pollScript, type CheckScripts } from '../../src/bench/guest-work.ts';
+import { BatchedShell, batchScript } from '../../src/cases/batched-shell.ts';
+import { checks } from '../../src/cases/checks/index.ts';
+import { loadCases, type CaseDef } from '../../src/config/cases.ts';
 
 const def = (id: string, check: string, settings: CaseDef['settings'] = {}): CaseDef => ({ id, check, title: id, description: '', order: 0, settings }) as unknown as CaseDef;
 
@@ -61,4 +62,21 @@ test('guestSteps draws a fresh tag per batch and puts the host facts last', (t) 
       ['host-facts', 'facts'],
     ],
   );
+});
+
+test('the first poll is the very batch the harness sends when every check starts side by side', async (t) => {
+  const cases = loadCases();
+  const fixed = () => '00000000000a';
+  const work = await guestWork(cases, fixed);
+  // What runTarget does: every check at once on one BatchedShell; the shell below records and answers nothing.
+  const sent: string[] = [];
+  const batched = new BatchedShell({ run: async (script) => (sent.push(script), { status: 0, output: '', durationMs: 0 }) }, () => 'tag');
+  let clock = 0;
+  const wire = { mac: '52:54:00:00:00:00', readWire: () => ({ records: [] }) };
+  await Promise.all(
+    cases
+      .filter((c) => c.check !== 'boot')
+      .map((c) => checks[c.check]!({ host: batched, hostView: wire, settings: c.settings, timeoutMs: 3_600_000, nonce: fixed, now: () => (clock += 3_600_000) }).catch(() => undefined)),
+  );
+  t.is(sent[0], pollScript(work.polls[0]!, 'tag'));
 });
