@@ -20,7 +20,7 @@ import type { RunReport } from '../report/model.ts';
 import { runBare, type BarePlan } from './bare-driver.ts';
 import { countFrames, kernelStartOnHost } from './console-log.ts';
 import { guestSteps, type GuestWork } from './guest-work.ts';
-import { bareEvidenceMs, bootStageDurations, casePhaseMs } from './phases.ts';
+import { bareEvidenceMs, bootStageDurations, casePhaseMs, stepDurations } from './phases.ts';
 import { goal, type BootResult, type OverheadResult } from './result.ts';
 import { median, medianByKey, ratio, spread } from './stats.ts';
 
@@ -87,7 +87,7 @@ async function harnessOnce(input: OverheadInput, i: number): Promise<{ wallMs: n
   return { wallMs, cpuMs, frames, kernelStartMs, report };
 }
 
-async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: number; shellReadyMs: number; evidenceMs?: number; description: string }> {
+async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: number; shellReadyMs: number; evidenceMs?: number; stepsMs: Record<string, number>; description: string }> {
   const { target, work } = input;
   if (target.console.login) throw new Error(`target ${target.name} logs in on its console; the bare driver does not`);
   let description = '';
@@ -115,7 +115,8 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: 
     prepareFirmware(target, input.image, runDir);
     const times = await runBare(argv, plan, input.signal);
     const evidenceMs = bareEvidenceMs(times.marks, work.polls.at(-1)?.label);
-    return { wallMs: Math.round(performance.now() - started), cpuMs: cpuSince(cpu), shellReadyMs: Math.round(times.marks['shell-ready'] ?? Number.NaN), evidenceMs: evidenceMs === undefined ? undefined : Math.round(evidenceMs), description };
+    const stepsMs = stepDurations(times.marks, ['host-context', ...steps.map((s) => s.label)]);
+    return { wallMs: Math.round(performance.now() - started), cpuMs: cpuSince(cpu), shellReadyMs: Math.round(times.marks['shell-ready'] ?? Number.NaN), evidenceMs: evidenceMs === undefined ? undefined : Math.round(evidenceMs), stepsMs, description };
   } finally {
     rmSync(runDir, { recursive: true, force: true });
   }
@@ -125,7 +126,7 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: 
 export async function measureOverhead(input: OverheadInput): Promise<{ overhead: OverheadResult; boot: BootResult }> {
   const { target, runs } = input;
   const harness = { wallMs: [] as number[], cpuMs: [] as number[], shellReadyMs: [] as number[], casePhaseMs: [] as number[], frames: [] as number[], statuses: [] as string[] };
-  const bare = { wallMs: [] as number[], cpuMs: [] as number[], shellReadyMs: [] as number[], evidenceMs: [] as number[], errors: [] as string[] };
+  const bare = { wallMs: [] as number[], cpuMs: [] as number[], shellReadyMs: [] as number[], evidenceMs: [] as number[], stepsMs: [] as Record<string, number>[], errors: [] as string[] };
   const reports: { report: RunReport; kernelStartMs?: number }[] = [];
   const descriptions = new Set<string>();
   const viaSeen = new Set<string>();
@@ -156,6 +157,7 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
           bare.cpuMs.push(r.cpuMs);
           if (Number.isFinite(r.shellReadyMs)) bare.shellReadyMs.push(r.shellReadyMs);
           if (r.evidenceMs !== undefined) bare.evidenceMs.push(r.evidenceMs);
+          bare.stepsMs.push(r.stepsMs);
           descriptions.add(r.description);
           input.progress(`${label}: ${(r.wallMs / 1000).toFixed(1)} s (evidence ${r.evidenceMs === undefined ? '-' : (r.evidenceMs / 1000).toFixed(1)} s), ${r.cpuMs} ms CPU`);
         } catch (error) {

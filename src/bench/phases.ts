@@ -53,3 +53,15 @@ export function bootStageDurations(timeline: Readonly<Record<string, number | un
   put('shell', kernelStartMs === undefined || lastService === undefined ? undefined : kernelStartMs + lastService, shell);
   return stages;
 }
+
+/** How long each of the bare driver's steps took (ms), each from the end of the one before (the first from shell-ready); a step's wait (afterMs) is in it. */
+export function stepDurations(marks: Readonly<Record<string, number>>, labels: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  let previous = marks['shell-ready'];
+  for (const label of labels) {
+    const end = marks[`step:${label}`];
+    if (previous !== undefined && end !== undefined) out[label] = Math.round(end - previous);
+    previous = end;
+  }
+  return out;
+}

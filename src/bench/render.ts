@@ -1,7 +1,7 @@
 // A bench result as the compact text tables the command prints (pure: result in, lines out).
 import { bootStages } from '../console/boot-stage.ts';
 import type { BenchResult, BootResult, Goal } from './result.ts';
-import { median } from './stats.ts';
+import { median, medianByKey } from './stats.ts';
 import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './table.ts';
 
 const DHCP_CLIENTS = ['dhcpcd', 'udhcpc', 'dhclient'];
@@ -67,12 +67,15 @@ function imageName(prefix: string): string {
 /** Part 2: the case phase against the minimal evidence script. */
 export function casePhaseLines(r: BenchResult): string[] {
   if (r.overhead.length === 0) return [];
-  const rows: string[][] = [['target', 'harness cases (s)', 'bare evidence (s)', 'ratio']];
-  for (const o of r.overhead) rows.push([o.target, spreadSeconds(o.casePhase.harness), spreadSeconds(o.casePhase.bare), times(o.casePhaseRatio.value)]);
+  const rows: string[][] = [['target', 'harness cases (s)', 'bare evidence (s)', 'ratio', 'bare steps, median (s)']];
+  for (const o of r.overhead) {
+    const steps = Object.entries(medianByKey(o.bare.stepsMs ?? [])).map(([label, ms]) => `${label} ${seconds(ms)}`).join(', ');
+    rows.push([o.target, spreadSeconds(o.casePhase.harness), spreadSeconds(o.casePhase.bare), times(o.casePhaseRatio.value), steps || '-']);
+  }
   return [
     'Case phase: shell answering to the last verdict (harness) against the minimal evidence script on the bare driver',
     '(context script, one batch of every check\'s first script, the rng sample gap, the second rng sample), min / median / max',
-    ...formatTable(rows),
+    ...formatTable(rows, ['left', 'right', 'right', 'right', 'left']),
   ];
 }
 

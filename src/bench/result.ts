@@ -24,8 +24,11 @@ export interface OverheadResult {
    * casePhaseMs: shell answering to the last case verdict, per passing run.
    */
   readonly harness: { readonly wallMs: number[]; readonly cpuMs: number[]; readonly shellReadyMs: number[]; readonly casePhaseMs: number[]; readonly frames: number[]; readonly statuses: string[]; readonly wall?: Spread };
-  /** evidenceMs: shell answering to the answer of the last evidence poll (context script, polls and gaps included), per run. */
-  readonly bare: { readonly wallMs: number[]; readonly cpuMs: number[]; readonly shellReadyMs: number[]; readonly evidenceMs: number[]; readonly frames: number; readonly errors: string[]; readonly wall?: Spread };
+  /**
+   * evidenceMs: shell answering to the answer of the last evidence poll (context script, polls and gaps included), per run.
+   * stepsMs: per run, how long each step took from the end of the one before (host-context, the polls with their waits, host-facts).
+   */
+  readonly bare: { readonly wallMs: number[]; readonly cpuMs: number[]; readonly shellReadyMs: number[]; readonly evidenceMs: number[]; readonly stepsMs: Record<string, number>[]; readonly frames: number; readonly errors: string[]; readonly wall?: Spread };
   /** median(harness wall) / median(bare wall). */
   readonly ratio: Goal;
   /** Medians of the case phase (harness) and of the minimal evidence script (bare). */

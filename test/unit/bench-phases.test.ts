@@ -1,6 +1,6 @@
 import test from 'ava';
 import { kernelStartOnHost } from '../../src/bench/console-log.ts';
-import { bareEvidenceMs, bootStageDurations, casePhaseMs } from '../../src/bench/phases.ts';
+import { bareEvidenceMs, bootStageDurations, casePhaseMs, stepDurations } from '../../src/bench/phases.ts';
 
 test('the case phase runs from the shell answering to the last case verdict', (t) => {
   t.is(casePhaseMs({ 'console-first-byte': 300, 'shell-ready': 7000, 'case:containerd': 9000, 'case:rng': 12_500, 'case:runc': 9100, 'guest:uptime-at-end': 99_000 }), 5500);
@@ -54,4 +54,10 @@ test('the kernel start on the host clock is the tightest bound any stamped kerne
   t.is(kernelStartOnHost('[+1.000s] no kernel lines\n'), undefined);
   // A line whose printk time is later than its arrival cannot move the start before QEMU's.
   t.is(kernelStartOnHost('[+1.000s] [    5.000000] odd\n'), 0);
+});
+
+test('each bare step takes from the end of the one before, the first from the shell answering', (t) => {
+  const marks = { 'shell-ready': 7000, 'step:host-context': 7400, 'step:evidence-1': 9000, 'step:rng-second-sample': 12_600, 'step:host-facts': 13_000 };
+  t.deepEqual(stepDurations(marks, ['host-context', 'evidence-1', 'rng-second-sample', 'host-facts']), { 'host-context': 400, 'evidence-1': 1600, 'rng-second-sample': 3600, 'host-facts': 400 });
+  t.deepEqual(stepDurations({ 'shell-ready': 1 }, ['host-context']), {});
 });

@@ -18,7 +18,7 @@ const result: BenchResult = {
     {
       target: 'x86_64',
       harness: { wallMs: [10_400, 10_200, 10_900], cpuMs: [900, 800, 1000], shellReadyMs: [7000], casePhaseMs: [2400, 2600], frames: [4, 4, 4], statuses: ['passed', 'passed', 'passed'], wall: spread([10_400, 10_200, 10_900]) },
-      bare: { wallMs: [10_000, 9_900, 10_300], cpuMs: [300, 250, 350], shellReadyMs: [6900], evidenceMs: [2000, 2100], frames: 4, errors: [], wall: spread([10_000, 9_900, 10_300]) },
+      bare: { wallMs: [10_000, 9_900, 10_300], cpuMs: [300, 250, 350], shellReadyMs: [6900], evidenceMs: [2000, 2100], stepsMs: [{ 'host-context': 400, 'evidence-1': 1000, 'rng-second-sample': 3600, 'host-facts': 300 }], frames: 4, errors: [], wall: spread([10_000, 9_900, 10_300]) },
       ratio: goal(1.04, 'max', 1.02),
       casePhase: { harness: spread([2400, 2600]), bare: spread([2000, 2100]) },
       casePhaseRatio: goal(2500 / 2050, 'max', 1.3),
@@ -83,7 +83,7 @@ test('the rendered result leads with the header and a verdict per goal', (t) => 
 test('the rendered result has the overhead, matrix, panic and boot tables', (t) => {
   const text = renderResult(result).join('\n');
   t.regex(text, /x86_64\s+10\.2 \/ 10\.4 \/ 10\.9\s+9\.9 \/ 10\.0 \/ 10\.3\s+1\.04\s+7\.0\s+6\.9\s+0\.90\s+0\.30\s+4\s+4/);
-  t.regex(text, /x86_64\s+2\.4 \/ 2\.5 \/ 2\.6\s+2\.0 \/ 2\.0 \/ 2\.1\s+1\.22/);
+  t.regex(text, /x86_64\s+2\.4 \/ 2\.5 \/ 2\.6\s+2\.0 \/ 2\.0 \/ 2\.1\s+1\.22\s+host-context 0\.4, evidence-1 1\.0, rng-second-sample 3\.6, host-facts 0\.3/);
   t.regex(text, /good \(reference\)\s+10\.0 \/ 10\.0 \/ 10\.0\s+10\.3\s+passed/);
   t.regex(text, /no-containerd-1\/no-containerd\s+42\.0 \/ 42\.0 \/ 42\.0\s+42\.4\s+failed/);
   t.regex(text, /difference of the medians 32\.0 s; one settle window \(containerd\) 30\.0 s; not passed: containerd failed, rng failed/);
