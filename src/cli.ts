@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { commands, type CommandSpec } from './commands/table.ts';
 import { ExitCode, KittestError, UsageError } from './errors.ts';
+import { installSignalHandlers } from './util/signals.ts';
 import { safeForTerminal } from './util/terminal-safe.ts';
 import { version } from './version.ts';
 
@@ -72,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
   return run(parsed.values as Record<string, unknown>, parsed.positionals);
 }
 
+// Ctrl-C outside a machine's life (a build, a download) cleans up and exits 130 (143 for SIGTERM) at once.
+installSignalHandlers((code) => process.exit(code));
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -38,6 +38,15 @@ export class HostError extends KittestError {
   override readonly name = 'HostError';
 }
 
+/** A file kittest writes could not be written (disk full, I/O error): one line naming the file and the errno. */
+export function writeFailed(path: string, error: unknown): HostError {
+  const e = error as NodeJS.ErrnoException;
+  // Node's "ENOSPC: no space left on device, write" becomes "ENOSPC (no space left on device)".
+  const described = e?.code && typeof e.message === 'string' ? /^\w+: ([^,]+)/.exec(e.message)?.[1] : undefined;
+  const why = e?.code ? `${e.code}${described ? ` (${described})` : ''}` : String(e?.message ?? error);
+  return new HostError(`writing ${path} failed: ${why}`);
+}
+
 /** The machine under test broke in a way that is not an assertion (QEMU died, console lost). */
 export class MachineError extends Error {
   override readonly name = 'MachineError';

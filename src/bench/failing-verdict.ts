@@ -65,7 +65,7 @@ export function failingGoal(good: readonly number[], failing: readonly number[],
 /** N interleaved pairs (good failing, failing good, ...) on one target. */
 export async function measureFailing(input: FailingInput): Promise<FailingResult> {
   const def = input.cases.find((c) => c.id === input.failingCase);
-  const settleMs = def?.settings.settleMs ?? 0;
+  const settleMs = typeof def?.settings.settleMs === 'number' ? def.settings.settleMs : 0;
   const runs = { good: [] as VerdictRun[], failing: [] as VerdictRun[] };
   for (let i = 0; i < input.runs && !input.signal?.aborted; i++) {
     for (const which of i % 2 === 0 ? (['good', 'failing'] as const) : (['failing', 'good'] as const)) {

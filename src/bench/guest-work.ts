@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { batchScript } from '../cases/batched-shell.ts';
 import type { ScriptResult } from '../cases/check.ts';
-import { checks } from '../cases/checks/index.ts';
-import { rngSettings } from '../cases/checks/rng.ts';
+import { settingDefaults } from '../cases/case-schema.ts';
+import { checkNamed } from '../cases/checks/index.ts';
+import { rngCheck } from '../cases/checks/rng.ts';
 import { hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript } from '../cases/host-facts.ts';
 import type { CaseDef } from '../config/cases.ts';
@@ -67,7 +68,8 @@ export function evidencePolls(recorded: readonly CheckScripts[], cases: readonly
   for (const c of recorded) {
     if (c.check !== 'rng' || !c.scripts[0]) continue;
     const def = cases.find((d) => d.id === c.id);
-    polls.push({ label: `${c.id}-second-sample`, scripts: [c.scripts[0]], afterMs: rngSettings(def?.settings ?? {}).sampleGapMs });
+    const gap = def?.settings.sampleGapMs ?? settingDefaults(rngCheck).sampleGapMs;
+    polls.push({ label: `${c.id}-second-sample`, scripts: [c.scripts[0]], afterMs: typeof gap === 'number' ? gap : 0 });
   }
   return polls;
 }
@@ -91,8 +93,8 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
   const recorded: CheckScripts[] = [];
   for (const def of cases) {
     if (def.check === 'boot') continue;
-    const check = checks[def.check];
-    if (!check) throw new Error(`no built-in check named ${def.check}`);
+    const { check } = checkNamed(def.check);
+    if (!check) throw new Error(`check ${def.check} has no judge of its own`);
     const scripts: string[] = [];
     let clock = 0;
     const host = {
@@ -102,7 +104,7 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
       },
     };
     try {
-      await check({ host, hostView: emptyWire, settings: def.settings, timeoutMs: 3_600_000, nonce: checkNonce, now: () => (clock += 3_600_000) });
+      await check({ host, hostView: emptyWire, settings: def.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: checkNonce, now: () => (clock += 3_600_000) });
     } catch {
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }

@@ -1,5 +1,4 @@
 // The contract between the case runner and the built-in checks.
-import type { CaseSettings } from '../config/cases.ts';
 import type { PcapRecord } from '../wire/pcap.ts';
 
 /** Result of one script run on the guest console. */
@@ -22,11 +21,14 @@ export interface HostView {
   readonly readWire: () => { readonly records: readonly PcapRecord[]; readonly error?: string };
 }
 
-export interface CheckContext {
+export interface CheckContext<S = unknown> {
   readonly host: GuestShell;
   /** The host's own view (wire capture); absent where a caller has none (e.g. unit tests). */
   readonly hostView?: HostView;
-  readonly settings: CaseSettings;
+  /** The case's settings, with the check's defaults for those it leaves out. */
+  readonly settings: S;
+  /** How long to keep retrying while services are still starting (0: judge once). */
+  readonly settleMs: number;
   /** Deadline for the whole check, in milliseconds. */
   readonly timeoutMs: number;
   /** A fresh random token (hex) for this check. */
@@ -41,20 +43,52 @@ export interface Verdict {
   readonly evidence: string;
 }
 
-export type Check = (context: CheckContext) => Promise<Verdict>;
+export type Check<S = unknown> = (context: CheckContext<S>) => Promise<Verdict>;
+
+/** A JSON Schema fragment (one setting's type, with its `default` and `description`). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** Where a case can run; elsewhere it is `skipped` with that reason. Empty or absent: everywhere. */
+export interface AppliesTo {
+  readonly targets?: readonly string[];
+  readonly formats?: readonly string[];
+}
+
+/**
+ * A built-in check, declared in one place: the name a case's `check:` field uses, every setting it
+ * reads (JSON Schema, with the default a case may leave out), where it applies, and the judge.
+ * The case schema is assembled from these, so a case file cannot set what its check does not read.
+ */
+export interface CheckModule<S = unknown> {
+  readonly name: string;
+  /** One line for the schema and `kittest list cases`. */
+  readonly summary: string;
+  /** Each setting the check reads. A setting without a `default` is optional (absent from `S`). */
+  readonly settings: Readonly<Record<string, JsonSchema>>;
+  /** The check retries while services start, for the case's `settleMs` (a setting it then reads). */
+  readonly settles?: boolean;
+  /** Settings holding a regular expression, compiled when the case is loaded (file:line when bad). */
+  readonly regexSettings?: readonly string[];
+  readonly appliesTo?: AppliesTo;
+  /** Judge a booted machine; absent for `boot`, which the runner judges while it boots the machine. */
+  readonly check?: Check<S>;
+}
+
+/** Declare a check (types the judge's settings from `S`). */
+export const defineCheck = <S>(module: CheckModule<S>): CheckModule<S> => module;
 
 /**
  * Run `attempt` until it passes or `settleMs` (bounded by the check deadline) is over; return the last
  * verdict. A failed verdict for which `retry` says false is returned at once (waiting cannot change it).
  */
 export async function settle(
-  context: CheckContext,
+  context: CheckContext<unknown>,
   attempt: () => Promise<Verdict>,
   intervalMs = 2000,
   retry: (verdict: Verdict) => boolean = () => true,
 ): Promise<Verdict> {
   const start = context.now();
-  const settleMs = Math.min(context.settings.settleMs ?? 0, Math.max(0, context.timeoutMs - 5000));
+  const settleMs = Math.min(context.settleMs, Math.max(0, context.timeoutMs - 5000));
   for (;;) {
     const verdict = await attempt();
     if (verdict.passed || !retry(verdict) || context.now() - start + intervalMs > settleMs) return verdict;

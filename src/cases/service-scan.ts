@@ -11,6 +11,16 @@ export const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrn
 
 export const defaultSources: readonly string[] = ['/dev/hwrng'];
 
+/** The `sources` setting, shared by the rng and services-isolated checks. */
+export const sourcesSetting = {
+  type: 'array',
+  items: { type: 'string', pattern: '^/' },
+  minItems: 1,
+  default: defaultSources,
+  description:
+    "Paths of the RNG source a service must hold open; an open file counts when its char device number matches the source's (10:183 for /dev/hwrng), by path only when the guest has no stat -c.",
+} as const;
+
 export interface ScanOptions {
   /** Paths of the RNG source (char devices); any process with one of them open is an RNG service. */
   readonly sources: readonly string[];

@@ -14,7 +14,7 @@ import { BenchInterrupted, sampleGate } from '../bench/quiet-host.ts';
 import { renderResult } from '../bench/render.ts';
 import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
 import { resultFileName } from '../bench/result.ts';
-import { loadCases } from '../config/cases.ts';
+import { loadCases, notApplicable } from '../config/cases.ts';
 import { imagesDir, projectRoot } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
@@ -22,6 +22,7 @@ import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { detectAccel, type AccelChoice } from '../qemu/accel.ts';
 import { findOnPath } from '../qemu/find-binary.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { version } from '../version.ts';
 import { ensureImage } from './build.ts';
@@ -74,29 +75,23 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     const s = Math.round((performance.now() - began) / 1000);
     process.stderr.write(`[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${safeForTerminal(line)}\n`);
   };
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`kittest: ${signal} received, stopping the bench\n`);
-    controller.abort(signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const signal = controller.signal;
+  const host = hostInfo();
+  const foreignAtStart = foreignQemu();
+  const loadAtStart = load1();
+  // Images first: a Ctrl-C during their build exits at once, leaving no half-built image.
+  const images = new Map<string, { image: BootFiles; bytes: number }>();
+  for (const target of targets) images.set(target.name, await imageOf(join(imagesDir, 'reference.yml'), target.name));
+  const panicImage = await imageOf(join(imagesDir, 'broken', 'no-init.yml'), panicTarget.name);
+  const goodImage = images.get(panicTarget.name) ?? (await imageOf(join(imagesDir, 'reference.yml'), panicTarget.name));
+  const failingImage = await imageOf(join(imagesDir, 'broken', 'no-containerd.yml'), panicTarget.name);
+  const interrupt = stopOnInterrupt('stopping the bench');
+  const signal = interrupt.signal;
 
   try {
-    const host = hostInfo();
-    const foreignAtStart = foreignQemu();
-    const loadAtStart = load1();
-    const images = new Map<string, { image: BootFiles; bytes: number }>();
-    for (const target of targets) images.set(target.name, await imageOf(join(imagesDir, 'reference.yml'), target.name));
-    const panicImage = await imageOf(join(imagesDir, 'broken', 'no-init.yml'), panicTarget.name);
-    const goodImage = images.get(panicTarget.name) ?? (await imageOf(join(imagesDir, 'reference.yml'), panicTarget.name));
-    const failingImage = await imageOf(join(imagesDir, 'broken', 'no-containerd.yml'), panicTarget.name);
     const accel: Record<string, AccelChoice> = {};
     for (const target of new Set([...targets, panicTarget])) accel[target.name] = await detectAccel(target);
     const qemu: Record<string, string> = {};
     for (const target of new Set([...targets, panicTarget])) qemu[target.qemu.binary] ??= await qemuVersion(target.qemu.binary);
-    const work = await guestWork(cases);
     const { sample, disturbed, notes } = sampleGate({ progress, signal });
     progress(`bench: ${targets.map((t) => t.name).join(', ')}; ${runs} run(s) of each; scratch files in ${tmpDir}`);
 
@@ -109,6 +104,8 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     for (const target of targets) {
       if (signal.aborted) break;
       const { image, bytes } = images.get(target.name) as { image: BootFiles; bytes: number };
+      // What the harness types on this target: the cases that apply to it and its image's format.
+      const work = await guestWork(cases.filter((c) => !notApplicable(c, target.name, image.format)));
       const r = await measureOverhead({ target, image, imageBytes: bytes, cases, work, accel: accel[target.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
       overhead.push(r.overhead);
       boot.push(r.boot);
@@ -135,7 +132,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
       boot,
     };
     process.stdout.write(`${renderResult(result).join('\n')}\n`);
-    if (signal.aborted) return signal.reason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+    if (signal.aborted) return exitCodeFor(signal.reason);
     const text = `${JSON.stringify(result, null, 2)}\n`;
     const files = options.out ? [resolve(options.out)] : [join(benchDir, 'results', resultFileName(stamp, fileSafe(host.name))), join(benchDir, 'results', 'latest.json')];
     for (const file of files) writeFileAtomic(file, text);
@@ -149,9 +146,8 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
   } catch (error) {
     if (!(error instanceof BenchInterrupted)) throw error;
     process.stderr.write('kittest: bench interrupted, nothing saved\n');
-    return signal.reason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
+    return exitCodeFor(signal.reason);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
   }
 }

@@ -5,8 +5,6 @@ import { referenceDefinition } from '../images/definition.ts';
 import { findTarget, listTargets } from '../images/targets.ts';
 import { ensureFormat, parseFormats } from '../images/formats/index.ts';
 
-export type { BuiltImage } from '../images/builder.ts';
-
 export interface BuildOptions {
   /** Target names or aliases; 'all' or nothing: every target in targets/. */
   arch?: string[] | 'all';

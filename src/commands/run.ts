@@ -6,7 +6,7 @@ import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../matrix/plan-images.ts';
+import { planImages } from '../images/plan.ts';
 import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
 import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
@@ -18,10 +18,11 @@ import { colorFor } from '../util/color.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { LiveStatus } from '../report/live.ts';
 import { requireFreeSpace } from '../util/disk-space.ts';
+import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { sha256File } from '../util/sha256.ts';
 import { existsSync, statSync } from 'node:fs';
 import { findOnPath } from '../qemu/find-binary.ts';
-import { requirePrintablePath, requireReportFiles } from '../util/path-options.ts';
+import { requirePrintablePath, requireReportFiles, requireWritableFolder } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
 export interface RunOptions {
@@ -79,10 +80,11 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
-  for (const flag of ['image', 'artifacts'] as const) if (options[flag] !== undefined) requirePrintablePath(`--${flag}`, options[flag]);
+  if (options.image !== undefined) requirePrintablePath('--image', options.image);
   requirePrintablePath('TMPDIR', tmpdir());
-  // Reports are written after the whole matrix: a path that cannot take them is refused now.
+  // Reports and artifacts are written after machines have booted: a path that cannot take them is refused now.
   requireReportFiles(options);
+  if (options.artifacts !== undefined) requireWritableFolder('--artifacts', options.artifacts);
   const allTargets = loadTargets();
   const archNames = list(options.arch);
   const targets = selectTargets(allTargets, archNames);
@@ -103,14 +105,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   if (options.artifacts) requireFreeSpace(resolve(options.artifacts), plans.length * 17 * 1048576, 'the artifacts');
   requireFreeSpace(tmpdir(), 8 * 1048576, "QEMU's run folders");
   const color = colorFor(process.stdout);
-
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`kittest: ${signal} received, stopping every machine\n`);
-    controller.abort(signal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Images are ready: from here on a Ctrl-C stops every machine and still writes the reports.
+  const interrupt = stopOnInterrupt('stopping every machine');
 
   // QEMU and firmware must be there before anything starts.
   for (const { target, image } of plans) {
@@ -134,7 +130,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const live = new LiveStatus(process.stdout, color);
   const runs = await runBounded(plans, jobs, async ({ target, image }) => {
     const info = infos.get(image)!;
-    if (controller.signal.aborted) return interruptedRun(target, info, cases);
+    if (interrupt.signal.aborted) return interruptedRun(target, info, cases);
     const accel = await detectAccel(target, accelWanted as 'auto');
     const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${safeForTerminal(target.qemu.unsafe.reason)}]` : '';
     live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]${unsafe}`);
@@ -147,7 +143,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
           imageInfo: info,
           cases,
           accel,
-          signal: controller.signal,
+          signal: interrupt.signal,
           artifactsDir: options.artifacts ? join(resolve(options.artifacts), target.name, `attempt-${attempt}`) : undefined,
           onCase: (c) => {
             if (c.status !== 'skipped' || c.message !== 'not run') live.line(caseLine(color, target.name, c));
@@ -158,7 +154,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
           if (options.artifacts) report.artifacts = join(resolve(options.artifacts), target.name, `attempt-${attempt}`);
           return report;
         }),
-      (report) => !controller.signal.aborted && isInfrastructureFault(report),
+      (report) => !interrupt.signal.aborted && isInfrastructureFault(report),
       retries,
     );
     live.update(target.name, 'done');
@@ -173,12 +169,20 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
     return run;
   });
   live.stop();
-  process.off('SIGINT', onSignal);
-  process.off('SIGTERM', onSignal);
+  interrupt.release();
 
   const report: Report = { tool: { name: 'kittest', version }, runs, summary: summarize(runs) };
-  writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+  // A disk that filled up during the runs ends them with errors; the reports are still written where they can be.
+  const hostErrors = [...new Set(runs.flatMap((r) => (r.hostError ? [r.hostError] : [])))];
+  try {
+    writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+  } catch (error) {
+    hostErrors.push((error as Error).message);
+  }
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
-  if (controller.signal.aborted) return controller.signal.reason === 'SIGTERM' ? ExitCode.sigterm : ExitCode.sigint;
-  return runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
+  for (const line of hostErrors) process.stderr.write(`kittest: ${safeForTerminal(line)}\n`);
+  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
+  // Nothing could start (every run failed writing its files before QEMU ran): the host's problem, as bad input is.
+  if (runs.every((r) => r.hostError && r.qemu.exit === undefined)) return ExitCode.usage;
+  return hostErrors.length === 0 && runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
 }

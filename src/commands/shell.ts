@@ -1,20 +1,21 @@
 // kittest shell: boot an image and attach the user's terminal to its serial console.
 // Ctrl-] leaves and powers the guest off; the console log is saved all the same.
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../matrix/plan-images.ts';
+import { planImages } from '../images/plan.ts';
 import { FileLogSink } from '../console/log-sink.ts';
 import { StreamText } from '../console/stream-text.ts';
 import { detectAccel } from '../qemu/accel.ts';
 import { buildArgv } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, makeRunDir } from '../qemu/machine.ts';
+import { exitCodeFor, onInterruptExit, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
-import { requirePrintablePath } from '../util/path-options.ts';
+import { requirePrintablePath, requireWritableFolder } from '../util/path-options.ts';
 import { tmpdir } from 'node:os';
 
 const CTRL_RIGHT_BRACKET = 0x1d;
@@ -24,23 +25,40 @@ function forTerminal(text: string): string {
   return safeForTerminal(text.replace(/\r/g, ''));
 }
 
+/** The console log file of `target` in the log folder; refused when something other than a file is there. */
+function requireLogFile(option: string, path: string, target: string): string {
+  const file = join(resolve(path), `${target}-console.log`);
+  const existing = statSync(file, { throwIfNoEntry: false });
+  if (existing && !existing.isFile()) {
+    throw new UsageError(`${option} ${path}: ${file} is ${existing.isDirectory() ? 'a folder' : 'not a regular file'}; the console log cannot be written there`);
+  }
+  return file;
+}
+
 export async function shellCommand(values: Record<string, unknown>): Promise<number> {
-  for (const flag of ['image', 'log'] as const) if (typeof values[flag] === 'string') requirePrintablePath(`--${flag}`, values[flag]);
+  if (typeof values.image === 'string') requirePrintablePath('--image', values.image);
   requirePrintablePath('TMPDIR', tmpdir());
+  // The console log is opened once the guest is about to boot: a folder that cannot take it is refused now.
+  const [logOption, logPath] = typeof values.log === 'string' ? ['--log', values.log] : ['the console log folder (--log)', join('out', 'shell')];
+  requireWritableFolder(logOption, logPath);
   const all = loadTargets();
   const archNames = typeof values.arch === 'string' ? [values.arch] : undefined;
   const [first] = selectTargets(all, archNames ?? []);
   if (!first) throw new UsageError('no target to boot');
   const options = { image: typeof values.image === 'string' ? values.image : undefined, format: typeof values.format === 'string' ? values.format : undefined };
+  // Without --image the target is known now, and planning may build the reference image.
+  if (!options.image) requireLogFile(logOption, logPath, first.name);
   const [plan] = await planImages([first], all, options, Boolean(archNames));
   const { target, image } = plan!;
+  const logFile = requireLogFile(logOption, logPath, target.name);
   await checkBootFiles(image);
   const accel = await detectAccel(target);
   const runDir = makeRunDir(target.name);
-  const logDir = typeof values.log === 'string' ? resolve(values.log) : join(resolve('out'), 'shell');
-  mkdirSync(logDir, { recursive: true });
-  const logFile = join(logDir, `${target.name}-console.log`);
-  const log = new FileLogSink(logFile);
+  mkdirSync(dirname(logFile), { recursive: true });
+  // A full disk stops the log, not the session the user is in.
+  const log = new FileLogSink(logFile, { onError: (error) => process.stderr.write(`
+kittest: ${safeForTerminal(error.message)}; the console log stops here
+`) });
   const started = Date.now();
   const text = new StreamText();
   const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
@@ -59,10 +77,15 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
     },
     target.qemu.package,
   );
+  // SIGTERM (or a Ctrl-C from another terminal) leaves as Ctrl-] does: guest off, terminal restored, log kept.
+  const interrupt = stopOnInterrupt('powering the guest off');
   const stdin = process.stdin;
   const raw = stdin.isTTY;
   if (raw) stdin.setRawMode(true);
+  // A second signal exits at once: the user's terminal must not stay raw.
+  const forgetRaw = onInterruptExit(() => raw && stdin.setRawMode(false));
   const leave = new Promise<void>((resolveLeave) => {
+    interrupt.signal.addEventListener('abort', () => resolveLeave(), { once: true });
     stdin.on('data', (data: Buffer) => {
       const at = data.indexOf(CTRL_RIGHT_BRACKET);
       if (at >= 0) {
@@ -77,9 +100,12 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   stdin.resume();
   const exit = await Promise.race([leave.then(() => undefined), machine.exited]);
   if (raw) stdin.setRawMode(false);
+  forgetRaw();
   stdin.pause();
   const final = await machine.stop();
-  await log.close();
-  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log: ${logFile}\n`);
+  interrupt.release();
+  const logKept = await log.close().then(() => true, () => false);
+  process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log${logKept ? '' : ' (incomplete)'}: ${logFile}\n`);
+  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
   return exit && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
 }

@@ -1,26 +1,14 @@
-// Conformance cases: one YAML file per case under cases/, loaded, validated and frozen.
+// Conformance cases: one YAML file per case under cases/, loaded, validated against the schema the
+// check modules assemble, given their checks' defaults, and frozen.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { caseSchema, settingDefaults } from '../cases/case-schema.ts';
+import type { AppliesTo } from '../cases/check.ts';
+import { checkNamed } from '../cases/checks/index.ts';
 import { UsageError } from '../errors.ts';
 import { loadYamlFile } from './load-yaml.ts';
-import { casesDir, schemaFiles } from './paths.ts';
+import { casesDir } from './paths.ts';
 import { checkRegexFields } from './regex-fields.ts';
-
-export interface CaseSettings {
-  readonly namespace?: string;
-  readonly interface?: string;
-  readonly address?: string;
-  readonly gateway?: string;
-  readonly routeRequired?: boolean;
-  readonly clientNames?: readonly string[];
-  readonly processNames?: readonly string[];
-  readonly hwrng?: string;
-  readonly sources?: readonly string[];
-  readonly sampleGapMs?: number;
-  readonly socket?: string;
-  readonly paths?: readonly string[];
-  readonly settleMs?: number;
-}
 
 export interface CaseDef {
   readonly id: string;
@@ -29,22 +17,31 @@ export interface CaseDef {
   readonly check: string;
   readonly order: number;
   readonly timeoutMs?: number;
-  readonly settings: CaseSettings;
+  readonly appliesTo?: AppliesTo;
+  /** The check's settings: what the file says, and the check's defaults for the rest. */
+  readonly settings: Readonly<Record<string, unknown>>;
   readonly file: string;
 }
 
-const schemaFile = schemaFiles.case;
+const schema = { key: 'case (assembled from src/cases/checks)', schema: caseSchema() };
+
+/** Load one case file; bad input is a ConfigError naming file:line. */
+export function loadCase(file: string): CaseDef {
+  const loaded = loadYamlFile<Omit<CaseDef, 'file' | 'settings'> & { settings?: Record<string, unknown> }>(file, schema);
+  const module = checkNamed(loaded.check);
+  const written = loaded.settings ?? {};
+  checkRegexFields(
+    file,
+    (module.regexSettings ?? []).filter((key) => typeof written[key] === 'string').map((key) => ({ path: ['settings', key], source: written[key] as string })),
+  );
+  return Object.freeze({ ...loaded, appliesTo: loaded.appliesTo ?? module.appliesTo, settings: Object.freeze({ ...settingDefaults(module), ...written }), file });
+}
 
 /** Every case under `dir`, in run order. */
 export function loadCases(dir = casesDir): CaseDef[] {
   const cases = readdirSync(dir)
     .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
-    .map((f) => {
-      const file = join(dir, f);
-      const loaded = loadYamlFile<Omit<CaseDef, 'file'>>(file, schemaFile);
-      if (loaded.settings?.hwrng !== undefined) checkRegexFields(file, [{ path: ['settings', 'hwrng'], source: loaded.settings.hwrng }]);
-      return Object.freeze({ ...loaded, file });
-    });
+    .map((f) => loadCase(join(dir, f)));
   const seen = new Set<string>();
   for (const c of cases) {
     if (seen.has(c.id)) throw new UsageError(`${c.file}: duplicate case id "${c.id}"`);
@@ -60,4 +57,12 @@ export function selectCases(all: readonly CaseDef[], ids: readonly string[] | un
     if (!all.some((c) => c.id === id)) throw new UsageError(`unknown case "${id}" (known: ${all.map((c) => c.id).join(', ')})`);
   }
   return all.filter((c) => c.check === 'boot' || ids.includes(c.id));
+}
+
+/** Why `def` does not run on this target and format, or undefined when it does. */
+export function notApplicable(def: CaseDef, target: string, format: string): string | undefined {
+  const where = def.appliesTo;
+  if (where?.targets?.length && !where.targets.includes(target)) return `applies to targets ${where.targets.join(', ')} only`;
+  if (where?.formats?.length && !where.formats.includes(format)) return `applies to ${where.formats.join(', ')} images only`;
+  return undefined;
 }

@@ -9,12 +9,16 @@ import { ConfigError } from '../errors.ts';
 const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(schemaFile: string): ValidateFunction {
-  let validate = validators.get(schemaFile);
+/** A schema file, or a schema assembled in memory (`key` names it in the cache). */
+export type SchemaSource = string | { readonly key: string; readonly schema: object };
+
+function validatorFor(source: SchemaSource): ValidateFunction {
+  const key = typeof source === 'string' ? source : source.key;
+  let validate = validators.get(key);
   if (!validate) {
-    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as object;
+    const schema = typeof source === 'string' ? (JSON.parse(readFileSync(source, 'utf8')) as object) : source.schema;
     validate = ajv.compile(schema);
-    validators.set(schemaFile, validate);
+    validators.set(key, validate);
   }
   return validate;
 }
@@ -68,7 +72,7 @@ export function lineOfField(file: string, path: readonly (string | number)[]): n
 }
 
 /** Parse `file` as YAML and validate it with `schemaFile`; throws ConfigError (exit 2) on any problem. */
-export function loadYamlFile<T>(file: string, schemaFile: string): T {
+export function loadYamlFile<T>(file: string, schemaFile: SchemaSource): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -79,7 +83,7 @@ export function loadYamlFile<T>(file: string, schemaFile: string): T {
 }
 
 /** Same as loadYamlFile for text already in memory (`name` is what errors show). */
-export function parseYamlText<T>(text: string, name: string, schemaFile: string): T {
+export function parseYamlText<T>(text: string, name: string, schemaFile: SchemaSource): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];

@@ -1,13 +1,28 @@
 // What a target may add to QEMU's command line. Whatever a target says, kittest keeps two promises:
 // no path from the guest to the host (one user network with restrict=on and no forwards; no host
 // file, folder, socket or device handed to the guest or to QEMU) and images are never written.
-// The free strings of a target (device models, extraArgs) are checked against them when the target
+// The free strings of a target (binary, device models, extraArgs) are checked against them when the target
 // is loaded; `qemu.unsafe` (with a reason, carried into every report) lifts the check.
 
 /** One refused setting: where it is in the target file, and why. */
 export interface QemuSettingProblem {
   readonly path: readonly (string | number)[];
   readonly text: string;
+}
+
+/** The program name of a QEMU system emulator, looked up on PATH. */
+const emulatorName = /^qemu-system-[a-z0-9_]+$/;
+
+/** Why `qemu.binary` is not a QEMU system emulator at all (refused even with qemu.unsafe), if it is not. */
+export function qemuBinaryProblem(binary: string): string | undefined {
+  // A custom build is an absolute, normalised path whose last part is an emulator's name; its use is
+  // checked by qemuSettingProblems, since only qemu.unsafe allows it.
+  if (emulatorName.test(binary) || isCustomEmulator(binary)) return undefined;
+  return `qemu.binary ${JSON.stringify(binary)} is not a QEMU system emulator: give its program name (qemu-system-ARCH, looked up on PATH), or, with qemu.unsafe, the absolute path of a QEMU build ending in one`;
+}
+
+function isCustomEmulator(binary: string): boolean {
+  return /^(\/[A-Za-z0-9._+-]+)+$/.test(binary) && !/\/\.\.?(\/|$)/.test(binary) && emulatorName.test(binary.slice(binary.lastIndexOf('/') + 1));
 }
 
 /** A QEMU device or machine model name alone: no ",key=value" options. */
@@ -92,8 +107,12 @@ function driveProblem(value: string): string | undefined {
 }
 
 /** Problems with a target's QEMU settings, in file order (empty when they keep kittest's promises). */
-export function qemuSettingProblems(qemu: { readonly extraArgs: readonly string[] } & Partial<Record<(typeof modelFields)[number], string>>): QemuSettingProblem[] {
+export function qemuSettingProblems(qemu: { readonly extraArgs: readonly string[]; readonly binary?: string } & Partial<Record<(typeof modelFields)[number], string>>): QemuSettingProblem[] {
   const problems: QemuSettingProblem[] = [];
+  // The Debian QEMU is the one whose user network and read-only drives the promises were checked with.
+  if (qemu.binary !== undefined && isCustomEmulator(qemu.binary)) {
+    problems.push({ path: ['qemu', 'binary'], text: `qemu.binary ${JSON.stringify(qemu.binary)} is a QEMU build of its own, whose restricted network and read-only drives kittest cannot vouch for` });
+  }
   for (const field of modelFields) {
     const value = qemu[field];
     if (value !== undefined && !modelName.test(value)) {

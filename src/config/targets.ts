@@ -6,7 +6,7 @@ import type { BootFormat } from '../images/boot-files.ts';
 import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
 import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
-import { qemuSettingProblems } from './qemu-safety.ts';
+import { qemuBinaryProblem, qemuSettingProblems } from './qemu-safety.ts';
 import { checkRegexFields, type RegexField } from './regex-fields.ts';
 
 export interface Target {
@@ -17,6 +17,7 @@ export interface Target {
   readonly kernelArch: string;
   readonly default: boolean;
   readonly qemu: {
+    /** qemu-system-ARCH, looked up on PATH; with `unsafe`, an absolute path to one may be given. */
     readonly binary: string;
     readonly package: string;
     readonly machine: string;
@@ -32,7 +33,7 @@ export interface Target {
     /** QEMU device that reports a guest panic over QMP (pvpanic, pvpanic-pci), if the machine has one. */
     readonly panicDevice?: string;
     readonly extraArgs: readonly string[];
-    /** Lets extraArgs and the model fields reach the host (networks, writable drives, host files); the reason goes into every report. */
+    /** Lets extraArgs and the model fields reach the host (networks, writable drives, host files) and binary name a QEMU build by absolute path; the reason goes into every report. */
     readonly unsafe?: { readonly reason: string };
   };
   readonly console: {
@@ -61,6 +62,8 @@ export function loadTarget(file: string): Target {
     throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineContaining(file, efiFormat));
   }
   checkRegexFields(file, regexFields(raw.console));
+  const notQemu = qemuBinaryProblem(raw.qemu.binary);
+  if (notQemu) throw new ConfigError(displayPath(file), notQemu, lineOfField(file, ['qemu', 'binary']));
   const [unsafe] = raw.qemu.unsafe ? [] : qemuSettingProblems(raw.qemu);
   if (unsafe) throw new ConfigError(displayPath(file), `${unsafe.text}; a target may do that only with qemu.unsafe: { reason: "..." }`, lineOfField(file, unsafe.path));
   return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, file });

@@ -49,5 +49,3 @@ export const consoleDefaults = {
   logMaxBytes: 16 * 1024 * 1024,
 } as const;
 
-/** The shape of consoleDefaults, for options that override some of them. */
-export type ConsoleDefaults = typeof consoleDefaults;

@@ -9,7 +9,7 @@ import type { ConsoleLogSink } from './log-sink.ts';
 import { StreamText, terminalAnswer, type CursorReport, type TerminalQuery } from './stream-text.ts';
 import { compileMatcher, describePattern, TextWindow, type ConsoleMatch, type ConsolePattern, type Matcher } from './text-window.ts';
 
-export type { ConsoleMatch, ConsolePattern } from './text-window.ts';
+export type { ConsolePattern } from './text-window.ts';
 
 /** Options of ConsoleEngine; only `write` is required. */
 export interface ConsoleEngineOptions {

@@ -7,8 +7,6 @@
 import { checkedBody, NOT_BASE64, type DecodedFrame, type FrameCheck } from './frame-check.ts';
 import { recoverBody } from './frame-recovery.ts';
 
-export type { DecodedFrame, FrameCheck } from './frame-check.ts';
-
 /** Wraps the inner command, e.g. `(c) => 'nsenter -t 1 -m -n -p -- ' + c` to run in PID 1's namespaces. */
 export type ViaWrapper = (innerCommand: string) => string;
 

@@ -1,6 +1,7 @@
 // The console log artifact: every line with a host timestamp, capped in size, and
 // guest text made safe to show (guest output is untrusted).
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { type HostError, writeFailed } from '../errors.ts';
 import { consoleDefaults } from './defaults.ts';
 
 /** Where the engine sends clean console text, with milliseconds since the console started. */
@@ -29,6 +30,8 @@ export function formatElapsed(elapsedMs: number): string {
 export interface FileLogSinkOptions {
   /** Stop writing past this many bytes (default 16 MiB); the rest is only counted. */
   readonly maxBytes?: number;
+  /** Told once when the file cannot be opened or written (disk full, I/O error); the log stops there. */
+  readonly onError?: (error: HostError) => void;
 }
 
 /** Writes the console to a file, one timestamped line at a time, up to a size cap. */
@@ -40,13 +43,23 @@ export class FileLogSink implements ConsoleLogSink {
   #partial = '';
   #partialStartMs = 0;
   #closed = false;
+  #error: HostError | undefined;
+  readonly #onError: ((error: HostError) => void) | undefined;
 
   constructor(
     readonly path: string,
     options: FileLogSinkOptions = {},
   ) {
     this.#maxBytes = options.maxBytes ?? consoleDefaults.logMaxBytes;
+    this.#onError = options.onError;
     this.#out = createWriteStream(path);
+    // Without a listener a full disk would crash kittest mid-run, leaving QEMU and its folder behind.
+    this.#out.on('error', (error) => this.#fail(error));
+  }
+
+  /** Why the log could not be written, once it could not. */
+  get error(): HostError | undefined {
+    return this.#error;
   }
 
   /** Bytes written so far (timestamps included). */
@@ -84,22 +97,35 @@ export class FileLogSink implements ConsoleLogSink {
     }
   }
 
-  /** Flush the unfinished line, add the cut marker if anything was cut, and close the file. */
+  /** Flush the unfinished line, add the cut marker if anything was cut, and close the file; rejects with `error` if writing failed. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    if (this.#partial !== '') this.#emit(this.#partial, this.#partialStartMs);
-    this.#partial = '';
-    this.#closed = true;
-    if (this.#cut > 0) {
-      this.#out.write(`[kittest] console log capped at ${this.#maxBytes} bytes: ${this.#cut} more bytes of console output were cut\n`);
+    if (!this.#closed) {
+      if (this.#partial !== '') this.#emit(this.#partial, this.#partialStartMs);
+      this.#partial = '';
+      this.#closed = true;
+      if (this.#cut > 0 && !this.#error) {
+        this.#out.write(`[kittest] console log capped at ${this.#maxBytes} bytes: ${this.#cut} more bytes of console output were cut\n`);
+      }
+      if (!this.#error) {
+        await new Promise<void>((resolve) => {
+          this.#out.once('error', () => resolve());
+          this.#out.end(() => resolve());
+        });
+      }
+      this.#out.destroy();
     }
-    await new Promise<void>((resolve, reject) => {
-      this.#out.once('error', reject);
-      this.#out.end(resolve);
-    });
+    if (this.#error) throw this.#error;
+  }
+
+  #fail(error: unknown): void {
+    if (this.#error) return;
+    this.#error = writeFailed(this.path, error);
+    this.#closed = true;
+    this.#onError?.(this.#error);
   }
 
   #emit(line: string, elapsedMs: number): void {
+    if (this.#error) return;
     if (this.#cut > 0) {
       this.#cut += Buffer.byteLength(line) + 1;
       return;

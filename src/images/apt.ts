@@ -7,6 +7,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HostError } from '../errors.ts';
 import { withFileLock } from '../util/file-lock.ts';
+import { onInterruptExit } from '../util/signals.ts';
 import { sha256File } from '../util/sha256.ts';
 import { compareDebianVersions } from './debversion.ts';
 import { run } from './exec.ts';
@@ -220,6 +221,7 @@ export class DebianArchive {
     if (!response.ok || !response.body) throw new HostError(`downloading ${url} failed: HTTP ${response.status}`);
     this.log(`downloading ${candidate.name} ${candidate.version} (${candidate.arch}, ${(candidate.size / 1e6).toFixed(1)} MB)`);
     const partial = `${target}.partial-${randomBytes(4).toString('hex')}`;
+    const forget = onInterruptExit(() => rmSync(partial, { force: true }));
     const hash = createHash('sha256');
     const hasher = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -237,6 +239,8 @@ export class DebianArchive {
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new HostError(`disk full while downloading ${basename(candidate.filename)} into ${debsDir}`);
       if (error instanceof HostError) throw error;
       throw new HostError(`downloading ${url} failed: ${(error as Error).message}`);
+    } finally {
+      forget();
     }
     return target;
   }

@@ -1,6 +1,7 @@
 // Running host tools (dpkg-deb, depmod, zstd, apt-get) with clear, one-line errors.
 import { spawn } from 'node:child_process';
 import { HostError } from '../errors.ts';
+import { onInterruptExit } from '../util/signals.ts';
 
 export interface RunResult {
   stdout: string;
@@ -16,14 +17,20 @@ export function run(program: string, args: readonly string[], options: { cwd?: s
       stdio: [options.input === undefined ? 'ignore' : 'pipe', options.stdoutFile ?? 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
+    // kittest exiting on Ctrl-C must not leave the tool writing into a folder being removed.
+    const forget = onInterruptExit(() => child.kill('SIGTERM'));
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
+      forget();
       reject(error.code === 'ENOENT' ? new HostError(`${program} is not installed on this host`) : error);
     });
-    child.on('close', (code) => resolvePromise({ stdout, stderr, code: code ?? 1 }));
+    child.on('close', (code) => {
+      forget();
+      resolvePromise({ stdout, stderr, code: code ?? 1 });
+    });
     if (child.stdin) {
       child.stdin.on('error', () => {}); // the program may exit without reading its input
       child.stdin.end(options.input);

@@ -2,11 +2,11 @@
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseDef } from '../config/cases.ts';
+import { type CaseDef, notApplicable } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
-import { checks } from '../cases/checks/index.ts';
+import { checkNamed } from '../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../cases/check.ts';
 import { BatchedShell } from '../cases/batched-shell.ts';
 import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
@@ -17,7 +17,7 @@ import { ConsoleTimeoutError } from '../console/errors.ts';
 import { compileFailurePatterns, firmwareFailurePatterns } from '../console/failure-patterns.ts';
 import { FileLogSink, type ConsoleLogSink } from '../console/log-sink.ts';
 import { Shell } from '../console/shell.ts';
-import { AssertionFailed, MachineError } from '../errors.ts';
+import { AssertionFailed, HostError, MachineError, writeFailed } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { buildArgv, qmpPath, wirePath } from '../qemu/argv.ts';
@@ -46,7 +46,8 @@ export interface RunRequest {
 
 /** A run whose failure is the infrastructure's (QEMU did not start, no output at all): worth a retry. */
 export function isInfrastructureFault(report: RunReport): boolean {
-  return report.status === 'error' && report.cases[0]?.status === 'error' && (report.timeline['console-first-byte'] === undefined);
+  // A full disk stays full: no retry.
+  return report.status === 'error' && !report.hostError && report.cases[0]?.status === 'error' && report.timeline['console-first-byte'] === undefined;
 }
 
 const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -62,14 +63,28 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   const runDir = makeRunDir(target.name);
   const mac = randomMac();
   const argv = buildArgv(target, image, { accel: request.accel.accel, mac, runDir });
-  prepareFirmware(target, image, runDir);
   const startedAt = new Date();
-  let log: (ConsoleLogSink & { close?: () => Promise<void> | void }) | undefined;
-  if (request.artifactsDir) {
-    mkdirSync(request.artifactsDir, { recursive: true });
-    writeFileSync(join(request.artifactsDir, 'qemu-argv.json'), `${JSON.stringify(argv, null, 2)}\n`);
-    writeFileSync(join(request.artifactsDir, 'qemu-cmdline.txt'), `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\n`);
-    log = new FileLogSink(join(request.artifactsDir, 'console.log'), { maxBytes: request.logMaxBytes });
+  // The disk filling up (or failing) while the console log is written ends the run: every verdict
+  // left becomes an error naming the file, QEMU is stopped and the report still written.
+  let hostError: string | undefined;
+  const hostFailed = (error: Error) => {
+    hostError ??= error.message;
+    engine.end(error.message, { infrastructure: true });
+  };
+  let log: FileLogSink | undefined;
+  try {
+    prepareFirmware(target, image, runDir);
+    if (request.artifactsDir) {
+      mkdirSync(request.artifactsDir, { recursive: true });
+      writeArtifact(request.artifactsDir, 'qemu-argv.json', `${JSON.stringify(argv, null, 2)}\n`);
+      writeArtifact(request.artifactsDir, 'qemu-cmdline.txt', `${argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}\n`);
+      log = new FileLogSink(join(request.artifactsDir, 'console.log'), { maxBytes: request.logMaxBytes, onError: hostFailed });
+    }
+  } catch (error) {
+    rmSync(runDir, { recursive: true, force: true });
+    const e = error as NodeJS.ErrnoException & { dest?: string };
+    if (!(error instanceof HostError) && !e.code) throw error;
+    return notStarted(request, startedAt, argv, error instanceof HostError ? error.message : writeFailed(e.dest ?? e.path ?? runDir, error).message);
   }
   const patterns = compileFailurePatterns([...target.console.failurePatterns, ...(image.bootMedium ? firmwareFailurePatterns : [])]);
   let machine: Machine | undefined;
@@ -158,18 +173,22 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       const interrupted = request.signal?.aborted;
       // A hang names where the boot stopped and how long the console has been quiet.
       const stall = error instanceof ConsoleTimeoutError ? `; ${describeStall(lastBootStage((p) => engine.search(p) !== undefined), engine.now() - engine.startedAt, speech.lastAtMs)}` : '';
+      const message = hostError ?? `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
       verdict(bootIndex, {
         // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
-        status: interrupted ? 'interrupted' : (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
+        status: interrupted ? 'interrupted' : hostError || (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || qemuFault ? 'error' : 'failed',
         durationMs: Math.round(engine.now() - bootStart),
-        message: `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`,
+        message,
         evidence: cap(engine.lastLines(40).join('\n')),
         console: cap(engine.slice(position), 64_000),
       });
       for (const i of cases.keys()) {
-        if (i !== bootIndex) verdict(i, { status: interrupted ? 'interrupted' : 'skipped', message: interrupted ? 'interrupted' : `not run: boot ${report.cases[bootIndex]?.status}` });
+        if (i === bootIndex) continue;
+        if (interrupted) verdict(i, { status: 'interrupted', message: 'interrupted' });
+        else if (hostError) verdict(i, { status: 'error', message: `not run: ${hostError}` });
+        else verdict(i, { status: 'skipped', message: `not run: boot ${report.cases[bootIndex]?.status}` });
       }
-      report.message = `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
+      report.message = message;
       return report;
     }
 
@@ -198,17 +217,23 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     await Promise.all(
       [...cases.entries()].map(async ([index, def]) => {
         if (def.check === 'boot') return;
+        const elsewhere = notApplicable(def, target.name, image.format);
+        if (elsewhere) {
+          verdict(index, { status: 'skipped', message: `not run: ${elsewhere}` });
+          return;
+        }
         if (broken) {
           // After the guest itself failed (a panic) the rest is not run; that is the image's fault, not an error.
-          const status = request.signal?.aborted ? 'interrupted' : engine.failure && !qemuFault ? 'skipped' : 'error';
+          const status = request.signal?.aborted ? 'interrupted' : engine.failure && !qemuFault && !hostError ? 'skipped' : 'error';
           verdict(index, { status, message: `not run: ${broken}` });
           return;
         }
-        const check = checks[def.check];
-        const timeoutMs = def.timeoutMs ?? Math.max(target.timeouts.commandMs, (def.settings.settleMs ?? 0) + target.timeouts.commandMs);
+        const { check } = checkNamed(def.check);
+        const settleMs = typeof def.settings.settleMs === 'number' ? def.settings.settleMs : 0;
+        const timeoutMs = def.timeoutMs ?? settleMs + target.timeouts.commandMs;
         try {
-          if (!check) throw new Error(`no built-in check named ${def.check}`);
-          const result = await withDeadline(check({ host: batched, hostView, settings: def.settings, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
+          if (!check) throw new Error(`check ${def.check} has no judge of its own`);
+          const result = await withDeadline(check({ host: batched, hostView, settings: def.settings, settleMs, timeoutMs, nonce, now: () => engine.now() }), timeoutMs, def.id);
           // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
           if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
           verdict(index, {
@@ -220,14 +245,14 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
           });
         } catch (error) {
           verdict(index, {
-            status: request.signal?.aborted ? 'interrupted' : engine.failure !== undefined && !qemuFault ? 'failed' : 'error',
-            message: firstLine(error),
+            status: request.signal?.aborted ? 'interrupted' : engine.failure !== undefined && !qemuFault && !hostError ? 'failed' : 'error',
+            message: hostError ?? firstLine(error),
             evidence: cap(engine.lastLines(40).join('\n')),
             durationMs: Math.round(engine.now() - caseStart),
             console: cap(engine.slice(position), 64_000),
           });
           const machineBroke = error instanceof MachineError && !(error instanceof AssertionFailed);
-          if (machineBroke || engine.ended) broken = firstLine(error);
+          if (machineBroke || engine.ended) broken = hostError ?? firstLine(error);
         } finally {
           engine.mark(`case:${def.id}`);
         }
@@ -260,7 +285,14 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       const capture = readCapture(wirePath(runDir), machine?.startedAt ?? startedAt.getTime());
       const ack = dhcpExchange(capture.records, mac).lease;
       if (ack) report.timeline['dhcp-ack'] = Math.round(ack.ackAtS * 1000);
-      if (request.artifactsDir && existsSync(wirePath(runDir))) copyFileSync(wirePath(runDir), join(request.artifactsDir, 'network.pcap'));
+      if (request.artifactsDir && existsSync(wirePath(runDir))) {
+        const pcap = join(request.artifactsDir, 'network.pcap');
+        try {
+          copyFileSync(wirePath(runDir), pcap);
+        } catch (error) {
+          hostError ??= writeFailed(pcap, error).message;
+        }
+      }
     };
     // After a panic, give QEMU a moment to see it too (pvpanic's GUEST_PANICKED, the guest's reset).
     if (engine.failure && machine?.running) await Promise.race([machine.exited, sleep(3000)]);
@@ -280,11 +312,55 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     for (const entry of engine.timeline()) report.timeline[entry.name] = Math.round(entry.atMs);
     const kernelInit = engine.search(/\[\s*(\d+\.\d+)\] Run \S+ as init process/);
     if (kernelInit?.captures[0]) report.timeline['guest:init-started'] = Math.round(Number(kernelInit.captures[0]) * 1000);
+    await log?.close().catch((error: Error) => (hostError ??= error.message));
+    if (hostError) {
+      report.hostError = hostError;
+      report.message = hostError;
+    }
     report.status = runStatus(report.cases, report.machineFailure);
+    if (hostError && report.status !== 'interrupted') report.status = 'error';
     report.durationMs = Date.now() - startedAt.getTime();
-    await log?.close?.();
-    if (request.artifactsDir) writeFileSync(join(request.artifactsDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (request.artifactsDir) {
+      try {
+        writeArtifact(request.artifactsDir, 'report.json', `${JSON.stringify(report, null, 2)}\n`);
+      } catch (error) {
+        // The run's own report still reaches --json, --junit and --html.
+        if (!report.hostError) report.hostError = report.message = (error as Error).message;
+        report.status = 'error';
+      }
+    }
   }
+}
+
+/** Write one artifact file; a failure is a one-line HostError naming it. */
+function writeArtifact(dir: string, name: string, text: string): void {
+  const file = join(dir, name);
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw writeFailed(file, error);
+  }
+}
+
+/** The report of a run whose files could not be written before QEMU started: every case is an error. */
+function notStarted(request: RunRequest, startedAt: Date, argv: string[], why: string): RunReport {
+  const report: RunReport = {
+    target: request.target.name,
+    image: request.imageInfo,
+    accel: request.accel.accel,
+    accelReason: request.accel.reason,
+    status: 'error',
+    attempts: 1,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    message: why,
+    hostError: why,
+    qemu: { argv },
+    timeline: {},
+    cases: request.cases.map((c) => ({ id: c.id, title: c.title, status: 'error', durationMs: 0, message: `not run: ${why}`, evidence: '' })),
+  };
+  for (const entry of report.cases) request.onCase?.(entry);
+  return report;
 }
 
 /** Call a hang early: reject when the console has printed nothing for `silenceMs` (after its first byte). */

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
+import { onInterruptExit } from '../util/signals.ts';
 import { findOnPath } from './find-binary.ts';
 
 export interface MachineExit {
@@ -27,6 +28,7 @@ export class Machine {
   private stderrTail = '';
   private stopping = false;
   private done = false;
+  private forgetCleanup: () => void = () => {};
 
   private constructor(
     readonly argv: readonly string[],
@@ -40,6 +42,8 @@ export class Machine {
     }
     this.startedAt = Date.now();
     this.child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: false });
+    // If kittest exits on a signal without stopping the machine itself, QEMU and its folder go too.
+    this.forgetCleanup = onInterruptExit(() => this.killNow());
     this.child.stdout?.on('data', onData);
     this.child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
@@ -98,6 +102,7 @@ export class Machine {
       options.beforeCleanup?.();
     } finally {
       rmSync(this.runDir, { recursive: true, force: true });
+      this.forgetCleanup();
     }
     return this.exited;
   }
@@ -107,5 +112,6 @@ export class Machine {
     this.stopping = true;
     if (!this.done) this.child.kill('SIGKILL');
     rmSync(this.runDir, { recursive: true, force: true });
+    this.forgetCleanup();
   }
 }

@@ -40,6 +40,7 @@ const reportSchema = {
           startedAt: text,
           durationMs: ms,
           message: text,
+          hostError: text,
           qemu: { type: 'object', required: ['argv'], properties: { argv: { type: 'array', items: text }, exit: text, version: text, unsafe: text } },
           timeline: numbers,
           memory: { type: 'object', properties: { usedKiB: { type: 'number' }, rssKiB: numbers } },

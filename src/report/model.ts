@@ -42,6 +42,8 @@ export interface RunReport {
   qmp?: { status?: string; events: { event: string; data?: unknown }[]; error?: string };
   /** A panic, Oops or crash seen at any moment of the run (console or QMP): the run fails whatever the cases say. */
   machineFailure?: { what: string; atMs: number };
+  /** The host failed the run (its disk filled up or failed while kittest wrote the run's files): one line naming the file. */
+  hostError?: string;
   cases: CaseReport[];
   artifacts?: string;
 }

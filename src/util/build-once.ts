@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type OnWait, withFileLock } from './file-lock.ts';
+import { onInterruptExit } from './signals.ts';
 
 /** Where a build writes: `out` becomes the final folder, `scratch` is removed afterwards. */
 export interface Staging {
@@ -24,23 +25,6 @@ function leftovers(finalDir: string): string[] {
   return existsSync(parent) ? readdirSync(parent).filter((entry) => entry.startsWith(prefix)).map((entry) => join(parent, entry)) : [];
 }
 
-/** Remove `dir` if the process is interrupted while it is being written, then let the signal act. */
-function removeOnSignal(dir: string): () => void {
-  const onSignal = (signal: NodeJS.Signals): void => {
-    rmSync(dir, { recursive: true, force: true });
-    detach();
-    // Nobody else handles it: die of the signal as if we had not been listening.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  const detach = (): void => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return detach;
-}
-
 /**
  * Make `finalDir` unless `isDone(finalDir)`: holding the lock `finalDir.lock`, `make` writes into a
  * temporary `finalDir.tmp-PID-RANDOM/out`, which is then renamed to `finalDir`. Temporary folders of
@@ -57,7 +41,8 @@ export async function buildOnce(finalDir: string, isDone: (dir: string) => boole
       for (const dir of leftovers(finalDir)) rmSync(dir, { recursive: true, force: true });
       const tmp = `${finalDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
       const staging = { out: join(tmp, 'out'), scratch: join(tmp, 'scratch') };
-      const detach = removeOnSignal(tmp);
+      // A Ctrl-C exits at once (src/util/signals.ts): the half-made folder goes with it.
+      const forget = onInterruptExit(() => rmSync(tmp, { recursive: true, force: true }));
       try {
         mkdirSync(staging.out, { recursive: true });
         mkdirSync(staging.scratch, { recursive: true });
@@ -66,7 +51,7 @@ export async function buildOnce(finalDir: string, isDone: (dir: string) => boole
         renameSync(staging.out, finalDir);
         return false;
       } finally {
-        detach();
+        forget();
         rmSync(tmp, { recursive: true, force: true });
       }
     },

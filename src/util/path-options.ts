@@ -1,6 +1,6 @@
 // Paths given on the command line, checked before anything starts: no control characters (a
-// newline would split kittest's one-line messages and reports), and report files that can really
-// be written, so a long matrix never ends in a failed write.
+// newline would split kittest's one-line messages and reports), and report files and output folders
+// that can really be written, so a long matrix or a booted shell never ends in a failed write.
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
@@ -32,7 +32,21 @@ export function requireWritableFile(option: string, path: string): void {
   // Renaming a finished report over a device or a pipe (/dev/null) would replace it with a plain file.
   if (existing && !existing.isFile()) throw new UsageError(`${option} ${path} is not a regular file; give a file name`);
   // The report is written beside itself and renamed into place; missing folders are created then.
-  let dir = dirname(file);
+  requireWritableAncestor(option, path, dirname(file));
+}
+
+/** Refuse, naming the option, an output folder that could not be made or written to: an existing file, a path under a file, or a place kittest may not write to. Creates nothing. */
+export function requireWritableFolder(option: string, path: string): void {
+  requirePrintablePath(option, path);
+  const dir = resolve(path);
+  const existing = statOf(dir);
+  if (existing && !existing.isDirectory()) throw new UsageError(`${option} ${path} is not a folder; give a folder name`);
+  requireWritableAncestor(option, path, dir);
+}
+
+/** The nearest existing folder at or above `start` must be a folder kittest may write in (missing ones are made later). */
+function requireWritableAncestor(option: string, path: string, start: string): void {
+  let dir = start;
   while (!statOf(dir) && dirname(dir) !== dir) dir = dirname(dir);
   if (!statOf(dir)?.isDirectory()) throw new UsageError(`${option} ${path} cannot be created: ${dir} is not a folder`);
   try {

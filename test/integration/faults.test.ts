@@ -1,7 +1,12 @@
-// Faults: panics, hangs, a killed QEMU, a console flood, hostile escape sequences.
+// Faults: panics, hangs, a killed QEMU, a console flood, hostile escape sequences, a full disk.
 import test from 'ava';
-import { readFileSync, statSync } from 'node:fs';
+import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Machine } from '../../src/qemu/machine.ts';
+import type { Report } from '../../src/report/model.ts';
 import { runBounded } from '../../src/matrix/schedule.ts';
 import { withInfraRetries } from '../../src/matrix/with-retries.ts';
 import { isInfrastructureFault } from '../../src/matrix/run-target.ts';
@@ -111,10 +116,67 @@ test.serial('a console flood keeps memory bounded and the log capped, and the ru
 });
 
 test.serial("the guest's escape sequences never reach the user's terminal raw", async (t) => {
-  const prefix = await busyboxImage('escapes', shellInit(`printf '\\033]0;pwned\\007\\033[2J\\033[31mred-from-guest\\n'`), 'panic=-1');
-  // A kernel panic message with escapes inside makes the guest text part of kittest's own output.
+  // The init prints a title change, a screen clear, a colour and a right-to-left override with no newline,
+  // then exits: the kernel's "Attempted to kill init!" panic lands on the same console line, and that
+  // line is the boot case's failure message, which kittest prints.
+  const init = "#!/bin/busybox sh\nprintf '\\033]0;pwned\\007\\033[2J\\033[31mred-from-guest \\342\\200\\256txet-desrever\\033[0m '\nexit 1\n";
+  const prefix = await busyboxImage('escapes', init, 'panic=-1');
   const r = await kittest(['run', '--image', prefix, '--case', 'boot']);
-  t.is(r.exitCode, 0, String(r.stderr));
-  t.false(String(r.stdout).includes('\x1b'));
-  t.false(String(r.stderr).includes('\x1b'));
+  t.is(r.exitCode, 1, String(r.stderr));
+  const out = `${String(r.stdout)}${String(r.stderr)}`;
+  t.regex(out, /red-from-guest .*Kernel panic - not syncing: Attempted to kill init!/, "the guest's text reached kittest's output");
+  t.false(out.includes('\x1b'), 'no raw ESC');
+  t.false(out.includes('\u202e'), 'no raw bidi override');
+  t.true(out.includes('\\u202etxet-desrever'), 'the override is shown escaped');
+});
+
+const asRoot = process.getuid?.() === 0 ? test.serial : test.serial.skip;
+
+asRoot('a disk that fills up during a run ends it with error verdicts naming the file, stops QEMU and removes its folder', async (t) => {
+  const prefix = await busyboxImage('shell', shellInit());
+  // 16 KiB: the QEMU command line files take a page each, the console log fills the rest during the boot.
+  const artifacts = mkdtempSync(join(tmpdir(), 'kt-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', artifacts]);
+  t.teardown(() => {
+    execFileSync('umount', [artifacts]);
+    rmSync(artifacts, { recursive: true, force: true });
+  });
+  let machine: Machine | undefined;
+  const report = await runImage(prefix, x86, ['boot', 'rng'], { artifactsDir: artifacts, onMachine: (m) => (machine = m) });
+  const why = `writing ${join(artifacts, 'console.log')} failed: ENOSPC (no space left on device)`;
+  t.is(report.status, 'error');
+  t.is(report.hostError, why);
+  t.deepEqual(
+    report.cases.map((c) => [c.id, c.status, c.message]),
+    [
+      ['boot', 'error', why],
+      ['rng', 'error', `not run: ${why}`],
+    ],
+  );
+  t.throws(() => process.kill(machine!.pid!, 0), { code: 'ESRCH' }, 'QEMU is gone');
+  t.false(existsSync(machine!.runDir), 'the run folder is removed');
+});
+
+test.serial('kittest run on a full disk writes the reports it can, says why on one line and exits 1', async (t) => {
+  const prefix = await busyboxImage('shell', shellInit());
+  const tmp = mkdtempSync(join(tmpdir(), 'kt-full-cli-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  // /dev/full opens for writing and fails every write with ENOSPC.
+  const attempt = join(tmp, 'artifacts', 'x86_64', 'attempt-1');
+  mkdirSync(attempt, { recursive: true });
+  symlinkSync('/dev/full', join(attempt, 'console.log'));
+  const json = join(tmp, 'report.json');
+  const junit = join(tmp, 'junit.xml');
+  const r = await kittest(['run', '--image', prefix, '--case', 'boot', '--json', json, '--junit', junit, '--artifacts', join(tmp, 'artifacts')], { TMPDIR: tmp });
+  const why = `writing ${join(attempt, 'console.log')} failed: ENOSPC (no space left on device)`;
+  t.is(r.exitCode, 1, String(r.stderr));
+  t.is(String(r.stderr).split('\n').at(-1), `kittest: ${why}`);
+  t.notRegex(String(r.stderr), /\n\s+at /, 'no stack trace');
+  const report = JSON.parse(readFileSync(json, 'utf8')) as Report;
+  t.is(report.runs[0]!.cases[0]!.status, 'error');
+  t.is(report.runs[0]!.cases[0]!.message, why);
+  t.regex(readFileSync(junit, 'utf8'), /ENOSPC/);
+  t.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kittest-')), [], 'no run folder left');
+  const qemus = await execa('pgrep', ['-f', `qemu-system.*${tmp}/kittest-`], { reject: false });
+  t.is(String(qemus.stdout), '', 'no QEMU left');
 });

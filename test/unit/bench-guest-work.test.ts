@@ -1,7 +1,7 @@
 import test from 'ava';
 import { evidencePolls, guestSteps, guestWork, pollScript, type CheckScripts } from '../../src/bench/guest-work.ts';
 import { BatchedShell, batchScript } from '../../src/cases/batched-shell.ts';
-import { checks } from '../../src/cases/checks/index.ts';
+import { checkNamed } from '../../src/cases/checks/index.ts';
 import { loadCases, type CaseDef } from '../../src/config/cases.ts';
 
 const def = (id: string, check: string, settings: CaseDef['settings'] = {}): CaseDef => ({ id, check, title: id, description: '', order: 0, settings }) as unknown as CaseDef;
@@ -76,7 +76,7 @@ test('the first poll is the very batch the harness sends when every check starts
   await Promise.all(
     cases
       .filter((c) => c.check !== 'boot')
-      .map((c) => checks[c.check]!({ host: batched, hostView: wire, settings: c.settings, timeoutMs: 3_600_000, nonce: fixed, now: () => (clock += 3_600_000) }).catch(() => undefined)),
+      .map((c) => checkNamed(c.check).check!({ host: batched, hostView: wire, settings: c.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: fixed, now: () => (clock += 3_600_000) }).catch(() => undefined)),
   );
   t.is(sent[0], pollScript(work.polls[0]!, 'tag'));
 });

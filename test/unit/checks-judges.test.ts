@@ -1,7 +1,7 @@
 import test from 'ava';
 import { judgeContainerd, serverVersion } from '../../src/cases/checks/containerd.ts';
-import { judgeRng, judgeRngSamples, rngCheck, type RngSettings } from '../../src/cases/checks/rng.ts';
-import type { CaseSettings } from '../../src/config/cases.ts';
+import { judgeRngSamples, rngCheck, type RngCaseSettings, type RngSettings } from '../../src/cases/checks/rng.ts';
+import { settingDefaults } from '../../src/cases/case-schema.ts';
 import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
 import { cgroupPath, judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
@@ -75,20 +75,20 @@ const realRngd = (pid: number, comm = 'rngd', start = 2400): Proc => ({
 
 test('rng: rngd holding /dev/hwrng (10:183) in two samples passes', (t) => {
   const sample = scan([realRngd(312)]);
-  const verdict = judgeRng(sample, sample, rngSettings);
+  const verdict = judgeRngSamples([sample, sample], rngSettings);
   t.true(verdict.passed, verdict.message);
   t.regex(verdict.message, /rngd \(pid 312\) holds \/dev\/hwrng \(10:183\) open \(fd 3\) and stayed up across 2 samples 3 s apart/);
 });
 
 test('rng: a real rngd under another name passes: the open device counts, not the name', (t) => {
   const sample = scan([realRngd(420, 'entropyd')]);
-  const verdict = judgeRng(sample, sample, rngSettings);
+  const verdict = judgeRngSamples([sample, sample], rngSettings);
   t.true(verdict.passed, verdict.message);
   t.regex(verdict.message, /entropyd \(pid 420\) holds \/dev\/hwrng/);
 });
 
 test('rng: one sample with a holder is not enough: a second sample must follow', (t) => {
-  const verdict = judgeRng(scan([realRngd(312)]), undefined, rngSettings);
+  const verdict = judgeRngSamples([scan([realRngd(312)])], rngSettings);
   t.false(verdict.passed);
   t.true(verdict.pending);
   t.regex(verdict.message, /a second sample follows/);
@@ -96,7 +96,7 @@ test('rng: one sample with a holder is not enough: a second sample must follow',
 
 test('rng: a script named rngd with only console fds fails and says what it holds', (t) => {
   const fake = scan([{ pid: 123, comm: 'rngd', named: 'rng', fds: [...consoleFds, [10, '0:0', '/usr/sbin/rngd']] }]);
-  const verdict = judgeRng(fake, fake, rngSettings);
+  const verdict = judgeRngSamples([fake, fake], rngSettings);
   t.false(verdict.passed);
   t.false(verdict.pending);
   t.is(
@@ -107,24 +107,24 @@ test('rng: a script named rngd with only console fds fails and says what it hold
 
 test('rng: a regular file or other device at the path /dev/hwrng is not the RNG', (t) => {
   const fake = scan([{ pid: 124, comm: 'rngd', named: 'rng', fds: [[0, '1:3', '/dev/null'], [3, '0:0', '/dev/hwrng']] }]);
-  const verdict = judgeRng(fake, fake, rngSettings);
+  const verdict = judgeRngSamples([fake, fake], rngSettings);
   t.false(verdict.passed);
   t.regex(verdict.message, /rngd \(pid 124\) has \/dev\/hwrng open, but it is not the RNG device \(0:0, not 10:183\)/);
 });
 
 test('rng: nothing named and nothing holding the source fails', (t) => {
-  const verdict = judgeRng(scan([]), scan([]), rngSettings);
+  const verdict = judgeRngSamples([scan([]), scan([])], rngSettings);
   t.is(verdict.message, 'no process holds /dev/hwrng (10:183) open, and no process named rngd, rng-tools runs');
 });
 
 test('rng: a crash-looping rngd, another pid in the second sample, fails', (t) => {
-  const verdict = judgeRng(scan([realRngd(120, 'rngd', 900)]), scan([realRngd(131, 'rngd', 1210)]), rngSettings);
+  const verdict = judgeRngSamples([scan([realRngd(120, 'rngd', 900)]), scan([realRngd(131, 'rngd', 1210)])], rngSettings);
   t.false(verdict.passed);
   t.is(verdict.message, 'rngd restarted between samples (pid 120 then 131): a crash-looping service');
 });
 
 test('rng: the same pid with another start time is a restart too (pid reused)', (t) => {
-  const verdict = judgeRng(scan([realRngd(120, 'rngd', 900)]), scan([realRngd(120, 'rngd', 1210)]), rngSettings);
+  const verdict = judgeRngSamples([scan([realRngd(120, 'rngd', 900)]), scan([realRngd(120, 'rngd', 1210)])], rngSettings);
   t.false(verdict.passed);
   t.regex(verdict.message, /restarted between samples \(pid 120 then 120\)/);
 });
@@ -160,29 +160,29 @@ test('rng: a service still starting (nothing, then a holder twice) passes', (t) 
 
 test('rng: the RNG binding and the kernel RNG are judged first', (t) => {
   const ok = scan([realRngd(312)]);
-  t.regex(judgeRng(ok, ok.replace('rng_current=virtio_rng.0', 'rng_current=none'), rngSettings).message, /rng_current is "none"/);
-  t.regex(judgeRng(ok, ok.replace('crng=dmesg\n', ''), rngSettings).message, /not initialised/);
+  t.regex(judgeRngSamples([ok, ok.replace('rng_current=virtio_rng.0', 'rng_current=none')], rngSettings).message, /rng_current is "none"/);
+  t.regex(judgeRngSamples([ok, ok.replace('crng=dmesg\n', '')], rngSettings).message, /not initialised/);
 });
 
 test('rng: without stat -c the source is matched by path', (t) => {
   const out = 'rng_current=virtio_rng.0\ncrng=dmesg\nsource=/dev/hwrng -\nfdmode=readlink\nproc=77 900 rngd\nfd=77 3 - /dev/hwrng';
-  t.true(judgeRng(out, out, rngSettings).passed);
+  t.true(judgeRngSamples([out, out], rngSettings).passed);
 });
 
 test('rng: forged lines cannot smuggle a holder: malformed device numbers and pids are dropped', (t) => {
   const out = 'rng_current=virtio_rng.0\ncrng=dmesg\nsource=/dev/hwrng a:b7\nfd=77 3 a:b7x /dev/hwrng\nfd=7a 3 a:b7 /dev/hwrng';
   t.deepEqual([...parseScan(out).processes.keys()], []);
-  t.false(judgeRng(out, out, rngSettings).passed);
+  t.false(judgeRngSamples([out, out], rngSettings).passed);
 });
 
 test('rng (recorded, reference x86_64): rngd in its container holds /dev/hwrng in both samples', (t) => {
-  const verdict = judgeRng(referenceRng, referenceRng, { ...rngSettings, processNames: ['rngd', 'rng-tools', 'jitterentropy-rngd'] });
+  const verdict = judgeRngSamples([referenceRng, referenceRng], { ...rngSettings, processNames: ['rngd', 'rng-tools', 'jitterentropy-rngd'] });
   t.true(verdict.passed, verdict.message);
   t.is(verdict.message, 'hwrng virtio_rng.0, kernel RNG initialised, rngd (pid 281) holds /dev/hwrng (10:183) open (fd 3) and stayed up across 2 samples 3 s apart');
 });
 
 test('rng (recorded, fake-rngd x86_64): a script named rngd, fds sorted by number in the message', (t) => {
-  const verdict = judgeRng(fakeRngd, fakeRngd, rngSettings);
+  const verdict = judgeRngSamples([fakeRngd, fakeRngd], rngSettings);
   t.false(verdict.passed);
   t.is(verdict.message, 'no process holds /dev/hwrng (10:183) open: rngd (pid 284) runs but has no RNG source open (open fds: 0 /dev/null, 1 pipe:[525], 2 pipe:[526], 10 /usr/sbin/rngd)');
 });
@@ -196,10 +196,11 @@ test('rng (recorded, crashloop-rngd x86_64): rngd killed every 2 s is a crash lo
 });
 
 /** Run rngCheck against canned samples; returns the verdict and how many samples it took. */
-async function runRngCheck(outputs: string[], settings: CaseSettings) {
+async function runRngCheck(outputs: string[], { settleMs, ...written }: { sampleGapMs: number; settleMs: number }) {
   let runs = 0;
   const host = { run: async () => ({ status: 0, output: outputs[Math.min(runs++, outputs.length - 1)]!, durationMs: 1 }) };
-  const verdict = await rngCheck({ host, settings, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
+  const settings = { ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), ...written };
+  const verdict = await rngCheck.check!({ host, settings, settleMs, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
   return { verdict, runs };
 }
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
@@ -193,6 +193,25 @@ function targetsWith(name: string, edit: (text: string) => string): string {
   return dir;
 }
 
+const brokenTargets: [string, (text: string) => string, RegExp][] = [
+  ['an unknown key', (text) => text.replace('  smp: 1\n', '  smp: 1\n  turbo: true\n'), /x86_64\.yml:13: unknown key "qemu\.turbo"/],
+  ['malformed YAML', (text) => `${text}  qemu: [unclosed\n`, /x86_64\.yml:\d+: malformed YAML/],
+];
+for (const [what, edit, message] of brokenTargets) {
+  test(`${what} in a target stops kittest build with the same file:line error as kittest run`, async (t) => {
+    const dir = targetsWith('x86_64', edit);
+    // Neither the image nor the definition exists: a lax target loader lets each command stop there instead.
+    const run = await kittest(['run', '--arch', 'x86_64', '--image', join(dir, 'none')], { KITTEST_TARGETS: dir });
+    const build = await kittest(['build', '--arch', 'x86_64', '--image', join(dir, 'none.yml')], { KITTEST_TARGETS: dir, KITTEST_CACHE: join(dir, 'cache') });
+    for (const r of [run, build]) {
+      t.is(r.exitCode, 2, String(r.stderr));
+      t.regex(String(r.stderr), message);
+      t.true(oneLine(String(r.stderr)));
+    }
+    t.is(String(build.stderr), String(run.stderr));
+  });
+}
+
 const badRegexes: [string, string, (text: string) => string, RegExp][] = [
   ['a console failure pattern', 'x86_64', (text) => text.replace('  device: ttyS0\n', "  device: ttyS0\n  failurePatterns: ['ok', 'Oops(']\n"), /x86_64\.yml:21: console\.failurePatterns\[1\] "Oops\(" is not a valid regular expression: Unterminated group/],
   ['a typeAfter pattern', 'arm64', (text) => text.replace("pattern: 'Run \\S+ as init process|Freeing unused kernel'", "pattern: '[Run'"), /arm64\.yml:\d+: console\.typeAfter\.pattern "\[Run" is not a valid regular expression/],
@@ -265,6 +284,46 @@ test('a report on a read-only file system is refused before anything runs', asyn
   }
 });
 
+test('an artifacts or console log folder that cannot be made is refused before anything is built or booted, naming the option and path', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-outdirs-'));
+  writeFileSync(join(dir, 'plain-file'), '');
+  mkdirSync(join(dir, 'logs', 'x86_64-console.log'), { recursive: true });
+  // Each would otherwise stop later, on the missing image, the bad ISO or the bad --format (or, given a good image, after booting).
+  const cases: [string[], RegExp][] = [
+    [['run', '--image', '/nonexistent/img', '--artifacts', '/etc/passwd'], /^kittest: --artifacts \/etc\/passwd is not a folder; give a folder name$/],
+    [['run', '--image', '/nonexistent/img', '--artifacts', join(dir, 'plain-file', 'art')], /--artifacts .*plain-file\/art cannot be created: .*plain-file is not a folder/],
+    [['shell', '--image', '/nonexistent/img', '--log', join(dir, 'plain-file')], /--log .*plain-file is not a folder; give a folder name/],
+    [['shell', '--image', '/nonexistent/img', '--log', '/etc/passwd'], /--log \/etc\/passwd is not a folder/],
+    [['shell', '--arch', 'x86_64', '--image', fakeMedium('lk.iso'), '--log', join(dir, 'logs')], /--log .*logs: .*logs\/x86_64-console\.log is a folder; the console log cannot be written there/],
+    [['shell', '--arch', 'x86_64', '--format', 'vhd', '--log', join(dir, 'logs')], /--log .*logs: .*logs\/x86_64-console\.log is a folder/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await kittest(args);
+    t.is(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
+    t.regex(String(r.stderr).trim(), message);
+    t.true(oneLine(String(r.stderr)));
+  }
+  t.deepEqual(readdirSync(dir).sort(), ['logs', 'plain-file'], 'nothing is left behind');
+  t.deepEqual(readdirSync(join(dir, 'logs')), ['x86_64-console.log']);
+});
+
+test('an artifacts or console log folder on a read-only file system is refused before anything runs', async (t) => {
+  if (process.getuid?.() !== 0) return t.pass('needs root to mount a read-only tmpfs');
+  const { execa } = await import('execa');
+  const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
+  await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
+  try {
+    for (const args of [['run', '--image', '/nonexistent/img', '--artifacts', join(dir, 'art')], ['shell', '--image', '/nonexistent/img', '--log', dir]]) {
+      const r = await kittest(args);
+      t.is(r.exitCode, 2, String(r.stderr));
+      t.regex(String(r.stderr), new RegExp(`--(artifacts|log) ${dir}(/art)? cannot be written: no write access to ${dir} \\(EROFS\\)`));
+      t.true(oneLine(String(r.stderr)));
+    }
+  } finally {
+    await execa('umount', [dir]);
+  }
+});
+
 test('a shard that selects no run is a usage error, naming the shard and the runs', async (t) => {
   const r = await kittest(['run', '--arch', 'x86_64', '--shard', '2/2']);
   t.is(r.exitCode, 2, String(r.stderr));
@@ -294,6 +353,32 @@ test('a target whose NIC model carries its own options is refused at load, namin
   const r = await kittest(['run', '--image', '/nonexistent/img'], { KITTEST_TARGETS: dir });
   t.is(r.exitCode, 2, String(r.stderr));
   t.regex(String(r.stderr), /arm64\.yml:13: qemu\.nic "virtio-net-pci,romfile=\/etc\/shadow" must be a model name alone/);
+});
+
+const binaries: [string, string, RegExp][] = [
+  ['another program', '/bin/sh', /x86_64\.yml:7: qemu\.binary "\/bin\/sh" is not a QEMU system emulator: give its program name/],
+  ['a relative path', '../x', /x86_64\.yml:7: qemu\.binary "\.\.\/x" is not a QEMU system emulator/],
+  ['options after the name', 'qemu-system-x86_64 -foo', /x86_64\.yml:7: qemu\.binary "qemu-system-x86_64 -foo" is not a QEMU system emulator/],
+  ['a QEMU build of its own without qemu.unsafe', '/opt/qemu/bin/qemu-system-x86_64', /x86_64\.yml:7: qemu\.binary "\/opt\/qemu\/bin\/qemu-system-x86_64" is a QEMU build of its own, .*; a target may do that only with qemu\.unsafe/],
+];
+for (const [what, binary, message] of binaries) {
+  test(`a target whose qemu.binary is ${what} is refused at load, naming the file, line and value`, async (t) => {
+    const dir = targetsWith('x86_64', (text) => text.replace('binary: qemu-system-x86_64', `binary: ${binary}`));
+    // The image does not exist: without the check at load, the run stops there instead.
+    const r = await kittest(['run', '--arch', 'x86_64', '--image', join(dir, 'none')], { KITTEST_TARGETS: dir });
+    t.is(r.exitCode, 2, String(r.stderr));
+    t.regex(String(r.stderr), message);
+    t.true(oneLine(String(r.stderr)));
+  });
+}
+
+test('qemu.unsafe lets a target name a QEMU build of its own, but never another program', async (t) => {
+  const unsafe = (binary: string) => targetsWith('x86_64', (text) => text.replace('binary: qemu-system-x86_64', `binary: ${binary}`).replace('  extraArgs: []\n', '  extraArgs: []\n  unsafe: { reason: patched QEMU under test }\n'));
+  const custom = await kittest(['list', 'targets'], { KITTEST_TARGETS: unsafe('/opt/qemu/bin/qemu-system-x86_64') });
+  t.is(custom.exitCode, 0, String(custom.stderr));
+  const shell = await kittest(['list', 'targets'], { KITTEST_TARGETS: unsafe('/bin/sh') });
+  t.is(shell.exitCode, 2, String(shell.stderr));
+  t.regex(String(shell.stderr), /x86_64\.yml:7: qemu\.binary "\/bin\/sh" is not a QEMU system emulator/);
 });
 
 test('qemu.unsafe with a reason lets a target reach the host', async (t) => {

@@ -56,3 +56,22 @@ test('an engine writes the clean console into the log, escapes removed', async (
   await sink.close();
   t.is(readFileSync(file, 'utf8'), '[+2.500s] / # ls\n[+3.000s] bin  etc\n');
 });
+
+// /dev/full opens for writing and fails every write with ENOSPC: a real full disk, without filling one.
+test('a log on a full disk says so in one line naming the file and the errno, and never crashes kittest', async (t) => {
+  const heard: string[] = [];
+  const sink = new FileLogSink('/dev/full', { onError: (error) => heard.push(error.message) });
+  sink.write('a boot line\n', 10);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.deepEqual(heard, ['writing /dev/full failed: ENOSPC (no space left on device)']);
+  t.is(sink.error?.message, heard[0]);
+  t.notThrows(() => sink.write('more lines after the failure\n', 20));
+  await t.throwsAsync(sink.close(), { message: heard[0] });
+  t.is(heard.length, 1, 'told once');
+});
+
+test('a log that cannot be opened fails the same way', async (t) => {
+  const file = join(tempFile(t), '..', 'missing', 'console.log');
+  const failed = new Promise<string>((resolve) => new FileLogSink(file, { onError: (error) => resolve(error.message) }).write('x\n', 0));
+  t.is(await failed, `writing ${file} failed: ENOENT (no such file or directory)`);
+});

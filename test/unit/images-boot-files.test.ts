@@ -6,7 +6,7 @@ import { loadTargets } from '../../src/config/targets.ts';
 import { UsageError } from '../../src/errors.ts';
 import { describeBootFiles, detectBootFiles, formatsAt, mediumFormatOfFile } from '../../src/images/boot-files.ts';
 import { judgeMedium } from '../../src/images/check-medium.ts';
-import { requireFormat } from '../../src/matrix/plan-images.ts';
+import { requireFormat } from '../../src/images/plan.ts';
 
 function folder(t: { teardown: (f: () => void) => void }, files: Record<string, string | Buffer>): string {
   const dir = mkdtempSync(join(tmpdir(), 'kittest-bootfiles-'));

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
-import { requirePrintablePath, requireReportFiles, requireWritableFile } from '../../src/util/path-options.ts';
+import { requirePrintablePath, requireReportFiles, requireWritableFile, requireWritableFolder } from '../../src/util/path-options.ts';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'kittest-paths-'));
 
@@ -41,4 +41,29 @@ test('a report in a folder without write access is refused', (t) => {
 test('two report options naming the same file are refused', (t) => {
   t.throws(() => requireReportFiles({ json: 'out/r', html: './out/r' }), { instanceOf: UsageError, message: '--json and --html both name ./out/r; give each report its own file' });
   t.notThrows(() => requireReportFiles({ json: 'out/r.json', junit: 'out/r.xml' }));
+});
+
+test('an output folder may exist or be made later; checking creates nothing', (t) => {
+  const dir = scratch();
+  mkdirSync(join(dir, 'old'));
+  t.notThrows(() => requireWritableFolder('--artifacts', join(dir, 'old')));
+  t.notThrows(() => requireWritableFolder('--artifacts', join(dir, 'a', 'b')));
+  t.deepEqual(readdirSync(dir), ['old']);
+});
+
+test('an output folder that is a file, below a file or holds a control character is refused, naming the option and path', (t) => {
+  const dir = scratch();
+  writeFileSync(join(dir, 'file'), '');
+  t.throws(() => requireWritableFolder('--artifacts', '/etc/passwd'), { instanceOf: UsageError, message: '--artifacts /etc/passwd is not a folder; give a folder name' });
+  t.throws(() => requireWritableFolder('--log', '/dev/null'), { instanceOf: UsageError, message: '--log /dev/null is not a folder; give a folder name' });
+  t.throws(() => requireWritableFolder('--log', join(dir, 'file', 'logs')), { instanceOf: UsageError, message: `--log ${join(dir, 'file', 'logs')} cannot be created: ${join(dir, 'file')} is not a folder` });
+  t.throws(() => requireWritableFolder('--artifacts', 'a\nb'), { instanceOf: UsageError, message: /^--artifacts "a\\nb" holds a control character/ });
+});
+
+test('an output folder without write access is refused', (t) => {
+  if (process.getuid?.() === 0) return t.pass('root may write anywhere; the CLI test covers a read-only mount');
+  const dir = scratch();
+  mkdirSync(join(dir, 'locked'), { mode: 0o500 });
+  t.throws(() => requireWritableFolder('--artifacts', join(dir, 'locked')), { instanceOf: UsageError, message: /--artifacts .*locked cannot be written: no write access to .*locked \(EACCES\)/ });
+  t.throws(() => requireWritableFolder('--artifacts', join(dir, 'locked', 'new')), { instanceOf: UsageError, message: /no write access to .*locked \(EACCES\)/ });
 });

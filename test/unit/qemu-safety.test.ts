@@ -1,6 +1,6 @@
 import test from 'ava';
 import { loadTargets } from '../../src/config/targets.ts';
-import { qemuSettingProblems, splitOptionValue } from '../../src/config/qemu-safety.ts';
+import { qemuBinaryProblem, qemuSettingProblems, splitOptionValue } from '../../src/config/qemu-safety.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { sampleReport } from '../fixtures/reports/sample.ts';
 
@@ -58,6 +58,20 @@ test('device and machine fields must be a model name alone', (t) => {
   t.is(problems([], { rng: 'virtio-rng-pci,rng=egd0' }).length, 1);
   t.is(problems([], { machine: 'virt,dumpdtb=/x' }).length, 1);
   t.deepEqual(problems([], { nic: 'e1000', disk: 'virtio-blk-ccw', scsi: 'virtio-scsi-pci', panicDevice: 'pvpanic-pci', machine: 's390-ccw-virtio' }), []);
+});
+
+test('qemu.binary is a QEMU system emulator name, or the absolute path of one', (t) => {
+  for (const good of ['qemu-system-x86_64', 'qemu-system-aarch64', 'qemu-system-ppc64', '/opt/qemu-9.1/bin/qemu-system-x86_64']) t.is(qemuBinaryProblem(good), undefined, good);
+  for (const bad of ['/bin/sh', 'sh', '../x', './qemu-system-x86_64', 'bin/qemu-system-x86_64', 'qemu-system-x86_64 -foo', 'qemu-system-x86_64;id', '/opt/../bin/qemu-system-x86_64', '/opt/./qemu-system-x86_64', '/opt//qemu-system-x86_64', 'qemu-img', 'QEMU-SYSTEM-X86_64', '']) {
+    t.regex(qemuBinaryProblem(bad) ?? '', /^qemu\.binary ".*" is not a QEMU system emulator/, bad);
+  }
+});
+
+test('a QEMU build of its own needs qemu.unsafe; an emulator on PATH does not', (t) => {
+  t.deepEqual(qemuSettingProblems({ extraArgs: [], binary: 'qemu-system-s390x' }), []);
+  t.deepEqual(qemuSettingProblems({ extraArgs: [], binary: '/opt/qemu/bin/qemu-system-s390x' }), [
+    { path: ['qemu', 'binary'], text: 'qemu.binary "/opt/qemu/bin/qemu-system-s390x" is a QEMU build of its own, whose restricted network and read-only drives kittest cannot vouch for' },
+  ]);
 });
 
 test('a run on a target with unsafe QEMU settings says so in the JUnit report', (t) => {

@@ -5,7 +5,7 @@
 // emulation: one start without `namespace`, two with it (three when its tasks are missing, to
 // tell a missing namespace from an empty one). Tasks of other namespaces are read from the
 // runtime's state directory instead of asking ctr.
-import { type Check, fail, pass, settle } from '../check.ts';
+import { defineCheck, fail, pass, settle } from '../check.ts';
 import { first, parseKeyValues, prefixed, shellQuote, timeoutHelper } from '../guest-output.ts';
 
 export interface ContainerdSettings {
@@ -90,15 +90,23 @@ export function judgeContainerd(output: string, settings: ContainerdSettings): {
   return { passed: true, message: `containerd ${version} answers on ${settings.socket} (${context})` };
 }
 
-export const containerdCheck: Check = (context) => {
-  const settings: ContainerdSettings = {
-    socket: context.settings.socket ?? defaultSocket,
-    ...(context.settings.namespace !== undefined ? { namespace: context.settings.namespace } : {}),
-  };
-  const script = containerdScript(settings);
-  return settle(context, async () => {
-    const { output } = await context.host.run(script);
-    const verdict = judgeContainerd(output, settings);
-    return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
-  });
-};
+export const containerdCheck = defineCheck<ContainerdSettings>({
+  name: 'containerd',
+  summary: 'containerd answers on its socket (ctr version shows a Server section)',
+  settings: {
+    socket: { type: 'string', default: defaultSocket, description: "Path of containerd's gRPC socket that must answer." },
+    namespace: {
+      type: 'string',
+      description: 'When set, this containerd namespace must exist and have running tasks (leave unset for images whose service namespace is not known).',
+    },
+  },
+  settles: true,
+  check: (context) => {
+    const script = containerdScript(context.settings);
+    return settle(context, async () => {
+      const { output } = await context.host.run(script);
+      const verdict = judgeContainerd(output, context.settings);
+      return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
+    });
+  },
+});

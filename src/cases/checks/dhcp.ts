@@ -1,7 +1,7 @@
 // dhcp: the guest's NIC took a lease from QEMU's DHCP server, as the host saw it on the wire,
 // and the interface holds that lease. What the client left in the guest (lease files, processes)
 // is kept as context only: a one-shot client leaves nothing, and a static setup can fake anything.
-import { type Check, fail, pass, settle } from '../check.ts';
+import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
 import { prefixed, processScan, shellQuote } from '../guest-output.ts';
 import { describeMessages, dhcpExchange, type WireDhcp } from '../../wire/dhcp.ts';
 
@@ -74,14 +74,31 @@ export function hexToIp(hex: string): string {
   return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255].join('.');
 }
 
-export const dhcpCheck: Check = (context) => {
-  const settings: DhcpSettings = {
-    interface: context.settings.interface ?? 'eth0',
-    address: context.settings.address ?? '10.0.2.15/24',
-    gateway: context.settings.gateway ?? '10.0.2.2',
-    routeRequired: context.settings.routeRequired ?? false,
-    clientNames: context.settings.clientNames ?? ['dhcpcd', 'udhcpc', 'dhclient'],
-  };
+export const dhcpCheck = defineCheck<DhcpSettings>({
+  name: 'dhcp',
+  summary: "the guest's NIC took a lease from QEMU's DHCP server on the wire, and the interface holds it",
+  settings: {
+    interface: { type: 'string', default: 'eth0', description: 'Network interface that must hold the lease.' },
+    address: { type: 'string', pattern: '^\\d{1,3}(\\.\\d{1,3}){3}/\\d{1,2}$', default: '10.0.2.15/24', description: 'Expected IPv4 address with prefix length.' },
+    gateway: { type: 'string', default: '10.0.2.2', description: 'Router a default route must go through, when there is one.' },
+    routeRequired: {
+      type: 'boolean',
+      default: false,
+      description: "Whether a default route must exist. QEMU's DHCP server (libslirp) offers no router option on a restricted network, so a correct client may install none.",
+    },
+    clientNames: {
+      type: 'array',
+      items: { type: 'string' },
+      default: ['dhcpcd', 'udhcpc', 'dhclient'],
+      description: 'Process names of DHCP clients, listed in the evidence as context only: the lease is judged from the wire.',
+    },
+  },
+  settles: true,
+  check: (context) => dhcpJudgedFromTheWire(context),
+});
+
+function dhcpJudgedFromTheWire(context: CheckContext<DhcpSettings>): Promise<Verdict> {
+  const settings = context.settings;
   const view = context.hostView;
   return settle(context, async () => {
     if (!view) return fail('this run has no capture of the guest network, so no DHCP exchange can be shown', '');
@@ -94,4 +111,4 @@ export const dhcpCheck: Check = (context) => {
     const verdict = judgeDhcp(wire, view.mac, output, settings);
     return verdict.passed ? pass(verdict.message, evidence) : fail(verdict.message, evidence);
   });
-};
+}

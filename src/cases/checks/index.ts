@@ -1,5 +1,6 @@
-// The table of built-in checks, by the name a case's `check:` field uses.
-import type { Check } from '../check.ts';
+// Every built-in check, each declared in one module (name, settings with defaults and schema, judge).
+import type { CheckModule } from '../check.ts';
+import { bootCheck } from './boot.ts';
 import { containerdCheck } from './containerd.ts';
 import { dhcpCheck } from './dhcp.ts';
 import { rngCheck } from './rng.ts';
@@ -7,12 +8,12 @@ import { rootfsImmutableCheck } from './rootfs-immutable.ts';
 import { runcCheck } from './runc.ts';
 import { servicesIsolatedCheck } from './services-isolated.ts';
 
-/** Checks that run on a booted machine (`boot` itself is judged by the runner). */
-export const checks: Readonly<Record<string, Check>> = {
-  containerd: containerdCheck,
-  runc: runcCheck,
-  dhcp: dhcpCheck,
-  rng: rngCheck,
-  'rootfs-immutable': rootfsImmutableCheck,
-  'services-isolated': servicesIsolatedCheck,
-};
+// The settings of each are typed in its own module; here they are handled as data.
+export const checkModules: readonly CheckModule<any>[] = [bootCheck, containerdCheck, runcCheck, dhcpCheck, rngCheck, rootfsImmutableCheck, servicesIsolatedCheck];
+
+/** The check a case's `check:` names (the case schema allows only these names). */
+export function checkNamed(name: string): CheckModule<any> {
+  const found = checkModules.find((m) => m.name === name);
+  if (!found) throw new Error(`no built-in check named ${name}`);
+  return found;
+}

@@ -12,14 +12,14 @@
 // restart (a holder gone, another in its place) is forgiven if the new process then holds the
 // source across two more gaps (a supervisor may restart a service once while the system comes
 // up); a second restart fails at once as a crash loop.
-import { type Check, type CheckContext, fail, pass, sleep } from '../check.ts';
+import { type CheckContext, defineCheck, fail, pass, sleep, type Verdict } from '../check.ts';
 import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
 import {
   type OpenFd,
   type Scan,
   type ScannedProcess,
   decimalDevice,
-  defaultSources,
+  sourcesSetting as SOURCES,
   label,
   parseScan,
   serviceScanScript,
@@ -66,11 +66,6 @@ const same = (a: ScannedProcess, b: ScannedProcess): boolean =>
   a.pid === b.pid && (a.start === undefined || b.start === undefined || a.start === b.start);
 
 const names = (holders: readonly Holder[]): string => holders.map((h) => label(h.process)).join(', ');
-
-/** Pure judgement of one sample, or of two samples taken sampleGapMs apart. */
-export function judgeRng(sample1: string, sample2: string | undefined, settings: RngSettings): RngVerdict {
-  return judgeRngSamples(sample2 === undefined ? [sample1] : [sample1, sample2], settings);
-}
 
 /** Pure judgement of consecutive samples (oldest first), each sampleGapMs or more after the one before. */
 export function judgeRngSamples(samples: readonly string[], settings: RngSettings): RngVerdict {
@@ -162,21 +157,43 @@ function lookAlikes(scan: Scan, settings: RngSettings, source: string): string {
   return `no process holds ${source} open: ${parts.join('; ')}`;
 }
 
-export function rngSettings(settings: CheckContext['settings']): RngSettings {
-  return {
-    hwrng: new RegExp(settings.hwrng ?? 'virtio_rng'),
-    sources: settings.sources?.length ? settings.sources : defaultSources,
-    processNames: settings.processNames ?? ['rngd'],
-    sampleGapMs: settings.sampleGapMs ?? 3000,
-  };
+/** The rng case's settings as written in the case file. */
+export interface RngCaseSettings {
+  readonly hwrng: string;
+  readonly sources: readonly string[];
+  readonly processNames: readonly string[];
+  readonly sampleGapMs: number;
 }
 
-export const rngCheck: Check = async (context) => {
+export function rngSettings(settings: RngCaseSettings): RngSettings {
+  return { ...settings, hwrng: new RegExp(settings.hwrng) };
+}
+
+export const rngCheck = defineCheck<RngCaseSettings>({
+  name: 'rng',
+  summary: 'virtio-rng is the bound hwrng, the kernel RNG is initialised, and one process holds the RNG source open across two samples',
+  settings: {
+    hwrng: { type: 'string', default: 'virtio_rng', description: 'Regular expression (JavaScript syntax, no flags) the bound hardware RNG must match. Compiled when the case is loaded: an invalid one is refused with file:line.' },
+    sources: SOURCES,
+    processNames: {
+      type: 'array',
+      items: { type: 'string' },
+      default: ['rngd'],
+      description: 'Usual names of the RNG service, used only to explain what a look-alike holds (any process holding the source counts, whatever its name).',
+    },
+    sampleGapMs: { type: 'integer', minimum: 0, default: 3000, description: 'Time between the two samples in which the same RNG service process must hold the source.' },
+  },
+  settles: true,
+  regexSettings: ['hwrng'],
+  check: (context) => rngHeldAcrossSamples(context),
+});
+
+async function rngHeldAcrossSamples(context: CheckContext<RngCaseSettings>): Promise<Verdict> {
   const settings = rngSettings(context.settings);
   const script = rngScript(settings);
   const started = context.now();
   const hardMs = Math.max(0, context.timeoutMs - 5000);
-  const settleMs = Math.min(context.settings.settleMs ?? 0, hardMs);
+  const settleMs = Math.min(context.settleMs, hardMs);
   const samples: { n: number; at: number; output: string }[] = [];
   for (let n = 1; ; n++) {
     const at = context.now();
@@ -198,4 +215,4 @@ export const rngCheck: Check = async (context) => {
     if (context.now() - started + waitMs > (verdict.pending ? hardMs : settleMs)) return fail(verdict.message, evidence);
     await sleep(waitMs);
   }
-};
+}

@@ -1,5 +1,5 @@
 // rootfs-immutable: / mounted read-only and writes to /, /etc, /usr failing with EROFS.
-import { type Check, fail, pass } from '../check.ts';
+import { defineCheck, fail, pass } from '../check.ts';
 import { parseKeyValues, shellQuote } from '../guest-output.ts';
 
 function script(paths: readonly string[], token: string): string {
@@ -38,9 +38,15 @@ export function judgeRootfs(output: string): { passed: boolean; message: string;
   return { passed: true, message: `/ (${fs}) is read-only and writes fail with EROFS; ${listed}`, writableMounts };
 }
 
-export const rootfsImmutableCheck: Check = async (context) => {
-  const paths = context.settings.paths ?? ['/', '/etc', '/usr'];
-  const { output } = await context.host.run(script(paths, context.nonce()), { timeoutMs: context.timeoutMs });
-  const verdict = judgeRootfs(output);
-  return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
-};
+export const rootfsImmutableCheck = defineCheck<{ readonly paths: readonly string[] }>({
+  name: 'rootfs-immutable',
+  summary: '/ is mounted read-only and writes fail with EROFS',
+  settings: {
+    paths: { type: 'array', items: { type: 'string', pattern: '^/' }, minItems: 1, default: ['/', '/etc', '/usr'], description: 'Directories where creating a file must fail with EROFS.' },
+  },
+  check: async (context) => {
+    const { output } = await context.host.run(script(context.settings.paths, context.nonce()), { timeoutMs: context.timeoutMs });
+    const verdict = judgeRootfs(output);
+    return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
+  },
+});

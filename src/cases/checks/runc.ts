@@ -1,5 +1,5 @@
 // runc: run a throwaway container from a bundle written in a tmpfs, expecting exit 0 and a nonce.
-import { type Check, fail, pass } from '../check.ts';
+import { defineCheck, fail, pass } from '../check.ts';
 import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
 
 /** The guest script; the container prints "$0-$1" so the expected text never appears in what was typed. */
@@ -40,10 +40,15 @@ export function judgeRunc(output: string, expected: string): { passed: boolean; 
   return { passed: true, message: `runc ${first(kv, 'runc_version')?.replace(/^runc version /, '') ?? ''} ran a container that printed the nonce and exited 0`.replace('  ', ' ') };
 }
 
-export const runcCheck: Check = async (context) => {
-  const left = context.nonce();
-  const right = context.nonce();
-  const { output } = await context.host.run(runcScript(left, right), { timeoutMs: context.timeoutMs });
-  const verdict = judgeRunc(output, `${left}-${right}`);
-  return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
-};
+export const runcCheck = defineCheck<Record<string, never>>({
+  name: 'runc',
+  summary: 'runc runs an OCI container in its own namespaces that prints a nonce and exits 0',
+  settings: {},
+  check: async (context) => {
+    const left = context.nonce();
+    const right = context.nonce();
+    const { output } = await context.host.run(runcScript(left, right), { timeoutMs: context.timeoutMs });
+    const verdict = judgeRunc(output, `${left}-${right}`);
+    return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
+  },
+});

@@ -10,8 +10,9 @@
 // The case passes when every observed service is isolated and at least one was observed; a
 // one-shot DHCP client that already exited is reported as not observed, never as isolated.
 // Only /proc is read: no runc or ctr is started (each start takes seconds under emulation).
-import { type Check, fail, pass, settle } from '../check.ts';
-import { defaultSources, label, parseScan, type ScannedProcess, serviceScanScript, sourceHolders } from '../service-scan.ts';
+import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
+import { sourcesSetting } from '../service-scan.ts';
+import { label, parseScan, type ScannedProcess, serviceScanScript, sourceHolders } from '../service-scan.ts';
 
 export interface IsolationSettings {
   readonly sources: readonly string[];
@@ -121,12 +122,20 @@ export function judgeIsolation(output: string, settings: IsolationSettings): { p
   };
 }
 
-export const servicesIsolatedCheck: Check = (context) => {
-  const settings: IsolationSettings = {
-    sources: context.settings.sources?.length ? context.settings.sources : defaultSources,
-    processNames: context.settings.processNames ?? ['rngd'],
-    clientNames: context.settings.clientNames ?? ['dhcpcd', 'udhcpc', 'dhclient'],
-  };
+export const servicesIsolatedCheck = defineCheck<IsolationSettings>({
+  name: 'services-isolated',
+  summary: 'every service process runs in a container: its own mount namespace, and its own PID namespace or a container cgroup',
+  settings: {
+    sources: sourcesSetting,
+    processNames: { type: 'array', items: { type: 'string' }, default: ['rngd'], description: 'Processes with these names are judged as services too (as well as any process holding an RNG source).' },
+    clientNames: { type: 'array', items: { type: 'string' }, default: ['dhcpcd', 'udhcpc', 'dhclient'], description: 'Process names of DHCP clients, judged for isolation while they run.' },
+  },
+  settles: true,
+  check: (context) => isolationJudged(context),
+});
+
+function isolationJudged(context: CheckContext<IsolationSettings>): Promise<Verdict> {
+  const settings = context.settings;
   const script = isolationScript(settings);
   let observed = 0;
   // Only "nothing observed" is retried (services may still be starting); a service outside a
@@ -142,4 +151,4 @@ export const servicesIsolatedCheck: Check = (context) => {
     2000,
     () => observed === 0,
   );
-};
+}

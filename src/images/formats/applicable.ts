@@ -3,8 +3,6 @@ import { UsageError } from '../../errors.ts';
 import { bootFormats, isBootFormat, mediumSuffixes, type BootFormat } from '../boot-files.ts';
 import { loadTargets, selectTargets } from '../../config/targets.ts';
 
-export { bootFormats, isBootFormat, type BootFormat };
-
 const kernelFormats: BootFormat[] = ['kernel+initrd', 'kernel+squashfs', 'kernel+erofs'];
 
 /** Formats kittest can make per Debian architecture: BIOS media need x86 (syslinux, isolinux);

@@ -7,10 +7,11 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
 import { buildOnce } from '../../util/build-once.ts';
+import type { BootFormat } from '../boot-files.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
 import { stableJson } from '../merge.ts';
-import { formatsFor, outputFiles, type BootFormat } from './applicable.ts';
+import { formatsFor, outputFiles } from './applicable.ts';
 import { consoleDevice } from './console-device.ts';
 import { imageName, type FormatContext } from './context.ts';
 import { buildIso } from './iso.ts';
@@ -18,7 +19,7 @@ import { buildKernelRoot } from './kernel-root.ts';
 import { loaderInit } from './loader.ts';
 import { buildQcow2, buildRaw } from './raw.ts';
 
-export { bootFormats, formatsFor, isBootFormat, outputFiles, parseFormats, type BootFormat } from './applicable.ts';
+export { formatsFor, parseFormats } from './applicable.ts';
 
 export interface FormatResult {
   path: string;

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { imagesDir } from '../config/paths.ts';
 import type { Target } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
-import { bootFormats, detectBootFiles, isBootFormat, type BootFiles, type BootFormat } from '../images/boot-files.ts';
+import { bootFormats, detectBootFiles, isBootFormat, type BootFiles, type BootFormat } from './boot-files.ts';
 import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
 
 export interface ImagePlan {
@@ -59,8 +59,8 @@ export async function planImages(targets: readonly Target[], all: readonly Targe
   }
   // The reference image, in the asked format (made from the kernel+initrd build with Debian tools).
   if (format) for (const target of targets) requireFormat(target, { format, prefix: `the reference image`, cmdline: '', files: [] });
-  const { ensureImage } = await import('../images/builder.ts');
-  const { ensureFormat } = await import('../images/formats/index.ts');
+  const { ensureImage } = await import('./builder.ts');
+  const { ensureFormat } = await import('./formats/index.ts');
   const plans: ImagePlan[] = [];
   for (const target of targets) {
     const log = (line: string) => process.stderr.write(`${line}\n`);
