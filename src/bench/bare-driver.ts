@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { frameCommand, type ViaWrapper } from '../console/framing.ts';
 import type { GuestStep } from './guest-work.ts';
 
@@ -26,6 +27,7 @@ export interface BarePlan {
   readonly context: string;
   /** The command prefix for every later step ('' for none), from the context script's output. */
   readonly chooseVia: (contextOutput: string) => string;
+  /** Typed after the context script, each after its `afterMs` wait, all through the chosen prefix. */
   readonly steps: readonly GuestStep[];
   /** Give up (reject) this long after the start: a hung guest must not hang the bench. */
   readonly deadlineMs: number;
@@ -158,7 +160,11 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   const body = await run({ label: 'host-context', script: plan.context }, undefined);
   const via = plan.chooseVia(Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64').toString('utf8'));
   const wrap: ViaWrapper | undefined = via ? (inner) => `${via} ${inner}` : undefined;
-  for (const step of plan.steps) await run(step, wrap);
+  for (const step of plan.steps) {
+    // A later sample waits as the check does (the rng case's sample gap), counted from the answer before it.
+    if (step.afterMs) await sleep(Math.min(step.afterMs, left(`the wait before ${step.label}`)));
+    await run(step, wrap);
+  }
   return { marks, via, frames: 1 + plan.steps.length };
 }
 

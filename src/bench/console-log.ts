@@ -19,3 +19,21 @@ export function firstFailureLine(log: string, patterns: readonly FailurePattern[
 export function countFrames(log: string): number {
   return log.split('\n').filter((raw) => /^[0-9a-f]{12}_b$/.test(STAMPED.exec(raw)?.[2] ?? '')).length;
 }
+
+/**
+ * When the kernel's clock started, in milliseconds on the console's clock. Every kernel line with
+ * a printk time bounds it from above (its console stamp minus its printk time: the line cannot have
+ * arrived before it was written); the kernel's console often replays its early lines late, so the
+ * tightest bound, the smallest, is taken. Undefined when the log has no such line.
+ */
+export function kernelStartOnHost(log: string): number | undefined {
+  let best: number | undefined;
+  for (const raw of log.split('\n')) {
+    const m = STAMPED.exec(raw);
+    const k = m && /^\[\s*(\d+\.\d+)\] /.exec(m[2] ?? '');
+    if (!m || !k) continue;
+    const bound = Math.max(0, Math.round(Number(m[1]) * 1000 - Number(k[1]) * 1000));
+    if (best === undefined || bound < best) best = bound;
+  }
+  return best;
+}

@@ -1,25 +1,50 @@
-// The guest commands of one harness run, as a list: what runTarget types after the shell answers.
-// The scripts are taken from the checks themselves (run against a recording shell), so the bare
-// driver types exactly what the harness types, with no copy to drift out of date.
+// The guest commands of one harness run: what runTarget types after the shell answers on an image
+// that passes. The scripts are taken from the checks themselves (run against a recording shell),
+// and grouped the way the harness sends them (one batch per poll, batchScript of
+// src/cases/batched-shell.ts), so the bare driver types what the harness types, with no copy to
+// drift out of date.
 import { randomBytes } from 'node:crypto';
+import { batchScript } from '../cases/batched-shell.ts';
 import type { ScriptResult } from '../cases/check.ts';
+import { settingDefaults } from '../cases/case-schema.ts';
 import { checkNamed } from '../cases/checks/index.ts';
+import { rngCheck } from '../cases/checks/rng.ts';
 import { hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript } from '../cases/host-facts.ts';
 import type { CaseDef } from '../config/cases.ts';
 
-/** One guest script and the name it is reported under. */
+/** One guest script and the name it is reported under; `afterMs`: wait this long after the previous script's answer. */
 export interface GuestStep {
   readonly label: string;
   readonly script: string;
+  readonly afterMs?: number;
+}
+
+/** The scripts one case's check sent on its first attempt, in order. */
+export interface CheckScripts {
+  readonly id: string;
+  readonly check: string;
+  readonly scripts: readonly string[];
+}
+
+/** One poll of the evidence phase: the scripts asked for at the same moment, sent as one guest script. */
+export interface EvidencePoll {
+  readonly label: string;
+  readonly scripts: readonly string[];
+  /** Wait this long after the previous poll's answer (the rng case's sample gap), 0 for at once. */
+  readonly afterMs: number;
 }
 
 /** What runTarget types once the shell answers, in order. */
 export interface GuestWork {
   /** Runs in the console shell itself; its output decides whether the rest goes through nsenter. */
   readonly context: string;
-  /** The first attempt of every case's check, then the host facts; each runs in PID 1's namespaces. */
-  readonly steps: readonly GuestStep[];
+  /** What each case's check sent on its first attempt (case order; the boot case sends nothing). */
+  readonly checks: readonly CheckScripts[];
+  /** The minimal evidence: the polls that give every case its verdict on a good image (see evidencePolls). */
+  readonly polls: readonly EvidencePoll[];
+  /** Read once the cases are done (memory, service start times); in PID 1's namespaces. */
+  readonly hostFacts: string;
 }
 
 const nonce = () => randomBytes(6).toString('hex');
@@ -27,12 +52,45 @@ const nonce = () => randomBytes(6).toString('hex');
 const emptyWire = { mac: '52:54:00:00:00:00', readWire: () => ({ records: [] }) };
 
 /**
- * The scripts each case's check sends on its first attempt, in case order. The recording shell
- * answers every script with empty output, and its clock jumps an hour per reading so a check that
- * retries until its settle time gives up after one attempt instead of waiting.
+ * The polls the harness sends on a good image, where every check passes on its first attempt:
+ * poll k batches the k-th script of every check that sent k or more (the checks run side by side,
+ * so their k-th scripts are asked for in the same moment; a script asked for twice runs once),
+ * then each rng case's second sample, `sampleGapMs` after the answer before it (the rng check
+ * must see the same holder in two samples that far apart).
  */
-export async function guestWork(cases: readonly CaseDef[]): Promise<GuestWork> {
-  const steps: GuestStep[] = [];
+export function evidencePolls(recorded: readonly CheckScripts[], cases: readonly CaseDef[]): EvidencePoll[] {
+  const polls: EvidencePoll[] = [];
+  const depth = Math.max(0, ...recorded.map((c) => c.scripts.length));
+  for (let k = 0; k < depth; k++) {
+    const scripts = [...new Set(recorded.flatMap((c) => (c.scripts[k] === undefined ? [] : [c.scripts[k] as string])))];
+    polls.push({ label: `evidence-${k + 1}`, scripts, afterMs: 0 });
+  }
+  for (const c of recorded) {
+    if (c.check !== 'rng' || !c.scripts[0]) continue;
+    const def = cases.find((d) => d.id === c.id);
+    const gap = def?.settings.sampleGapMs ?? settingDefaults(rngCheck).sampleGapMs;
+    polls.push({ label: `${c.id}-second-sample`, scripts: [c.scripts[0]], afterMs: typeof gap === 'number' ? gap : 0 });
+  }
+  return polls;
+}
+
+/** The guest script of one poll, as BatchedShell sends it: a lone script as it is, several as one batch tagged `kt<tag>`. */
+export function pollScript(poll: EvidencePoll, tag: string): string {
+  return poll.scripts.length === 1 ? (poll.scripts[0] as string) : batchScript(poll.scripts, `kt${tag}`);
+}
+
+/** Everything typed after the context script, in order, with fresh batch tags: the polls, then the host facts. */
+export function guestSteps(work: GuestWork, tag: () => string = nonce): GuestStep[] {
+  return [...work.polls.map((p) => ({ label: p.label, script: pollScript(p, tag()), afterMs: p.afterMs })), { label: 'host-facts', script: work.hostFacts }];
+}
+
+/**
+ * The scripts each case's check sends on its first attempt, in case order, and the polls they make.
+ * The recording shell answers every script with empty output, and its clock jumps an hour per
+ * reading so a check that retries until its settle time gives up after one attempt instead of waiting.
+ */
+export async function guestWork(cases: readonly CaseDef[], checkNonce: () => string = nonce): Promise<GuestWork> {
+  const recorded: CheckScripts[] = [];
   for (const def of cases) {
     if (def.check === 'boot') continue;
     const { check } = checkNamed(def.check);
@@ -46,13 +104,12 @@ export async function guestWork(cases: readonly CaseDef[]): Promise<GuestWork> {
       },
     };
     try {
-      await check({ host, hostView: emptyWire, settings: def.settings, settleMs: 0, timeoutMs: 3_600_000, nonce, now: () => (clock += 3_600_000) });
+      await check({ host, hostView: emptyWire, settings: def.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: checkNonce, now: () => (clock += 3_600_000) });
     } catch {
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }
     if (scripts.length === 0) throw new Error(`check ${def.check} sent no script to record`);
-    scripts.forEach((script, i) => steps.push({ label: scripts.length === 1 ? def.id : `${def.id}#${i + 1}`, script }));
+    recorded.push({ id: def.id, check: def.check, scripts });
   }
-  steps.push({ label: 'host-facts', script: hostFactsScript });
-  return { context: hostContextScript, steps };
+  return { context: hostContextScript, checks: recorded, polls: evidencePolls(recorded, cases), hostFacts: hostFactsScript };
 }

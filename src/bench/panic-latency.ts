@@ -1,4 +1,4 @@
-// Part 3 of the bench: how long after a kernel panic line the harness gives its verdict.
+// Part 5 of the bench: how long after a kernel panic line the harness gives its verdict.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +26,7 @@ export interface PanicInput {
   readonly sample: <T>(label: string, run: () => Promise<T>) => Promise<T>;
 }
 
-/** The goal of part 3: the verdict within a second of the panic line. */
+/** The goal of part 5: the verdict within a second of the panic line. */
 export const panicGoalMs = 1000;
 
 /**

@@ -1,12 +1,18 @@
 // A bench result as the compact text tables the command prints (pure: result in, lines out).
+import { bootStages } from '../console/boot-stage.ts';
 import type { BenchResult, BootResult, Goal } from './result.ts';
-import { median } from './stats.ts';
+import { median, medianByKey } from './stats.ts';
 import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './table.ts';
 
 const DHCP_CLIENTS = ['dhcpcd', 'udhcpc', 'dhclient'];
 
 function limit(g: Goal, unit = ''): string {
   return `${g.kind === 'max' ? '<=' : '>='} ${g.limit}${unit}`;
+}
+
+/** A goal in milliseconds shown in seconds. */
+function limitSeconds(g: Goal): string {
+  return `${g.kind === 'max' ? '<=' : '>='} ${seconds(g.limit)} s`;
 }
 
 /** The header line: when, what, where. */
@@ -20,8 +26,12 @@ export function headerLine(r: BenchResult): string {
 export function goalLines(r: BenchResult): string[] {
   const rows: string[][] = [['goal', 'measured', 'target', 'verdict']];
   for (const o of r.overhead) rows.push([`harness overhead ${o.target} (median a / median b)`, times(o.ratio.value), limit(o.ratio), goalMark(o.ratio.met)]);
-  if (r.matrix) rows.push(['matrix speed-up (median jobs 1 / median jobs 2)', times(r.matrix.speedup.value), limit(r.matrix.speedup), goalMark(r.matrix.speedup.met)]);
+  for (const o of r.overhead) rows.push([`case phase ${o.target} (median harness cases / median bare evidence)`, times(o.casePhaseRatio.value), limit(o.casePhaseRatio), goalMark(o.casePhaseRatio.met)]);
+  for (const o of r.overhead) if (o.verdictGoal) rows.push([`full verdict ${o.target} (median harness run, s)`, seconds(o.verdictGoal.value), limitSeconds(o.verdictGoal), goalMark(o.verdictGoal.met)]);
+  if (r.failing) rows.push([`${imageName(r.failing.image)} verdict - good verdict (${r.failing.target}, s)`, seconds(r.failing.goal.value), limitSeconds(r.failing.goal), goalMark(r.failing.goal.met)]);
   if (r.panic) rows.push([`panic to verdict (worst of ${r.panic.latency?.n ?? 0}, ms)`, millis(r.panic.latencyGoal.value), limit(r.panic.latencyGoal), goalMark(r.panic.latencyGoal.met)]);
+  if (r.matrix) rows.push(['matrix speed-up (median jobs 1 / median jobs 2)', times(r.matrix.speedup.value), limit(r.matrix.speedup), goalMark(r.matrix.speedup.met)]);
+  if (r.matrix) rows.push([`matrix of ${r.matrix.targets.length} targets with --jobs 2 (median, s)`, seconds(r.matrix.wallGoal.value), limitSeconds(r.matrix.wallGoal), goalMark(r.matrix.wallGoal.met)]);
   return formatTable(rows, ['left', 'right', 'left', 'left']);
 }
 
@@ -49,7 +59,46 @@ export function overheadLines(r: BenchResult): string[] {
   ];
 }
 
-/** Part 2: the matrix through the CLI. */
+/** "no-init-1/no-init" from an image prefix. */
+function imageName(prefix: string): string {
+  return prefix.split('/').slice(-2).join('/');
+}
+
+/** Part 2: the case phase against the minimal evidence script. */
+export function casePhaseLines(r: BenchResult): string[] {
+  if (r.overhead.length === 0) return [];
+  const rows: string[][] = [['target', 'harness cases (s)', 'bare evidence (s)', 'ratio', 'bare steps, median (s)']];
+  for (const o of r.overhead) {
+    const steps = Object.entries(medianByKey(o.bare.stepsMs ?? [])).map(([label, ms]) => `${label} ${seconds(ms)}`).join(', ');
+    rows.push([o.target, spreadSeconds(o.casePhase.harness), spreadSeconds(o.casePhase.bare), times(o.casePhaseRatio.value), steps || '-']);
+  }
+  return [
+    'Case phase: shell answering to the last verdict (harness) against the minimal evidence script on the bare driver',
+    '(context script, one batch of every check\'s first script, the rng sample gap, the second rng sample), min / median / max',
+    ...formatTable(rows, ['left', 'right', 'right', 'right', 'left']),
+  ];
+}
+
+/** Part 4: the failing image against the good one. */
+export function failingLines(r: BenchResult): string[] {
+  const f = r.failing;
+  if (!f) return [];
+  const gone = (runs: readonly { wallMs: number }[]) => seconds(median(runs.map((x) => x.wallMs)));
+  const statuses = (runs: readonly { status: string }[]) => runs.map((x) => x.status).join(',') || '-';
+  const rows = [
+    ['image', 'last verdict (s)', 'QEMU gone, median (s)', 'statuses'],
+    ['good (reference)', spreadSeconds(f.good.verdict), gone(f.good.runs), statuses(f.good.runs)],
+    [imageName(f.image), spreadSeconds(f.failing.verdict), gone(f.failing.runs), statuses(f.failing.runs)],
+  ];
+  const failed = [...new Set(f.failing.runs.flatMap((x) => x.notPassed))].join(', ') || '-';
+  return [
+    `Failing image (${f.target}): time to the last verdict since runTarget was called, min / median / max`,
+    ...formatTable(rows, ['left', 'right', 'right', 'left']),
+    `difference of the medians ${seconds(f.differenceMs)} s; one settle window (${f.failingCase}) ${seconds(f.settleMs)} s; not passed: ${failed}`,
+  ];
+}
+
+/** Part 7: the matrix through the CLI. */
 export function matrixLines(r: BenchResult): string[] {
   const m = r.matrix;
   if (!m) return [];
@@ -72,13 +121,13 @@ export function matrixLines(r: BenchResult): string[] {
   ];
 }
 
-/** Part 3: the panic. */
+/** Part 5: the panic. */
 export function panicLines(r: BenchResult): string[] {
   const p = r.panic;
   if (!p) return [];
   const line = p.samples.find((s) => s.line)?.line ?? 'no fatal line found';
   return [
-    `Panic to verdict (${p.target}, ${p.image.split('/').slice(-2).join('/')}): ${spreadMillis(p.latency)} ms (min / median / max); run over and QEMU gone ${spreadMillis(p.toEnd)} ms after the line`,
+    `Panic to verdict (${p.target}, ${imageName(p.image)}): ${spreadMillis(p.latency)} ms (min / median / max); run over and QEMU gone ${spreadMillis(p.toEnd)} ms after the line`,
     `  fatal line: ${line.slice(0, 120)}`,
   ];
 }
@@ -92,9 +141,11 @@ function caseColumns(boot: readonly BootResult[]): string[] {
   return [...at].sort((a, b) => a[1] - b[1]).map(([key]) => key);
 }
 
-/** Part 4: the boot timeline and the footprint. */
+/** Part 6: the boot by stage, the timeline and the footprint. */
 export function bootLines(r: BenchResult): string[] {
   if (r.boot.length === 0) return [];
+  const stageRows: string[][] = [['target', ...bootStages.map((s) => s.stage), 'to shell']];
+  for (const b of r.boot) stageRows.push([b.target, ...bootStages.map((s) => seconds(b.stagesMs?.[s.stage])), seconds(b.timelineMs['shell-found'] ?? b.timelineMs['shell-ready'])]);
   const cases = caseColumns(r.boot);
   const timeline: string[][] = [['target', 'output', 'init*', 'containerd*', 'shell', ...cases.map((c) => c.slice(5)), 'end*']];
   for (const b of r.boot) {
@@ -110,6 +161,10 @@ export function bootLines(r: BenchResult): string[] {
     footprint.push([b.target, mebibytes(b.memory.usedKiB), mebibytes(rss.containerd), shims ? mebibytes(shims) : '-', mebibytes(rss.rngd), anyDhcp ? mebibytes(dhcp) : 'exited', megabytes(b.imageBytes), b.imageFormat]);
   }
   return [
+    'Boot to shell by stage, median seconds on the host clock: firmware = QEMU start to kernel start, kernel = to init,',
+    'init = to containerd started, services = to the last service started, shell = to a probe answered',
+    ...formatTable(stageRows),
+    '',
     'Boot timeline, median, seconds since QEMU started (* = guest clock, since the kernel started); case columns = that case judged',
     ...formatTable(timeline),
     '',
@@ -129,6 +184,9 @@ export function renderResult(r: BenchResult): string[] {
     const odd = o.harness.statuses.filter((s) => s !== 'passed').length;
     if (odd) notes.push(`warning: ${o.target}: ${odd} harness run(s) did not pass and are left out`);
   }
-  const sections = [[headerLine(r)], goalLines(r), overheadLines(r), matrixLines(r), panicLines(r), bootLines(r), notes];
+  if (r.failing && r.failing.good.runs.length + r.failing.failing.runs.length > 0 && r.failing.differenceMs === undefined) {
+    notes.push(`warning: ${r.failing.target}: no good run passed or no failing run failed its ${r.failing.failingCase} case by verdict: ${r.failing.failing.runs.map((x) => x.notPassed.join(' ')).join('; ')}`);
+  }
+  const sections = [[headerLine(r)], goalLines(r), overheadLines(r), casePhaseLines(r), failingLines(r), panicLines(r), bootLines(r), matrixLines(r), notes];
   return sections.filter((s) => s.length > 0).flatMap((s, i) => (i === 0 ? s : ['', ...s]));
 }

@@ -1,8 +1,10 @@
-// kittest bench: harness overhead, matrix speed-up, time to a panic verdict, and the boot timeline,
+// kittest bench: harness overhead and case phase against a bare driver, full verdict times, a failing
+// image's verdict against a good one's, time to a panic verdict, the boot by stage, and the matrix,
 // measured side by side in one run; printed as tables and saved as JSON under bench/results/.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { measureFailing } from '../bench/failing-verdict.ts';
 import { guestWork } from '../bench/guest-work.ts';
 import { fileSafe, foreignQemu, hostInfo, load1, qemuVersion } from '../bench/host-info.ts';
 import { measureMatrix } from '../bench/matrix-speedup.ts';
@@ -13,6 +15,7 @@ import { renderResult } from '../bench/render.ts';
 import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
 import { resultFileName } from '../bench/result.ts';
 import { loadAllCases } from '../config/case-folders.ts';
+import { notApplicable } from '../config/cases.ts';
 import { imagesDir, projectRoot } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
@@ -61,7 +64,9 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
   const runs = runsOf(options.runs);
   const archNames = options.arch?.split(',').map((s) => s.trim()).filter(Boolean);
   const all = loadTargets();
-  const targets = selectTargets(all, archNames);
+  // Every target file, default matrix or not, unless --arch names some.
+  const targets = selectTargets(all, archNames?.length ? archNames : ['all']);
+  // The panic and the failing image run on x86_64, the fastest target, whatever --arch says.
   const panicTarget = selectTargets(all, ['x86_64'])[0] as Target;
   const cases = loadAllCases(options.cases);
   for (const target of new Set([...targets, panicTarget])) requireQemu(target);
@@ -80,6 +85,8 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
   const images = new Map<string, { image: BootFiles; bytes: number }>();
   for (const target of targets) images.set(target.name, await imageOf(join(imagesDir, 'reference.yml'), target.name));
   const panicImage = await imageOf(join(imagesDir, 'broken', 'no-init.yml'), panicTarget.name);
+  const goodImage = images.get(panicTarget.name) ?? (await imageOf(join(imagesDir, 'reference.yml'), panicTarget.name));
+  const failingImage = await imageOf(join(imagesDir, 'broken', 'no-containerd.yml'), panicTarget.name);
   const interrupt = stopOnInterrupt('stopping the bench');
   const signal = interrupt.signal;
 
@@ -88,26 +95,30 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     for (const target of new Set([...targets, panicTarget])) accel[target.name] = await detectAccel(target);
     const qemu: Record<string, string> = {};
     for (const target of new Set([...targets, panicTarget])) qemu[target.qemu.binary] ??= await qemuVersion(target.qemu.binary);
-    const work = await guestWork(cases);
     const { sample, disturbed, notes } = sampleGate({ progress, signal });
     progress(`bench: ${targets.map((t) => t.name).join(', ')}; ${runs} run(s) of each; scratch files in ${tmpDir}`);
 
     const panic = await measurePanic({ target: panicTarget, image: panicImage.image, imageBytes: panicImage.bytes, cases, accel: accel[panicTarget.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
+    const failing = signal.aborted
+      ? undefined
+      : await measureFailing({ target: panicTarget, good: goodImage, failing: failingImage, failingCase: 'containerd', cases, accel: accel[panicTarget.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
     const overhead: OverheadResult[] = [];
     const boot: BootResult[] = [];
     for (const target of targets) {
       if (signal.aborted) break;
       const { image, bytes } = images.get(target.name) as { image: BootFiles; bytes: number };
+      // What the harness types on this target: the cases that apply to it and its image's format.
+      const work = await guestWork(cases.filter((c) => !notApplicable(c, target.name, image.format)));
       const r = await measureOverhead({ target, image, imageBytes: bytes, cases, work, accel: accel[target.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
       overhead.push(r.overhead);
       boot.push(r.boot);
     }
     const matrix = signal.aborted
       ? undefined
-      : await measureMatrix({ targets: targets.map((t) => t.name), arch: archNames?.length ? archNames.join(',') : undefined, runs, tmpDir, signal, progress, sample });
+      : await measureMatrix({ targets: targets.map((t) => t.name), arch: targets.map((t) => t.name).join(','), runs, tmpDir, signal, progress, sample });
 
     const result: BenchResult = {
-      schema: 1,
+      schema: 2,
       date: stamp.toISOString(),
       kittest: version,
       runs,
@@ -120,6 +131,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
       overhead,
       matrix,
       panic,
+      failing,
       boot,
     };
     process.stdout.write(`${renderResult(result).join('\n')}\n`);
@@ -128,7 +140,11 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     const files = options.out ? [resolve(options.out)] : [join(benchDir, 'results', resultFileName(stamp, fileSafe(host.name))), join(benchDir, 'results', 'latest.json')];
     for (const file of files) writeFileAtomic(file, text);
     process.stdout.write(`\nsaved ${files.join(' and ')}\n`);
-    const complete = overhead.every((o) => o.ratio.value !== undefined) && matrix?.speedup.value !== undefined && panic.latency !== undefined;
+    const complete =
+      overhead.every((o) => o.ratio.value !== undefined && o.casePhaseRatio.value !== undefined) &&
+      matrix?.speedup.value !== undefined &&
+      panic.latency !== undefined &&
+      failing?.differenceMs !== undefined;
     return complete ? ExitCode.ok : ExitCode.failed;
   } catch (error) {
     if (!(error instanceof BenchInterrupted)) throw error;

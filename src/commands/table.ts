@@ -117,13 +117,13 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: 'bench',
-    summary: 'measure harness overhead, matrix speed-up, time to verdict, boot timeline and footprint',
+    summary: 'measure harness overhead, case phase, verdict times (full, failing, panic), boot stages, footprint and the matrix',
     usage: 'kittest bench [--runs N] [--arch A[,B...]] [--out FILE] [--cases DIR ...]',
     options: { runs: { type: 'string' }, arch: { type: 'string' }, out: { type: 'string' }, cases: { type: 'string', multiple: true } },
     help: {
       cases: 'a folder of case files to add to the built-in cases (repeatable)',
       runs: 'runs of each side (kittest and the bare driver), interleaved (default 3)',
-      arch: 'targets to measure (default: every default target)',
+      arch: 'targets to measure (default: every target, all five)',
       out: 'result JSON file (default: bench/results/<date>-<host>.json and latest.json)',
     },
     load: async () => (await import('./bench.ts')).benchCommand,

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { driveBare, type BarePlan, type BarePort } from '../../src/bench/bare-driver.ts';
-import { guestWork } from '../../src/bench/guest-work.ts';
+import { guestSteps, guestWork } from '../../src/bench/guest-work.ts';
+import { batchScript } from '../../src/cases/batched-shell.ts';
 import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
 import { hostFactsScript } from '../../src/cases/host-facts.ts';
 import { loadCases } from '../../src/config/cases.ts';
@@ -81,15 +82,47 @@ test('the bare driver rejects when the guest goes away', async (t) => {
   await t.throwsAsync(driveBare(port, plan()), { message: /guest ended/ });
 });
 
-test('guestWork lists what the checks type, in case order, and the host facts last', async (t) => {
+test('the bare driver waits a step\'s afterMs after the answer before it, as the rng check waits its sample gap', async (t) => {
+  const { port, guest } = fakePort({});
+  t.teardown(() => guest.close());
+  const times = await driveBare(port, plan({ steps: [{ label: 'one', script: 'echo one' }, { label: 'two', script: 'echo two', afterMs: 600 }] }));
+  t.true(times.marks['step:two']! - times.marks['step:one']! >= 600, `second step ${times.marks['step:two']! - times.marks['step:one']!} ms after the first`);
+  t.is(times.frames, 3);
+});
+
+test('the bare driver types a batch of several scripts, as the harness sends one poll, and waits for its end', async (t) => {
+  const { port, guest } = fakePort({ chunking: 'random' });
+  t.teardown(() => guest.close());
+  const batch = batchScript(['echo first', 'printf no-newline', 'exit 3'], 'kt0123456789ab');
+  const times = await driveBare(port, plan({ steps: [{ label: 'batch', script: batch }, { label: 'after', script: 'echo after' }] }));
+  t.true(times.marks['step:after']! >= times.marks['step:batch']!);
+  t.is(times.frames, 3);
+});
+
+test('guestWork records what each check types on its first attempt, in case order, and groups it as the harness polls', async (t) => {
   const cases = loadCases();
   const work = await guestWork(cases);
   t.is(work.context, hostContextScript);
+  t.is(work.hostFacts, hostFactsScript);
   t.deepEqual(
-    work.steps.map((s) => s.label),
-    [...cases.filter((c) => c.check !== 'boot').map((c) => c.id), 'host-facts'],
+    work.checks.map((c) => c.id),
+    cases.filter((c) => c.check !== 'boot').map((c) => c.id),
   );
-  t.regex(work.steps.find((s) => s.label === 'containerd')!.script, /ctr version/);
-  t.regex(work.steps.find((s) => s.label === 'runc')!.script, /runc --root/);
-  t.is(work.steps.at(-1)!.script, hostFactsScript);
+  t.regex(work.checks.find((c) => c.id === 'containerd')!.scripts[0]!, /ctr version/);
+  t.regex(work.checks.find((c) => c.id === 'runc')!.scripts[0]!, /runc --root/);
+  // One batch of every first script, then the rng case's second sample a sample gap later.
+  const rng = cases.find((c) => c.check === 'rng')!;
+  t.deepEqual(
+    work.polls.map((p) => [p.label, p.scripts.length, p.afterMs]),
+    [
+      ['evidence-1', work.checks.length, 0],
+      [`${rng.id}-second-sample`, 1, rng.settings.sampleGapMs ?? 3000],
+    ],
+  );
+  t.is(work.polls[1]!.scripts[0], work.checks.find((c) => c.check === 'rng')!.scripts[0]!);
+  const steps = guestSteps(work, () => 'abc');
+  t.deepEqual(steps.map((s) => s.label), ['evidence-1', `${rng.id}-second-sample`, 'host-facts']);
+  t.is(steps[0]!.script, batchScript(work.polls[0]!.scripts, 'ktabc'));
+  t.is(steps[1]!.script, work.polls[1]!.scripts[0]!);
+  t.is(steps.at(-1)!.script, hostFactsScript);
 });
