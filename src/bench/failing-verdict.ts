@@ -10,9 +10,10 @@ import { runTarget } from '../matrix/run-target.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { goal, type FailingResult, type VerdictRun } from './result.ts';
 import { median, spread } from './stats.ts';
+import type { BenchPartInput } from './part.ts';
 
 /** Everything the failing-image measurement needs. */
-export interface FailingInput {
+export interface FailingInput extends BenchPartInput {
   readonly target: Target;
   readonly good: { readonly image: BootFiles; readonly bytes: number };
   readonly failing: { readonly image: BootFiles; readonly bytes: number };
@@ -20,11 +21,6 @@ export interface FailingInput {
   readonly failingCase: string;
   readonly cases: readonly CaseDef[];
   readonly accel: AccelChoice;
-  readonly runs: number;
-  readonly tmpDir: string;
-  readonly signal?: AbortSignal;
-  readonly progress: (line: string) => void;
-  readonly sample: <T>(label: string, run: () => Promise<T>) => Promise<T>;
 }
 
 /** One full run (every case, console log written); verdict = the last case's verdict, ms since runTarget was called. */

@@ -7,18 +7,14 @@ import { projectRoot } from '../config/paths.ts';
 import type { Report } from '../report/model.ts';
 import { goal, type MatrixResult } from './result.ts';
 import { idealSpeedup, listMakespan, median, ratio, spread } from './stats.ts';
+import type { BenchPartInput } from './part.ts';
 
 /** Everything the matrix measurement needs. */
-export interface MatrixInput {
+export interface MatrixInput extends BenchPartInput {
   /** Target names in the order `kittest run` takes them. */
   readonly targets: readonly string[];
   /** Passed as --arch: the targets above, named (a target that is not in the default matrix is run all the same). */
   readonly arch: string;
-  readonly runs: number;
-  readonly tmpDir: string;
-  readonly signal?: AbortSignal;
-  readonly progress: (line: string) => void;
-  readonly sample: <T>(label: string, run: () => Promise<T>) => Promise<T>;
 }
 
 /** A goal of part 7: two jobs finish the matrix at least 1.8 times as fast as one. */

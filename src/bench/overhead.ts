@@ -23,22 +23,16 @@ import { guestSteps, type GuestWork } from './guest-work.ts';
 import { bareEvidenceMs, bootStageDurations, casePhaseMs, stepDurations } from './phases.ts';
 import { goal, type BootResult, type OverheadResult } from './result.ts';
 import { median, medianByKey, ratio, spread } from './stats.ts';
+import type { BenchPartInput } from './part.ts';
 
 /** Everything one target's overhead measurement needs. */
-export interface OverheadInput {
+export interface OverheadInput extends BenchPartInput {
   readonly target: Target;
   readonly image: BootFiles;
   readonly imageBytes: number;
   readonly cases: readonly CaseDef[];
   readonly work: GuestWork;
   readonly accel: AccelChoice;
-  readonly runs: number;
-  /** Scratch folder for the harness runs' artifacts. */
-  readonly tmpDir: string;
-  readonly signal?: AbortSignal;
-  readonly progress: (line: string) => void;
-  /** Wraps every sample (waits for a quiet host, notes disturbances). */
-  readonly sample: <T>(label: string, run: () => Promise<T>) => Promise<T>;
 }
 
 const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;

@@ -11,19 +11,15 @@ import type { AccelChoice } from '../qemu/accel.ts';
 import { firstFailureLine } from './console-log.ts';
 import { goal, type PanicResult, type PanicSample } from './result.ts';
 import { spread } from './stats.ts';
+import type { BenchPartInput } from './part.ts';
 
 /** Everything the panic measurement needs. */
-export interface PanicInput {
+export interface PanicInput extends BenchPartInput {
   readonly target: Target;
   readonly image: BootFiles;
   readonly imageBytes: number;
   readonly cases: readonly CaseDef[];
   readonly accel: AccelChoice;
-  readonly runs: number;
-  readonly tmpDir: string;
-  readonly signal?: AbortSignal;
-  readonly progress: (line: string) => void;
-  readonly sample: <T>(label: string, run: () => Promise<T>) => Promise<T>;
 }
 
 /** The goal of part 5: the verdict within a second of the panic line. */

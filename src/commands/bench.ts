@@ -97,11 +97,12 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
     for (const target of new Set([...targets, panicTarget])) qemu[target.qemu.binary] ??= await qemuVersion(target.qemu.binary);
     const { sample, disturbed, notes } = sampleGate({ progress, signal });
     progress(`bench: ${targets.map((t) => t.name).join(', ')}; ${runs} run(s) of each; scratch files in ${tmpDir}`);
+    const part = { runs, tmpDir, signal, progress, sample };
 
-    const panic = await measurePanic({ target: panicTarget, image: panicImage.image, imageBytes: panicImage.bytes, cases, accel: accel[panicTarget.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
+    const panic = await measurePanic({ target: panicTarget, image: panicImage.image, imageBytes: panicImage.bytes, cases, accel: accel[panicTarget.name] as AccelChoice, ...part });
     const failing = signal.aborted
       ? undefined
-      : await measureFailing({ target: panicTarget, good: goodImage, failing: failingImage, failingCase: 'containerd', cases, accel: accel[panicTarget.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
+      : await measureFailing({ target: panicTarget, good: goodImage, failing: failingImage, failingCase: 'containerd', cases, accel: accel[panicTarget.name] as AccelChoice, ...part });
     const overhead: OverheadResult[] = [];
     const boot: BootResult[] = [];
     for (const target of targets) {
@@ -109,13 +110,13 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
       const { image, bytes } = images.get(target.name) as { image: BootFiles; bytes: number };
       // What the harness types on this target: the cases that apply to it and its image's format.
       const work = await guestWork(cases.filter((c) => !notApplicable(c, target.name, image.format)));
-      const r = await measureOverhead({ target, image, imageBytes: bytes, cases, work, accel: accel[target.name] as AccelChoice, runs, tmpDir, signal, progress, sample });
+      const r = await measureOverhead({ target, image, imageBytes: bytes, cases, work, accel: accel[target.name] as AccelChoice, ...part });
       overhead.push(r.overhead);
       boot.push(r.boot);
     }
     const matrix = signal.aborted
       ? undefined
-      : await measureMatrix({ targets: targets.map((t) => t.name), arch: targets.map((t) => t.name).join(','), runs, tmpDir, signal, progress, sample });
+      : await measureMatrix({ targets: targets.map((t) => t.name), arch: targets.map((t) => t.name).join(','), ...part });
 
     const result: BenchResult = {
       schema: 2,
