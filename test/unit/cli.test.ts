@@ -142,15 +142,22 @@ test('a missing QEMU binary names the Debian package to install', async (t) => {
   t.true(oneLine(String(r.stderr)));
 });
 
-test('no room for the logs stops the run before it starts, with exit code 2', async (t) => {
+/**
+ * Run kittest with a tmpfs (mount options `options`) on `dir`, in a mount namespace of its own (and a
+ * user namespace when not root): no root needed, no mount left behind. If the namespace cannot be
+ * made, the test fails with unshare's message.
+ */
+async function kittestOnTmpfs(dir: string, options: string, args: string[]) {
   const { execa } = await import('execa');
+  const unshare = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--mount', '--propagation', 'private'];
+  const script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"';
+  return execa('unshare', [...unshare, 'sh', '-c', script, 'sh', options, dir, process.execPath, kittestBin, ...args], { reject: false, env: { NO_COLOR: '1' } });
+}
+
+test('no room for the logs stops the run before it starts, with exit code 2', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-full-'));
   const image = imageFixture(arm64Kernel(), Buffer.alloc(100, 1));
-  // A 1 MiB tmpfs in a mount namespace of kittest's own (and a user namespace when not root): no root
-  // needed, no mount left behind. If the namespace cannot be made, the test fails with unshare's message.
-  const unshare = [...(process.getuid?.() === 0 ? [] : ['--map-root-user']), '--mount', '--propagation', 'private'];
-  const script = 'mount -t tmpfs -o size=1m tmpfs "$1" && shift && exec "$@"';
-  const r = await execa('unshare', [...unshare, 'sh', '-c', script, 'sh', dir, process.execPath, kittestBin, 'run', '--image', image, '--artifacts', join(dir, 'art')], { reject: false, env: { NO_COLOR: '1' } });
+  const r = await kittestOnTmpfs(dir, 'size=1m', ['run', '--image', image, '--artifacts', join(dir, 'art')]);
   t.is(r.exitCode, 2, String(r.stderr));
   t.regex(String(r.stderr), /no room for the artifacts in .*: \d+\.\d MiB free, 17 MiB needed/);
   t.true(oneLine(String(r.stderr)));
@@ -270,18 +277,11 @@ test('report options that cannot be written are refused before anything runs, na
 });
 
 test('a report on a read-only file system is refused before anything runs', async (t) => {
-  if (process.getuid?.() !== 0) return t.pass('needs root to mount a read-only tmpfs');
-  const { execa } = await import('execa');
   const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
-  await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
-  try {
-    const r = await kittest(['run', '--image', '/nonexistent/img', '--junit', join(dir, 'out', 'junit.xml')]);
-    t.is(r.exitCode, 2, String(r.stderr));
-    t.regex(String(r.stderr), new RegExp(`--junit ${dir}/out/junit\\.xml cannot be written: no write access to ${dir} \\(EROFS\\)`));
-    t.true(oneLine(String(r.stderr)));
-  } finally {
-    await execa('umount', [dir]);
-  }
+  const r = await kittestOnTmpfs(dir, 'ro,size=1m', ['run', '--image', '/nonexistent/img', '--junit', join(dir, 'out', 'junit.xml')]);
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), new RegExp(`--junit ${dir}/out/junit\\.xml cannot be written: no write access to ${dir} \\(EROFS\\)`));
+  t.true(oneLine(String(r.stderr)));
 });
 
 test('an artifacts or console log folder that cannot be made is refused before anything is built or booted, naming the option and path', async (t) => {
@@ -308,19 +308,12 @@ test('an artifacts or console log folder that cannot be made is refused before a
 });
 
 test('an artifacts or console log folder on a read-only file system is refused before anything runs', async (t) => {
-  if (process.getuid?.() !== 0) return t.pass('needs root to mount a read-only tmpfs');
-  const { execa } = await import('execa');
   const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
-  await execa('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
-  try {
-    for (const args of [['run', '--image', '/nonexistent/img', '--artifacts', join(dir, 'art')], ['shell', '--image', '/nonexistent/img', '--log', dir]]) {
-      const r = await kittest(args);
-      t.is(r.exitCode, 2, String(r.stderr));
-      t.regex(String(r.stderr), new RegExp(`--(artifacts|log) ${dir}(/art)? cannot be written: no write access to ${dir} \\(EROFS\\)`));
-      t.true(oneLine(String(r.stderr)));
-    }
-  } finally {
-    await execa('umount', [dir]);
+  for (const args of [['run', '--image', '/nonexistent/img', '--artifacts', join(dir, 'art')], ['shell', '--image', '/nonexistent/img', '--log', dir]]) {
+    const r = await kittestOnTmpfs(dir, 'ro,size=1m', args);
+    t.is(r.exitCode, 2, String(r.stderr));
+    t.regex(String(r.stderr), new RegExp(`--(artifacts|log) ${dir}(/art)? cannot be written: no write access to ${dir} \\(EROFS\\)`));
+    t.true(oneLine(String(r.stderr)));
   }
 });
 
