@@ -1,14 +1,11 @@
 // Conformance cases: one YAML file per case under cases/, loaded, validated against the schema the
 // check modules assemble, given their checks' defaults, and frozen.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { caseSchema, settingDefaults } from '../cases/case-schema.ts';
 import type { AppliesTo } from '../cases/check.ts';
 import { checkNamed } from '../cases/checks/index.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
-import { casesDir } from './paths.ts';
-import { checkRegexFields } from './regex-fields.ts';
+import { checkRegexFields, fieldName } from './regex-fields.ts';
 
 export interface CaseDef {
   readonly id: string;
@@ -33,26 +30,13 @@ export function loadCase(file: string): CaseDef {
   const problem = module.problems?.(written)[0];
   if (problem) {
     const path = ['settings', ...problem.path];
-    throw new ConfigError(displayPath(file), `${path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[')}: ${problem.problem}`, lineOfField(file, path));
+    throw new ConfigError(displayPath(file), `${fieldName(path)}: ${problem.problem}`, lineOfField(file, path));
   }
   checkRegexFields(
     file,
     (module.regexFields?.(written) ?? []).map((field) => ({ path: ['settings', ...field.path], source: field.source })),
   );
   return Object.freeze({ ...loaded, appliesTo: loaded.appliesTo ?? module.appliesTo, settings: Object.freeze({ ...settingDefaults(module), ...written }), file });
-}
-
-/** Every case under `dir`, in run order. */
-export function loadCases(dir = casesDir): CaseDef[] {
-  const cases = readdirSync(dir)
-    .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
-    .map((f) => loadCase(join(dir, f)));
-  const seen = new Set<string>();
-  for (const c of cases) {
-    if (seen.has(c.id)) throw new UsageError(`${c.file}: duplicate case id "${c.id}"`);
-    seen.add(c.id);
-  }
-  return cases.sort((a, b) => a.order - b.order || a.id.localeCompare(b.id));
 }
 
 /** Cases picked with --case (boot always runs first: every other case needs a booted machine). */

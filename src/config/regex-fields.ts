@@ -23,7 +23,7 @@ export function regexProblem(source: string, mustNotMatchEmpty = false): string 
 }
 
 /** "console.failurePatterns[0]" */
-function fieldName(path: readonly (string | number)[]): string {
+export function fieldName(path: readonly (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${p}`)).join('');
 }
 

@@ -2,7 +2,8 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCases, selectCases } from '../../src/config/cases.ts';
+import { selectCases } from '../../src/config/cases.ts';
+import { loadAllCases } from '../../src/config/case-folders.ts';
 import { loadTargets, type Target } from '../../src/config/targets.ts';
 import { detectBootFiles } from '../../src/images/boot-files.ts';
 import { runTarget, type RunRequest } from '../../src/matrix/run-target.ts';
@@ -19,7 +20,7 @@ export function targetWith(name: string, change: (t: Target) => Partial<Target> 
 export async function runImage(prefix: string, target: Target, caseIds: string[] = [], extra: Partial<RunRequest> = {}): Promise<RunReport & { artifactsDir: string }> {
   const image = detectBootFiles(prefix);
   const artifactsDir = mkdtempSync(join(tmpdir(), 'kt-test-art-'));
-  const cases = selectCases(loadCases(), caseIds.length ? caseIds : ['boot']).filter((c) => caseIds.length || c.id === 'boot');
+  const cases = selectCases(loadAllCases(), caseIds.length ? caseIds : ['boot']).filter((c) => caseIds.length || c.id === 'boot');
   const report = await runTarget({
     target,
     image,

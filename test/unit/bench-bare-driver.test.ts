@@ -4,7 +4,7 @@ import { guestSteps, guestWork } from '../../src/bench/guest-work.ts';
 import { batchScript } from '../../src/cases/batched-shell.ts';
 import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
 import { hostFactsScript } from '../../src/cases/host-facts.ts';
-import { loadCases } from '../../src/config/cases.ts';
+import { loadAllCases } from '../../src/config/case-folders.ts';
 import { FakeGuest, type FakeGuestOptions } from './console-fake-guest.ts';
 
 /** A port on a fake guest (a tty with the host's /bin/sh behind it). */
@@ -100,7 +100,7 @@ test('the bare driver types a batch of several scripts, as the harness sends one
 });
 
 test('guestWork records what each check types on its first attempt, in case order, and groups it as the harness polls', async (t) => {
-  const cases = loadCases();
+  const cases = loadAllCases();
   const work = await guestWork(cases);
   t.is(work.context, hostContextScript);
   t.is(work.hostFacts, hostFactsScript);

@@ -2,7 +2,8 @@ import test from 'ava';
 import { evidencePolls, guestSteps, guestWork, pollScript, type CheckScripts } from '../../src/bench/guest-work.ts';
 import { BatchedShell, batchScript } from '../../src/cases/batched-shell.ts';
 import { checkNamed } from '../../src/cases/checks/index.ts';
-import { loadCases, type CaseDef } from '../../src/config/cases.ts';
+import { type CaseDef } from '../../src/config/cases.ts';
+import { loadAllCases } from '../../src/config/case-folders.ts';
 
 const def = (id: string, check: string, settings: CaseDef['settings'] = {}): CaseDef => ({ id, check, title: id, description: '', order: 0, settings }) as unknown as CaseDef;
 
@@ -65,7 +66,7 @@ test('guestSteps draws a fresh tag per batch and puts the host facts last', (t) 
 });
 
 test('the first poll is the very batch the harness sends when every check starts side by side', async (t) => {
-  const cases = loadCases();
+  const cases = loadAllCases();
   const fixed = () => '00000000000a';
   const work = await guestWork(cases, fixed);
   // What runTarget does: every check at once on one BatchedShell; the shell below records and answers nothing.

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { caseSchema, settingDefaults, settingsSchemaOf } from '../../src/cases/case-schema.ts';
 import { checkModules } from '../../src/cases/checks/index.ts';
-import { loadCase, loadCases, notApplicable } from '../../src/config/cases.ts';
+import { loadCase, notApplicable } from '../../src/config/cases.ts';
+import { loadAllCases } from '../../src/config/case-folders.ts';
 import { casesDir } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 
@@ -65,7 +66,7 @@ test("a case gets its check's defaults for the settings it leaves out; what it w
 });
 
 test('boot is an ordinary case file, and every built-in case loads', (t) => {
-  const cases = loadCases();
+  const cases = loadAllCases();
   t.is(cases[0]!.check, 'boot');
   // Every module but script (written by vendors, no built-in case) has its built-in case.
   t.deepEqual(new Set(cases.map((c) => c.check)), new Set(checkModules.map((m) => m.name).filter((n) => n !== 'script')));
