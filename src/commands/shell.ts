@@ -2,17 +2,13 @@
 // Ctrl-] leaves and powers the guest off; the console log is saved all the same.
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { BootSession } from '../boot/session.ts';
 import { loadTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
-import { FileLogSink } from '../console/log-sink.ts';
 import { StreamText } from '../console/stream-text.ts';
 import { detectAccel } from '../qemu/accel.ts';
-import { buildArgv } from '../qemu/argv.ts';
-import { prepareFirmware } from '../qemu/firmware.ts';
-import { Machine, makeRunDir } from '../qemu/machine.ts';
 import { exitCodeFor, onInterruptExit, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { requirePrintablePath, requireWritableFolder } from '../util/path-options.ts';
@@ -53,30 +49,26 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const logFile = requireLogFile(logOption, logPath, target.name);
   await checkBootFiles(image);
   const accel = await detectAccel(target);
-  const runDir = makeRunDir(target.name);
   mkdirSync(dirname(logFile), { recursive: true });
-  // A full disk stops the log, not the session the user is in.
-  const log = new FileLogSink(logFile, { onError: (error) => process.stderr.write(`
-kittest: ${safeForTerminal(error.message)}; the console log stops here
-`) });
-  const started = Date.now();
   const text = new StreamText();
-  const argv = buildArgv(target, image, { accel: accel.accel, mac: `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`, runDir });
-  prepareFirmware(target, image, runDir);
+  let logFailed = false;
   const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${target.qemu.unsafe.reason}]` : '';
   process.stderr.write(`kittest: booting ${safeForTerminal(image.prefix)} on ${target.name} [${accel.reason}]${safeForTerminal(unsafe)}; Ctrl-] leaves and powers off\n`);
-  const machine = Machine.start(
-    argv,
-    runDir,
-    (chunk) => {
-      // The raw bytes drive the user's terminal only after control characters are escaped.
-      const clean = text.push(chunk);
-      log.write(clean.text, Date.now() - started);
-      process.stdout.write(forTerminal(clean.text));
-      for (const query of clean.queries) if (query === 'cursor-position') machine.write('\x1b[1;1R');
+  const session = BootSession.start({
+    target,
+    image,
+    accel,
+    consoleLog: logFile,
+    // A full disk stops the log, not the session the user is in.
+    onLogError: (error) => {
+      logFailed = true;
+      process.stderr.write(`\nkittest: ${safeForTerminal(error.message)}; the console log stops here\n`);
     },
-    target.qemu.package,
-  );
+    // The raw bytes drive the user's terminal only after control characters are escaped; the
+    // console engine answers the guest's terminal queries (cursor position) itself.
+    onOutput: (chunk) => process.stdout.write(forTerminal(text.push(chunk).text)),
+  });
+  const { machine } = session;
   // SIGTERM (or a Ctrl-C from another terminal) leaves as Ctrl-] does: guest off, terminal restored, log kept.
   const interrupt = stopOnInterrupt('powering the guest off');
   const stdin = process.stdin;
@@ -102,10 +94,10 @@ kittest: ${safeForTerminal(error.message)}; the console log stops here
   if (raw) stdin.setRawMode(false);
   forgetRaw();
   stdin.pause();
-  const final = await machine.stop();
+  const { exit: final } = await session.stop();
   interrupt.release();
-  const logKept = await log.close().then(() => true, () => false);
+  const logKept = !logFailed && session.hostError === undefined;
   process.stderr.write(`\nkittest: ${exit ? 'the guest powered off' : 'left the console, guest powered off'}; console log${logKept ? '' : ' (incomplete)'}: ${logFile}\n`);
   if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
-  return exit && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
+  return exit && final && final.code !== 0 && !final.stoppedByHarness ? 1 : 0;
 }

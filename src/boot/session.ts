@@ -1,0 +1,360 @@
+// One way to boot a machine: its private folder, QEMU's command line and firmware, the QEMU
+// process, the console engine and its log, QMP for the machine's whole life, the wire capture,
+// and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
+// benchmark's harness runs and the TypeScript API all boot through here.
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GuestShell, HostView } from '../cases/check.ts';
+import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
+import type { Target } from '../config/targets.ts';
+import { describeStall, GuestSpeech, lastBootStage } from '../console/boot-stage.ts';
+import { ConsoleEngine } from '../console/engine.ts';
+import { ConsoleTimeoutError } from '../console/errors.ts';
+import { compileFailurePatterns, firmwareFailurePatterns } from '../console/failure-patterns.ts';
+import { type ConsoleLogSink, FileLogSink } from '../console/log-sink.ts';
+import { Shell } from '../console/shell.ts';
+import { HostError, MachineError, writeFailed } from '../errors.ts';
+import type { BootFiles } from '../images/boot-files.ts';
+import type { AccelChoice } from '../qemu/accel.ts';
+import { buildArgv, qmpPath, wirePath } from '../qemu/argv.ts';
+import { prepareFirmware } from '../qemu/firmware.ts';
+import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
+import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
+import { readCapture } from '../wire/capture.ts';
+import { dhcpExchange } from '../wire/dhcp.ts';
+
+export interface BootOptions {
+  readonly target: Target;
+  readonly image: BootFiles;
+  readonly accel: AccelChoice;
+  /** Folder for qemu-argv.json, qemu-cmdline.txt, console.log and network.pcap. */
+  readonly artifactsDir?: string;
+  /** The console log somewhere other than artifactsDir/console.log (kittest shell --log). */
+  readonly consoleLog?: string;
+  /** Cap of the console log file in bytes (default 16 MiB). */
+  readonly logMaxBytes?: number;
+  /**
+   * A console log or artifact write failed (a full disk). By default that ends the console: every
+   * wait fails with the message, which `hostError` keeps. An interactive session may warn instead.
+   */
+  readonly onLogError?: (error: Error) => void;
+  /** Every byte the guest writes, as QEMU gave it (for an interactive terminal). */
+  readonly onOutput?: (chunk: Buffer) => void;
+  /** Test hook: called with the QEMU process right after it started. */
+  readonly onMachine?: (machine: Machine) => void;
+}
+
+/** How the boot ended when no shell answered: the boot case's verdict. */
+export interface BootFailure {
+  readonly status: 'failed' | 'error' | 'interrupted';
+  readonly message: string;
+}
+
+/** The machine seen from the host: scripts in PID 1's namespaces and in the console shell itself. */
+export interface HostAccess {
+  readonly context: HostContext;
+  /** Scripts run in PID 1's namespaces (through nsenter when the console shell is in a container). */
+  readonly host: GuestShell;
+  /** Scripts run in the console shell itself. */
+  readonly console: GuestShell;
+  /** Why the host cannot be reached from the console (no nsenter, a shell of its own PID namespace, a dead shell). */
+  readonly unreachable?: string;
+}
+
+/** What stopping the machine left to report. */
+export interface BootEnd {
+  readonly exit?: MachineExit;
+  readonly qmpEvents: readonly QmpEvent[];
+  /** The DHCP ACK the host saw for the guest's MAC, ms since QEMU started. */
+  readonly dhcpAckMs?: number;
+}
+
+const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+
+export function exitText(exit: MachineExit): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
+}
+
+/** Write one artifact file; a failure is a one-line HostError naming it. */
+export function writeArtifact(dir: string, name: string, text: string): void {
+  const file = join(dir, name);
+  try {
+    writeFileSync(file, text);
+  } catch (error) {
+    throw writeFailed(file, error);
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
+/** A machine booting or booted under kittest. Make one with `BootSession.start`, end it with `stop`. */
+export class BootSession {
+  readonly target: Target;
+  readonly image: BootFiles;
+  readonly mac: string;
+  readonly runDir: string;
+  readonly argv: readonly string[];
+  readonly engine: ConsoleEngine;
+  readonly shell: Shell;
+  readonly machine: Machine;
+  /** The guest's own words on the console (not the echo of probes): tells a hang early and where. */
+  readonly speech = new GuestSpeech();
+  /** The first console log or artifact write that failed (a full disk), when that ended the console. */
+  hostError: string | undefined;
+  /** QEMU itself failed (killed, or a non-zero exit status) rather than the guest powering off. */
+  qemuFault = false;
+  /** Why QMP never answered, if it did not. */
+  qmpError: string | undefined;
+  #qmp: QmpClient | undefined;
+  readonly #qmpGiveUp = new AbortController();
+  readonly #log: FileLogSink | undefined;
+  readonly #artifactsDir: string | undefined;
+  #stopped: Promise<BootEnd> | undefined;
+
+  private constructor(options: BootOptions, runDir: string, argv: string[], log: FileLogSink | undefined) {
+    const { target, image } = options;
+    this.target = target;
+    this.image = image;
+    this.runDir = runDir;
+    this.argv = argv;
+    this.mac = argv.find((a) => a.includes(',mac='))?.replace(/.*,mac=([0-9a-f:]+).*/, '$1') ?? '';
+    this.#log = log;
+    this.#artifactsDir = options.artifactsDir;
+    const patterns = compileFailurePatterns([...target.console.failurePatterns, ...(image.bootMedium ? firmwareFailurePatterns : [])]);
+    const sink: ConsoleLogSink = { write: (text, atMs) => (this.speech.write(text, atMs), log?.write(text, atMs)) };
+    this.engine = new ConsoleEngine({ write: (data) => this.machine?.write(data), log: sink, failurePatterns: patterns });
+    this.shell = new Shell(this.engine);
+    this.machine = Machine.start(
+      argv,
+      runDir,
+      (chunk) => {
+        options.onOutput?.(chunk);
+        this.engine.push(chunk);
+      },
+      target.qemu.package,
+    );
+    options.onMachine?.(this.machine);
+    this.#watchQmp();
+    void this.machine.exited.then((exit) => {
+      if (exit.stoppedByHarness) return;
+      // Killed or crashed (signal, non-zero status) is the machine's fault; a clean exit is the guest powering off.
+      this.qemuFault = exit.signal !== null || exit.code !== 0;
+      const stderr = exit.stderr ? `: ${exit.stderr.split('\n').slice(-3).join(' | ')}` : '';
+      this.engine.end(`QEMU ended with ${exitText(exit)}${stderr}`, { infrastructure: this.engine.firstByteAtMs === undefined });
+    });
+  }
+
+  /**
+   * Make the run folder, write the command line into the artifacts and start QEMU. A file that
+   * cannot be written before QEMU starts (firmware vars, an artifact) is a HostError, with nothing left behind.
+   */
+  static start(options: BootOptions): BootSession {
+    const { target, image } = options;
+    const runDir = makeRunDir(target.name);
+    const argv = buildArgv(target, image, { accel: options.accel.accel, mac: randomMac(), runDir });
+    let session: BootSession | undefined;
+    // The disk filling up (or failing) while the console log is written ends the console by default:
+    // every verdict left becomes an error naming the file.
+    const logError = (error: Error) => {
+      if (options.onLogError) return options.onLogError(error);
+      if (!session) return;
+      session.hostError ??= error.message;
+      session.engine.end(error.message, { infrastructure: true });
+    };
+    let log: FileLogSink | undefined;
+    try {
+      prepareFirmware(target, image, runDir);
+      if (options.artifactsDir) {
+        mkdirSync(options.artifactsDir, { recursive: true });
+        writeArtifact(options.artifactsDir, 'qemu-argv.json', `${JSON.stringify(argv, null, 2)}\n`);
+        writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellQuote).join(' ')}\n`);
+      }
+      const logFile = options.consoleLog ?? (options.artifactsDir ? join(options.artifactsDir, 'console.log') : undefined);
+      if (logFile) log = new FileLogSink(logFile, { maxBytes: options.logMaxBytes, onError: (error) => logError(error) });
+      session = new BootSession(options, runDir, argv, log);
+      return session;
+    } catch (error) {
+      rmSync(runDir, { recursive: true, force: true });
+      void log?.close().catch(() => {});
+      const e = error as NodeJS.ErrnoException & { dest?: string };
+      if (error instanceof HostError || !e.code) throw error;
+      throw writeFailed(e.dest ?? e.path ?? runDir, error);
+    }
+  }
+
+  // QMP is the host's view for the machine's whole life: a panic QEMU reports fails the run,
+  // even when the console says nothing (loglevel=0, quiet) or the panic comes after the last case.
+  #watchQmp(): void {
+    void QmpClient.connect(qmpPath(this.runDir), { timeoutMs: 15_000, signal: this.#qmpGiveUp.signal })
+      .then((client) => {
+        this.#qmp = client;
+        const failOnPanic = (event: QmpEvent) => {
+          if (isPanicEvent(event)) this.engine.fail(`QMP ${event.event}`, `QEMU reported ${event.event} ${JSON.stringify(event.data ?? {})}`);
+        };
+        // Events that came with the handshake, then every later one.
+        client.events.forEach(failOnPanic);
+        client.onEvent(failOnPanic);
+      })
+      .catch((error: unknown) => {
+        // A run that ends before QMP answered stops trying to connect; that is no error.
+        if (!this.#qmpGiveUp.signal.aborted) this.qmpError = firstLine(error);
+      });
+  }
+
+  /** Whether QMP answered (and so `machineStatus` can). */
+  get hasQmp(): boolean {
+    return this.#qmp !== undefined;
+  }
+
+  /** QEMU's run state over QMP; a guest-panicked or internal-error state fails the console as a panic would. */
+  async machineStatus(): Promise<string> {
+    if (!this.#qmp) throw new Error('QMP does not answer in this run');
+    const { status } = await this.#qmp.queryStatus();
+    if (status === 'guest-panicked' || status === 'internal-error') this.engine.fail(`QMP status ${status}`, `QEMU reports the machine as ${status}`);
+    return status;
+  }
+
+  /** Ctrl-C or a test's abort: the console ends and QEMU is killed at once. */
+  abort(reason = 'interrupted'): void {
+    this.engine.end(reason, { infrastructure: false });
+    this.machine.killNow();
+  }
+
+  /**
+   * Wait until a shell answers on the console: after the target's typeAfter pattern, logging in
+   * where the target says so, within its boot timeout, calling a hang early after its silenceMs.
+   */
+  async waitForShell(): Promise<void> {
+    const { target, engine } = this;
+    const bootStart = engine.now();
+    const typeAfter = target.console.typeAfter;
+    if (typeAfter) await waitBeforeTyping(engine, typeAfter, target.timeouts.bootMs);
+    const bootLeftMs = typeAfter ? Math.max(1000, Math.round(target.timeouts.bootMs - (engine.now() - bootStart))) : target.timeouts.bootMs;
+    const login = target.console.login;
+    const found = this.shell.findShell({
+      timeoutMs: bootLeftMs,
+      login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
+    });
+    await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, found, target.timeouts.silenceMs) : found);
+    engine.mark('shell-ready');
+  }
+
+  /** The boot case's verdict for an error from `waitForShell`: a hang names where the boot stopped. */
+  bootFailure(error: unknown, interrupted: boolean): BootFailure {
+    const { engine } = this;
+    const stall = error instanceof ConsoleTimeoutError ? `; ${describeStall(lastBootStage((p) => engine.search(p) !== undefined), engine.now() - engine.startedAt, this.speech.lastAtMs)}` : '';
+    const message = this.hostError ?? `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
+    // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
+    const infrastructure = this.hostError || (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || this.qemuFault;
+    return { status: interrupted ? 'interrupted' : infrastructure ? 'error' : 'failed', message };
+  }
+
+  /**
+   * Find out how the console shell reaches the host (LinuxKit's getty runs in a container) and
+   * return shells for both. Checks that need the host must not silently judge the console's container.
+   */
+  async enterHost(): Promise<HostAccess> {
+    const commandMs = this.target.timeouts.commandMs;
+    const console: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs }) };
+    let context: HostContext;
+    try {
+      context = decideHostContext((await this.shell.run(hostContextScript, { timeoutMs: commandMs })).output);
+    } catch (error) {
+      const broken = `the console shell does not run commands: ${firstLine(error)}`;
+      return { context: { via: '', description: broken, unreachable: broken }, host: console, console, unreachable: broken };
+    }
+    const via = context.via ? (inner: string) => `${context.via} ${inner}` : undefined;
+    const host: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, via }) };
+    return { context, host, console, ...(context.unreachable ? { unreachable: context.unreachable } : {}) };
+  }
+
+  /** What the host itself observes: the wire capture so far and QEMU's run state. */
+  hostView(): HostView {
+    return {
+      mac: this.mac,
+      readWire: () => readCapture(wirePath(this.runDir), this.machine.startedAt),
+      machineStatus: () => this.machineStatus(),
+    };
+  }
+
+  /**
+   * Power the machine off and clean up: after a panic QEMU gets a moment to see it too, then QMP
+   * `quit` (SIGTERM, SIGKILL if it lingers), the capture copied into the artifacts, the run folder
+   * removed, the console log closed. Safe to call more than once; later calls return the same end.
+   */
+  stop(): Promise<BootEnd> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<BootEnd> {
+    const { engine, machine } = this;
+    this.#qmpGiveUp.abort();
+    let dhcpAckMs: number | undefined;
+    const keepCapture = () => {
+      const capture = readCapture(wirePath(this.runDir), machine.startedAt);
+      const ack = dhcpExchange(capture.records, this.mac).lease;
+      if (ack) dhcpAckMs = Math.round(ack.ackAtS * 1000);
+      if (this.#artifactsDir && existsSync(wirePath(this.runDir))) {
+        const pcap = join(this.#artifactsDir, 'network.pcap');
+        try {
+          copyFileSync(wirePath(this.runDir), pcap);
+        } catch (error) {
+          this.hostError ??= writeFailed(pcap, error).message;
+        }
+      }
+    };
+    // After a panic, give QEMU a moment to see it too (pvpanic's GUEST_PANICKED, the guest's reset).
+    if (engine.failure && machine.running) await Promise.race([machine.exited, sleep(3000)]);
+    const qmp = this.#qmp;
+    const exit = await machine.stop({ quit: qmp ? () => qmp.quit() : undefined, beforeCleanup: keepCapture });
+    const qmpEvents = qmp ? [...qmp.events] : [];
+    qmp?.close();
+    if (!machine.running) engine.end('machine stopped');
+    await this.#log?.close().catch((error: Error) => (this.hostError ??= error.message));
+    return { exit, qmpEvents, ...(dhcpAckMs === undefined ? {} : { dhcpAckMs }) };
+  }
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Call a hang early: reject when the console has printed nothing for `silenceMs` (after its first byte). */
+async function raceSilence<T>(engine: ConsoleEngine, speech: GuestSpeech, work: Promise<T>, silenceMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const quietSince = speech.lastAtMs;
+      if (quietSince !== undefined && engine.now() - engine.startedAt - quietSince >= silenceMs) {
+        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round(silenceMs / 1000)} s, the target's silenceMs)`, silenceMs, engine.lastLines()));
+      }
+    }, Math.min(1000, silenceMs));
+  });
+  try {
+    return await Promise.race([work, silent]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Hold typing until the target says the console is safe to type on (see the target schema's typeAfter). */
+async function waitBeforeTyping(engine: ConsoleEngine, typeAfter: { pattern: string; orAfterMs: number }, bootMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const fallback = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, typeAfter.orAfterMs - (engine.now() - engine.startedAt)));
+  });
+  try {
+    // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
+    const seen = engine.waitFor(new RegExp(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
+    seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
+    await Promise.race([seen.then(() => undefined), fallback]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
