@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { loadAllCases } from '../config/case-folders.ts';
 import { builtInProfiles, loadProfile } from '../config/profiles.ts';
 import { imagesDir } from '../config/paths.ts';
-import { loadTargets } from '../config/targets.ts';
+import { loadAllTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 
 function yamlFiles(dir: string): string[] {
@@ -31,7 +31,7 @@ export async function listCommand(values: Record<string, unknown>, positionals: 
   if (folders && what !== 'cases' && what !== 'profiles') throw new UsageError(`list ${what}: --cases is for list cases and list profiles`);
   let lines: string[];
   if (what === 'targets') {
-    lines = loadTargets().map((t) => `${t.name.padEnd(10)} ${t.description}${t.aliases.length ? ` (aliases: ${t.aliases.join(', ')})` : ''}`);
+    lines = loadAllTargets(values.targets as string[] | undefined).map((t) => `${t.name.padEnd(10)} ${t.description}${t.aliases.length ? ` (aliases: ${t.aliases.join(', ')})` : ''}`);
   } else if (what === 'cases') {
     lines = loadAllCases(folders).map((c) => `${c.id.padEnd(18)} ${c.title}`);
   } else if (what === 'profiles') {

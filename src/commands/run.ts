@@ -6,7 +6,7 @@ import { type CaseDef, selectCases } from '../config/cases.ts';
 import { loadProfile, profileCases } from '../config/profiles.ts';
 import { qemuVersion } from '../bench/host-info.ts';
 import { buildStatement } from '../report/statement.ts';
-import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
+import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
@@ -44,6 +44,7 @@ export interface RunOptions {
   format?: string;
   /** Vendor case folders, added to the built-ins. */
   cases?: string[];
+  targets?: string[];
   /** A profile name (profiles/NAME.yml) or a profile file's path. */
   profile?: string;
 }
@@ -93,7 +94,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   // Reports and artifacts are written after machines have booted: a path that cannot take them is refused now.
   requireReportFiles(options);
   if (options.artifacts !== undefined) requireWritableFolder('--artifacts', options.artifacts);
-  const allTargets = loadTargets();
+  const allTargets = loadAllTargets(options.targets);
   const archNames = list(options.arch);
   const targets = selectTargets(allTargets, archNames);
   const allCases = loadAllCases(options.cases);

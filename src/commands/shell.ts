@@ -3,7 +3,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BootSession } from '../boot/session.ts';
-import { loadTargets, selectTargets } from '../config/targets.ts';
+import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
@@ -37,7 +37,7 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   // The console log is opened once the guest is about to boot: a folder that cannot take it is refused now.
   const [logOption, logPath] = typeof values.log === 'string' ? ['--log', values.log] : ['the console log folder (--log)', join('out', 'shell')];
   requireWritableFolder(logOption, logPath);
-  const all = loadTargets();
+  const all = loadAllTargets(values.targets as string[] | undefined);
   const archNames = typeof values.arch === 'string' ? [values.arch] : undefined;
   const [first] = selectTargets(all, archNames ?? []);
   if (!first) throw new UsageError('no target to boot');

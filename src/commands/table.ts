@@ -28,6 +28,7 @@ const runOptions: Options = {
   retries: { type: 'string' },
   accel: { type: 'string' },
   cases: { type: 'string', multiple: true },
+  targets: { type: 'string', multiple: true },
   profile: { type: 'string' },
 };
 
@@ -35,7 +36,7 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'boot images under QEMU and check the conformance cases',
-    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--profile NAME|FILE]',
+    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--targets DIR ...] [--profile NAME|FILE]',
     options: runOptions,
     help: {
       arch: 'targets to run (names or aliases, comma-separated; default: every default target)',
@@ -51,6 +52,7 @@ export const commands: readonly CommandSpec[] = [
       retries: 'retries for infrastructure faults only (default 1)',
       accel: 'accelerator: auto (default), kvm or tcg',
       cases: 'a folder of case files to add to the built-in cases (repeatable); ids must be unique across all folders',
+      targets: 'a folder of target files to add to the built-in targets (repeatable); a file there may extend a built-in target (a machine variant) and then boots its reference image',
       profile: 'run exactly the cases of a profile (profiles/NAME.yml, or a profile file) and write a conformance statement into every report',
     },
     load: async () => (await import('./run.ts')).runCommand,
@@ -70,22 +72,23 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'list',
     summary: 'list targets, cases or images with a line of description each',
-    usage: 'kittest list targets|cases|images|profiles [--cases DIR ...]',
-    options: { cases: { type: 'string', multiple: true } },
-    help: { cases: 'a folder of case files to list besides the built-in cases (repeatable)' },
+    usage: 'kittest list targets|cases|images|profiles [--cases DIR ...] [--targets DIR ...]',
+    options: { cases: { type: 'string', multiple: true }, targets: { type: 'string', multiple: true } },
+    help: { cases: 'a folder of case files to list besides the built-in cases (repeatable)', targets: 'a folder of target files to list besides the built-in targets (repeatable)' },
     positionals: { min: 1, max: 1 },
     load: async () => (await import('./list.ts')).listCommand,
   },
   {
     name: 'shell',
     summary: 'boot an image and attach this terminal to its serial console (Ctrl-] leaves)',
-    usage: 'kittest shell [--arch A] [--image PREFIX|FILE] [--format F] [--log DIR]',
-    options: { arch: { type: 'string' }, image: { type: 'string' }, format: { type: 'string' }, log: { type: 'string' } },
+    usage: 'kittest shell [--arch A] [--image PREFIX|FILE] [--format F] [--log DIR] [--targets DIR ...]',
+    options: { arch: { type: 'string' }, image: { type: 'string' }, format: { type: 'string' }, log: { type: 'string' }, targets: { type: 'string', multiple: true } },
     help: {
       arch: 'target to boot (default: the first default target, or the one matching the kernel of --image)',
       image: 'LinuxKit output prefix or image file, as for run (default: the reference image)',
       format: 'format to boot, as for run',
       log: 'folder for the console log (default: out/shell)',
+      targets: 'a folder of target files to add to the built-in targets (repeatable), as for run',
     },
     load: async () => (await import('./shell.ts')).shellCommand,
   },

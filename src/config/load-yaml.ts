@@ -71,19 +71,25 @@ export function lineOfField(file: string, path: readonly (string | number)[]): n
   }
 }
 
+/**
+ * Turns a parsed file into what the schema validates (e.g. a target merged onto the one it
+ * extends); `lineAt` gives the line of a path in the file, for errors it throws.
+ */
+export type YamlPrepare = (data: Record<string, unknown>, lineAt: (path: readonly (string | number)[]) => number | undefined) => unknown;
+
 /** Parse `file` as YAML and validate it with `schemaFile`; throws ConfigError (exit 2) on any problem. */
-export function loadYamlFile<T>(file: string, schemaFile: SchemaSource): T {
+export function loadYamlFile<T>(file: string, schemaFile: SchemaSource, prepare?: YamlPrepare): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(displayPath(file), `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
-  return parseYamlText<T>(text, displayPath(file), schemaFile);
+  return parseYamlText<T>(text, displayPath(file), schemaFile, prepare);
 }
 
 /** Same as loadYamlFile for text already in memory (`name` is what errors show). */
-export function parseYamlText<T>(text: string, name: string, schemaFile: SchemaSource): T {
+export function parseYamlText<T>(text: string, name: string, schemaFile: SchemaSource, prepare?: YamlPrepare): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
@@ -91,8 +97,9 @@ export function parseYamlText<T>(text: string, name: string, schemaFile: SchemaS
     const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw new ConfigError(name, `malformed YAML: ${first.message.split('\n')[0]}`, line);
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (data === null || data === undefined) throw new ConfigError(name, 'file is empty', 1);
+  const parsed = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (parsed === null || parsed === undefined) throw new ConfigError(name, 'file is empty', 1);
+  const data = prepare && typeof parsed === 'object' && !Array.isArray(parsed) ? prepare(parsed as Record<string, unknown>, (path) => lineOf(doc, lines, path)) : parsed;
   const validate = validatorFor(schemaFile);
   if (!validate(data)) {
     const error = validate.errors?.[0];

@@ -1,6 +1,7 @@
-// Targets: one YAML file per machine under targets/, loaded, validated and frozen.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+// Targets: one YAML file per machine under targets/ (and a vendor's --targets folders), loaded,
+// validated and frozen.
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { BootFormat } from '../images/boot-files.ts';
 import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
@@ -11,6 +12,10 @@ import { checkRegexFields, type RegexField } from './regex-fields.ts';
 
 export interface Target {
   readonly name: string;
+  /** The built-in target this one is a variant of (a vendor's machine), if any. */
+  readonly extends?: string;
+  /** The target whose reference image this one boots: `extends`, or itself. */
+  readonly imageTarget: string;
   readonly description: string;
   readonly aliases: readonly string[];
   readonly debianArch: string;
@@ -54,9 +59,23 @@ export interface Target {
 
 const schemaFile = schemaFiles.target;
 
-/** Load one target file (validated; defaults filled in). */
-export function loadTarget(file: string): Target {
-  const raw = loadYamlFile<Omit<Target, 'file' | 'kernelArch' | 'aliases'> & { kernelArch?: string; aliases?: string[] }>(file, schemaFile);
+/**
+ * Load one target file (validated; defaults filled in). A file that `extends` a target of `bases`
+ * is merged onto that target's own file first; the merged target is validated as a whole.
+ */
+export function loadTarget(file: string, bases: readonly Target[] = []): Target {
+  const raw = loadYamlFile<Omit<Target, 'file' | 'kernelArch' | 'aliases' | 'imageTarget'> & { kernelArch?: string; aliases?: string[] }>(file, schemaFile, (data, lineAt) => {
+    if (data.extends === undefined) return data;
+    const base = typeof data.extends === 'string' ? bases.find((t) => t.name === data.extends) : undefined;
+    if (!base) {
+      const known = bases.map((t) => t.name).join(', ') || 'none';
+      throw new ConfigError(displayPath(file), `extends: no built-in target "${String(data.extends)}" (known: ${known})`, lineAt(['extends']));
+    }
+    // The variant names itself; being in the default matrix and answering to aliases are its own to say.
+    const { aliases: _aliases, default: _default, ...inherited } = loadYamlFile<Record<string, unknown>>(base.file, schemaFile);
+    // The kernel architecture comes with the machine it extends, not from the variant's name.
+    return mergeFields({ ...inherited, kernelArch: base.kernelArch }, data);
+  });
   const efiFormat = raw.formats.find((f) => f.endsWith('-efi'));
   if (efiFormat && !raw.efi) {
     throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineContaining(file, efiFormat));
@@ -66,7 +85,21 @@ export function loadTarget(file: string): Target {
   if (notQemu) throw new ConfigError(displayPath(file), notQemu, lineOfField(file, ['qemu', 'binary']));
   const [unsafe] = raw.qemu.unsafe ? [] : qemuSettingProblems(raw.qemu);
   if (unsafe) throw new ConfigError(displayPath(file), `${unsafe.text}; a target may do that only with qemu.unsafe: { reason: "..." }`, lineOfField(file, unsafe.path));
-  return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, file });
+  return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, imageTarget: raw.extends ?? raw.name, file });
+}
+
+/** `over` merged onto `base`: objects key by key, anything else (lists included) replaced. */
+function mergeFields(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const under = merged[key];
+    merged[key] = isPlainObject(under) && isPlainObject(value) ? mergeFields(under, value) : value;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The regular expressions of a target's console settings, with where they are. */
@@ -79,12 +112,60 @@ function regexFields(console: Target['console']): RegexField[] {
   ];
 }
 
-/** Every target under `dir`, sorted by name. */
-export function loadTargets(dir = targetsDir): Target[] {
+/** Every target under `dir`, sorted by name; a file there may extend one of `bases`. */
+export function loadTargets(dir = targetsDir, bases: readonly Target[] = []): Target[] {
+  return targetFilesIn(dir).map((file) => loadTarget(file, bases));
+}
+
+function targetFilesIn(dir: string): string[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.yml') || f.endsWith('.yaml'))
+    .filter((f) => (f.endsWith('.yml') || f.endsWith('.yaml')) && !f.startsWith('.'))
     .sort()
-    .map((f) => loadTarget(join(dir, f)));
+    .map((f) => join(dir, f));
+}
+
+/**
+ * The built-in targets and those of each folder given with --targets (a vendor's machines, which
+ * may extend a built-in one). Names and aliases are unique across all: a clash is exit 2 naming both files.
+ */
+export function loadAllTargets(folders: readonly string[] = []): Target[] {
+  const builtIn = loadTargets();
+  const seen = new Set([realOrSame(targetsDir)]);
+  const all = [...builtIn];
+  for (const folder of folders) {
+    const dir = resolve(folder);
+    let files: string[];
+    try {
+      if (!statSync(dir).isDirectory()) throw new UsageError(`--targets ${folder}: not a folder`);
+      files = targetFilesIn(dir);
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(`--targets ${folder}: ${code === 'ENOENT' ? 'no such folder' : `cannot read it (${code ?? String(error)})`}`);
+    }
+    if (files.length === 0) throw new UsageError(`--targets ${folder}: no target files (*.yml, *.yaml) in it`);
+    if (seen.has(realOrSame(dir))) continue;
+    seen.add(realOrSame(dir));
+    for (const file of files) {
+      const target = loadTarget(file, builtIn);
+      for (const name of [target.name, ...target.aliases]) {
+        const other = all.find((t) => t.name === name || t.aliases.includes(name));
+        if (other) {
+          throw new ConfigError(displayPath(file), `target name or alias "${name}" is also used by ${displayPath(other.file)}; names and aliases must be unique across targets/ and every --targets folder`, lineOfField(file, ['name']));
+        }
+      }
+      all.push(target);
+    }
+  }
+  return all;
+}
+
+function realOrSame(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
 }
 
 /** Resolve names and aliases given on the command line; unknown names list the valid ones. */

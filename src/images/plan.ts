@@ -1,7 +1,8 @@
 // Which image each target boots: the one given (--image, --format), checked against the target's
 // kernel architecture and formats, or the reference image built (and converted) on demand.
-import { join, resolve } from 'node:path';
-import { imagesDir } from '../config/paths.ts';
+import { dirname, join, resolve } from 'node:path';
+import { displayPath } from '../config/load-yaml.ts';
+import { imagesDir, targetsDir } from '../config/paths.ts';
 import type { Target } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { bootFormats, detectBootFiles, isBootFormat, type BootFiles, type BootFormat } from './boot-files.ts';
@@ -63,8 +64,12 @@ export async function planImages(targets: readonly Target[], all: readonly Targe
   const { ensureFormat } = await import('./formats/index.ts');
   const plans: ImagePlan[] = [];
   for (const target of targets) {
+    if (!target.extends && resolve(dirname(target.file)) !== resolve(targetsDir)) {
+      throw new UsageError(`target ${target.name} (${displayPath(target.file)}) has no reference image: kittest builds them for the built-in targets only; give --image, or make it extend a built-in target`);
+    }
     const log = (line: string) => process.stderr.write(`${line}\n`);
-    const built = await ensureImage(join(imagesDir, 'reference.yml'), target.name, log);
+    // A vendor's machine variant boots the reference image of the built-in target it extends.
+    const built = await ensureImage(join(imagesDir, 'reference.yml'), target.imageTarget, log);
     const path = format && format !== 'kernel+initrd' ? (await ensureFormat(built, format, log)).path : built.prefix;
     const image = detectBootFiles(path, format);
     plans.push({ target, image, kernelArch: image.kernel ? kernelArchOfFile(image.kernel) : undefined });
