@@ -1,0 +1,216 @@
+// kittest as a library: `import { boot } from 'kittest'` boots an image on a target the way
+// `kittest run` does (src/boot) and hands back a machine to drive from a test:
+//
+//   const machine = await boot({ target: 'x86_64' });
+//   t.teardown(() => machine.stop());
+//   t.regex(await machine.succeed('cat /proc/cmdline'), /console=ttyS0/);
+import { join } from 'node:path';
+import { BootSession, type HostAccess } from '../boot/session.ts';
+import type { GuestShell } from '../cases/check.ts';
+import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
+import type { ConsolePattern } from '../console/engine.ts';
+import { AssertionFailed, UsageError } from '../errors.ts';
+import { checkBootFiles } from '../images/check-medium.ts';
+import { planImages } from '../images/plan.ts';
+import { detectAccel } from '../qemu/accel.ts';
+import { dhcpExchange, type WireLease } from '../wire/dhcp.ts';
+
+export { AssertionFailed, ConfigError, HostError, KittestError, MachineError, UsageError } from '../errors.ts';
+export type { Target } from '../config/targets.ts';
+export type { WireLease } from '../wire/dhcp.ts';
+
+export interface BootRequest {
+  /** Target name or alias (`x86_64`, `arm64`, a vendor target's name); default: the first default target. */
+  readonly target?: string;
+  /** Folders of vendor target files, as `--targets` (a file there may extend a built-in target). */
+  readonly targets?: readonly string[];
+  /** A LinuxKit output prefix or image file, as `--image`; default: the target's reference image, built if missing. */
+  readonly image?: string;
+  /** Which format to boot, as `--format`. */
+  readonly format?: string;
+  /** `auto` (default), `kvm` or `tcg`. */
+  readonly accel?: 'auto' | 'kvm' | 'tcg';
+  /** Folder for the console log, QEMU command line and network capture. */
+  readonly artifactsDir?: string;
+  /** Aborting powers the machine off and fails every pending call. */
+  readonly signal?: AbortSignal;
+}
+
+/** Where a command runs: in PID 1's namespaces (the system, default) or in the console shell itself (the getty container). */
+export interface CommandOptions {
+  readonly in?: 'host' | 'console';
+  /** Default: the target's command timeout. */
+  readonly timeoutMs?: number;
+}
+
+export interface WaitOptions extends CommandOptions {
+  /** Time allowed for retrying, default 60 s. */
+  readonly timeoutMs?: number;
+  /** Pause between attempts, default 1 s. */
+  readonly intervalMs?: number;
+}
+
+export interface CommandResult {
+  readonly status: number;
+  /** stdout and stderr, merged. */
+  readonly output: string;
+}
+
+/** The boot did not reach a shell: the message names where the boot stopped, as `kittest run`'s boot case does. */
+export class BootFailed extends Error {
+  constructor(
+    message: string,
+    /** `failed` (the image), `error` (QEMU or the host) or `interrupted`. */
+    readonly status: 'failed' | 'error' | 'interrupted',
+    /** The last console lines. */
+    readonly console: readonly string[],
+  ) {
+    super(message);
+    this.name = 'BootFailed';
+  }
+}
+
+/** A booted machine. Every method fails at once after a panic or after QEMU ended. */
+export class KittestMachine {
+  readonly #session: BootSession;
+  readonly #access: HostAccess;
+  readonly #forgetAbort: () => void;
+
+  /** @internal Made by `boot`. */
+  constructor(session: BootSession, access: HostAccess, forgetAbort: () => void) {
+    this.#session = session;
+    this.#access = access;
+    this.#forgetAbort = forgetAbort;
+  }
+
+  /** The target booted, as loaded from its YAML file. */
+  get target(): Target {
+    return this.#session.target;
+  }
+
+  /** The MAC address kittest gave the guest's NIC. */
+  get mac(): string {
+    return this.#session.mac;
+  }
+
+  /** How the console shell reaches the system (e.g. through nsenter from the getty container). */
+  get context(): string {
+    return this.#access.context.description;
+  }
+
+  /** Run `command`; resolves with its status and output whatever the status. */
+  async execute(command: string, options: CommandOptions = {}): Promise<CommandResult> {
+    const { status, output } = await this.#shell(options).run(command, { timeoutMs: options.timeoutMs });
+    return { status, output };
+  }
+
+  /** Run `command` and return its output; rejects (AssertionFailed) unless it exits 0. */
+  async succeed(command: string, options: CommandOptions = {}): Promise<string> {
+    const { status, output } = await this.execute(command, options);
+    if (status !== 0) throw new AssertionFailed(`${describe(command)} exited with status ${status}, expected 0; output: ${tail(output)}`);
+    return output;
+  }
+
+  /** Run `command` and return its output; rejects (AssertionFailed) if it exits 0. */
+  async fail(command: string, options: CommandOptions = {}): Promise<string> {
+    const { status, output } = await this.execute(command, options);
+    if (status === 0) throw new AssertionFailed(`${describe(command)} exited with status 0, expected it to fail; output: ${tail(output)}`);
+    return output;
+  }
+
+  /** Run `command` until it exits 0 and return that output; rejects with the last attempt's status and output after `timeoutMs`. */
+  async waitUntilSucceeds(command: string, options: WaitOptions = {}): Promise<string> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const intervalMs = options.intervalMs ?? 1000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = deadline - Date.now();
+      const { status, output } = await this.execute(command, { in: options.in, timeoutMs: Math.max(1000, Math.min(left, this.target.timeouts.commandMs)) });
+      if (status === 0) return output;
+      if (Date.now() + intervalMs >= deadline) {
+        throw new AssertionFailed(`${describe(command)} did not succeed within ${timeoutMs} ms; last exit status ${status}, output: ${tail(output)}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+
+  /** Wait until the console shows `pattern` (anywhere since the machine started); returns the matched text. */
+  async waitForConsole(pattern: ConsolePattern, options: { timeoutMs?: number } = {}): Promise<string> {
+    const match = await this.#session.engine.waitFor(pattern, { timeoutMs: options.timeoutMs ?? 60_000 });
+    return match.text;
+  }
+
+  /** The console's last `n` lines, cleaned of escape sequences. */
+  consoleLines(n = 40): string[] {
+    return this.#session.engine.lastLines(n);
+  }
+
+  /** The DHCP lease the host saw QEMU's server give this machine on the wire, if any. */
+  lease(): WireLease | undefined {
+    const { records } = this.#session.hostView().readWire();
+    return dhcpExchange(records, this.mac).lease;
+  }
+
+  /** QEMU's run state over QMP (`running`, `paused`, `guest-panicked`, ...). */
+  status(): Promise<string> {
+    return this.#session.machineStatus();
+  }
+
+  /** Power the machine off and remove its files (the artifacts stay). Safe to call twice. */
+  async stop(): Promise<void> {
+    this.#forgetAbort();
+    await this.#session.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  #shell(options: CommandOptions): GuestShell {
+    if (options.in === 'console') return this.#access.console;
+    if (this.#access.unreachable) throw new AssertionFailed(`cannot run commands in PID 1's namespaces: ${this.#access.unreachable}; use { in: 'console' }`);
+    return this.#access.host;
+  }
+}
+
+/**
+ * Boot an image on a target and wait until a shell answers on its console: the same steps as
+ * `kittest run` (targets and image checked, reference image built if needed, accelerator chosen,
+ * QEMU with QMP and the wire capture). Bad input rejects with the same one-line errors
+ * (UsageError, ConfigError); a boot that reaches no shell rejects with BootFailed.
+ */
+export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
+  const all = loadAllTargets(request.targets);
+  const [first] = selectTargets(all, request.target === undefined ? [] : [request.target]);
+  if (!first) throw new UsageError('no target to boot');
+  const accelWanted = request.accel ?? 'auto';
+  if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`accel must be auto, kvm or tcg, got "${accelWanted}"`);
+  const [plan] = await planImages([first], all, { image: request.image, format: request.format }, request.target !== undefined);
+  const { target, image } = plan!;
+  await checkBootFiles(image);
+  const accel = await detectAccel(target, accelWanted);
+  request.signal?.throwIfAborted();
+  const session = BootSession.start({ target, image, accel, artifactsDir: request.artifactsDir, ...(request.artifactsDir ? { consoleLog: join(request.artifactsDir, 'console.log') } : {}) });
+  const abort = () => session.abort();
+  request.signal?.addEventListener('abort', abort, { once: true });
+  const forgetAbort = () => request.signal?.removeEventListener('abort', abort);
+  try {
+    await session.waitForShell();
+    return new KittestMachine(session, await session.enterHost(), forgetAbort);
+  } catch (error) {
+    const failure = session.bootFailure(error, request.signal?.aborted ?? false);
+    forgetAbort();
+    await session.stop();
+    throw new BootFailed(`boot on ${target.name} ${failure.status}: ${failure.message}`, failure.status, session.engine.lastLines(40));
+  }
+}
+
+function describe(command: string): string {
+  const first = command.trim().split('\n')[0] ?? '';
+  return JSON.stringify(first.length > 80 ? `${first.slice(0, 79)}…` : first);
+}
+
+function tail(output: string): string {
+  const lines = output.replace(/\n$/, '').split('\n');
+  return JSON.stringify(lines.slice(-10).join('\n'));
+}
