@@ -12,16 +12,21 @@ import { brokenImage } from '../helpers/images.ts';
 const vendorCases = join(projectRoot, 'examples', 'vendor', 'cases');
 
 const vendorProfile = join(projectRoot, 'examples', 'vendor', 'profiles', 'acme-core.yml');
+const vendorTargets = join(projectRoot, 'examples', 'vendor', 'targets');
 
-async function runVendorCases(prefix: string, select: string[]) {
+async function runVendorCases(prefix: string, select: string[], arch = 'x86_64') {
   const json = join(mkdtempSync(join(tmpdir(), 'kt-script-')), 'r.json');
-  const r = await kittest(['run', '--arch', 'x86_64', '--image', prefix, '--cases', vendorCases, ...select, '--json', json]);
+  const r = await kittest(['run', '--targets', vendorTargets, '--arch', arch, '--image', prefix, '--cases', vendorCases, ...select, '--json', json]);
   const [run] = (JSON.parse(readFileSync(json, 'utf8')) as Report).runs;
   return { exitCode: r.exitCode, stderr: String(r.stderr), run: run!, json };
 }
 
-test('the example vendor profile passes on an image built unlike the reference (one-shot DHCP, no leftovers): sysfs, the wire, QMP, a step that waits for the RNG service; its statement verifies', async (t) => {
-  const { exitCode, run, stderr, json } = await runVendorCases(await brokenImage('oneshot-dhcp'), ['--profile', vendorProfile]);
+test('the example vendor profile passes on the vendor’s own board (a target file extending x86_64) with an image built unlike the reference (one-shot DHCP, no leftovers): sysfs, the wire, QMP, a step that waits for the RNG service; its statement verifies', async (t) => {
+  const { exitCode, run, stderr, json } = await runVendorCases(await brokenImage('oneshot-dhcp'), ['--profile', vendorProfile], 'acme-pc');
+  t.is(run.target, 'acme-pc');
+  const argv = run.qemu.argv;
+  t.is(argv[argv.indexOf('-machine') + 1], 'pc', "the board's machine type reached QEMU");
+  t.is(argv[argv.indexOf('-smp') + 1], '2');
   t.is(exitCode, 0, `${stderr}\n${run.cases.map((c) => `${c.id}: ${c.status} ${c.message}`).join('\n')}`);
   t.is(run.cases.length, 9);
   const verify = await kittest(['report', 'verify', json, '--cases', vendorCases]);

@@ -64,7 +64,7 @@ test('panic-after-shell: a panic while the cases run fails the run, and QEMU rep
   t.true(run.qmp?.events.some((e) => e.event === 'GUEST_PANICKED'), JSON.stringify(run.qmp));
 });
 
-for (const arch of ['x86_64', 's390x']) {
+for (const arch of ['x86_64', 'arm64', 's390x']) {
   test(`oneshot-dhcp on ${arch}: a client that leaves nothing in the guest passes dhcp from the wire, and every other case`, async (t) => {
     const { exitCode, run, artifacts } = await runVariant('oneshot-dhcp', arch);
     t.is(exitCode, 0, run.cases.map((c) => `${c.id}: ${c.status} ${c.message}`).join('\n'));
