@@ -1,57 +1,18 @@
 // The folders cases come from: the built-ins (cases/, or KITTEST_CASES in its place) and each
 // vendor folder given with --cases. Ids are unique across all of them.
-import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, UsageError } from '../errors.ts';
+import { basename, dirname, join } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { dataFilesIn, realOrSame, vendorFolders } from './data-folders.ts';
 import { type CaseDef, loadCase } from './cases.ts';
 import { displayPath, lineOfField } from './load-yaml.ts';
 import { casesDir, projectRoot } from './paths.ts';
 
-const isCaseFile = (name: string) => (name.endsWith('.yml') || name.endsWith('.yaml')) && !name.startsWith('.');
-
-/** The case files directly in `dir`, sorted by name. */
-function caseFilesIn(dir: string): string[] {
-  return readdirSync(dir).filter(isCaseFile).sort().map((f) => join(dir, f));
-}
-
 /**
- * Check the folders given with --cases: each must be a readable folder holding at least one case
- * file (a typo must not silently run the built-ins alone). Returns them resolved, the built-in
+ * Check the folders given with --cases (see vendorFolders). Returns them resolved, the built-in
  * folder and repeats left out.
  */
 export function vendorCaseFolders(given: readonly string[] | undefined): string[] {
-  const seen = new Set<string>([realOrSame(casesDir)]);
-  const folders: string[] = [];
-  for (const folder of given ?? []) {
-    const dir = resolve(folder);
-    let isFolder: boolean;
-    try {
-      isFolder = statSync(dir).isDirectory();
-    } catch (error) {
-      throw new UsageError(`--cases ${folder}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such folder' : `cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`}`);
-    }
-    if (!isFolder) throw new UsageError(`--cases ${folder}: not a folder`);
-    let files: string[];
-    try {
-      files = caseFilesIn(dir);
-    } catch (error) {
-      throw new UsageError(`--cases ${folder}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    if (files.length === 0) throw new UsageError(`--cases ${folder}: no case files (*.yml, *.yaml) in it`);
-    const real = realOrSame(dir);
-    if (seen.has(real)) continue;
-    seen.add(real);
-    folders.push(dir);
-  }
-  return folders;
-}
-
-function realOrSame(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return resolve(dir);
-  }
+  return vendorFolders('--cases', given, casesDir, 'case').map((f) => f.dir);
 }
 
 /** "file:line" of a case file's `id:` key, for messages naming where an id is declared. */
@@ -66,7 +27,7 @@ function whereId(file: string): string {
  */
 export function loadAllCases(given?: readonly string[]): CaseDef[] {
   const folders = [casesDir, ...vendorCaseFolders(given)];
-  const cases = folders.flatMap((dir) => caseFilesIn(dir).map((file) => loadCase(file)));
+  const cases = folders.flatMap((dir) => dataFilesIn(dir).map((file) => loadCase(file)));
   const byId = new Map<string, CaseDef>();
   for (const c of cases) {
     const first = byId.get(c.id);

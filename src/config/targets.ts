@@ -1,9 +1,8 @@
 // Targets: one YAML file per machine under targets/ (and a vendor's --targets folders), loaded,
 // validated and frozen.
-import { readdirSync, realpathSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { BootFormat } from '../images/boot-files.ts';
+import { dataFilesIn, vendorFolders } from './data-folders.ts';
 import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
 import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
@@ -114,14 +113,7 @@ function regexFields(console: Target['console']): RegexField[] {
 
 /** Every target under `dir`, sorted by name; a file there may extend one of `bases`. */
 export function loadTargets(dir = targetsDir, bases: readonly Target[] = []): Target[] {
-  return targetFilesIn(dir).map((file) => loadTarget(file, bases));
-}
-
-function targetFilesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => (f.endsWith('.yml') || f.endsWith('.yaml')) && !f.startsWith('.'))
-    .sort()
-    .map((f) => join(dir, f));
+  return dataFilesIn(dir).map((file) => loadTarget(file, bases));
 }
 
 /**
@@ -130,22 +122,8 @@ function targetFilesIn(dir: string): string[] {
  */
 export function loadAllTargets(folders: readonly string[] = []): Target[] {
   const builtIn = loadTargets();
-  const seen = new Set([realOrSame(targetsDir)]);
   const all = [...builtIn];
-  for (const folder of folders) {
-    const dir = resolve(folder);
-    let files: string[];
-    try {
-      if (!statSync(dir).isDirectory()) throw new UsageError(`--targets ${folder}: not a folder`);
-      files = targetFilesIn(dir);
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(`--targets ${folder}: ${code === 'ENOENT' ? 'no such folder' : `cannot read it (${code ?? String(error)})`}`);
-    }
-    if (files.length === 0) throw new UsageError(`--targets ${folder}: no target files (*.yml, *.yaml) in it`);
-    if (seen.has(realOrSame(dir))) continue;
-    seen.add(realOrSame(dir));
+  for (const { files } of vendorFolders('--targets', folders, targetsDir, 'target')) {
     for (const file of files) {
       const target = loadTarget(file, builtIn);
       for (const name of [target.name, ...target.aliases]) {
@@ -158,14 +136,6 @@ export function loadAllTargets(folders: readonly string[] = []): Target[] {
     }
   }
   return all;
-}
-
-function realOrSame(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return resolve(dir);
-  }
 }
 
 /** Resolve names and aliases given on the command line; unknown names list the valid ones. */
