@@ -114,6 +114,7 @@ export class BootSession {
   readonly #qmpGiveUp = new AbortController();
   readonly #log: FileLogSink | undefined;
   readonly #artifactsDir: string | undefined;
+  readonly #taps = new Set<(chunk: Buffer) => void>();
   #stopped: Promise<BootEnd> | undefined;
 
   private constructor(options: BootOptions, runDir: string, argv: string[], log: FileLogSink | undefined) {
@@ -134,6 +135,7 @@ export class BootSession {
       runDir,
       (chunk) => {
         options.onOutput?.(chunk);
+        for (const tap of this.#taps) tap(chunk);
         this.engine.push(chunk);
       },
       target.qemu.package,
@@ -204,6 +206,15 @@ export class BootSession {
         // A run that ends before QMP answered stops trying to connect; that is no error.
         if (!this.#qmpGiveUp.signal.aborted) this.qmpError = firstLine(error);
       });
+  }
+
+  /**
+   * Also give every byte the guest writes from now on to `listener` (a terminal attached to a
+   * machine already booted, see src/boot/terminal.ts); returns the function that stops it.
+   */
+  tapOutput(listener: (chunk: Buffer) => void): () => void {
+    this.#taps.add(listener);
+    return () => void this.#taps.delete(listener);
   }
 
   /** Whether QMP answered (and so `machineStatus` can). */

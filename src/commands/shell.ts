@@ -3,23 +3,16 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BootSession } from '../boot/session.ts';
+import { attachTerminal } from '../boot/terminal.ts';
 import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
-import { StreamText } from '../console/stream-text.ts';
 import { detectAccel } from '../qemu/accel.ts';
-import { exitCodeFor, onInterruptExit, stopOnInterrupt } from '../util/signals.ts';
+import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { requirePrintablePath, requireWritableFolder } from '../util/path-options.ts';
 import { tmpdir } from 'node:os';
-
-const CTRL_RIGHT_BRACKET = 0x1d;
-
-/** Keep guest output printable but let line structure through (guest output is untrusted). */
-function forTerminal(text: string): string {
-  return safeForTerminal(text.replace(/\r/g, ''));
-}
 
 /** The console log file of `target` in the log folder; refused when something other than a file is there. */
 function requireLogFile(option: string, path: string, target: string): string {
@@ -50,7 +43,6 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   await checkBootFiles(image);
   const accel = await detectAccel(target);
   mkdirSync(dirname(logFile), { recursive: true });
-  const text = new StreamText();
   let logFailed = false;
   const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${target.qemu.unsafe.reason}]` : '';
   process.stderr.write(`kittest: booting ${safeForTerminal(image.prefix)} on ${target.name} [${accel.reason}]${safeForTerminal(unsafe)}; Ctrl-] leaves and powers off\n`);
@@ -64,36 +56,11 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
       logFailed = true;
       process.stderr.write(`\nkittest: ${safeForTerminal(error.message)}; the console log stops here\n`);
     },
-    // The raw bytes drive the user's terminal only after control characters are escaped; the
-    // console engine answers the guest's terminal queries (cursor position) itself.
-    onOutput: (chunk) => process.stdout.write(forTerminal(text.push(chunk).text)),
   });
-  const { machine } = session;
   // SIGTERM (or a Ctrl-C from another terminal) leaves as Ctrl-] does: guest off, terminal restored, log kept.
+  // Attached before QEMU's first byte arrives, so the person sees the whole boot.
   const interrupt = stopOnInterrupt('powering the guest off');
-  const stdin = process.stdin;
-  const raw = stdin.isTTY;
-  if (raw) stdin.setRawMode(true);
-  // A second signal exits at once: the user's terminal must not stay raw.
-  const forgetRaw = onInterruptExit(() => raw && stdin.setRawMode(false));
-  const leave = new Promise<void>((resolveLeave) => {
-    interrupt.signal.addEventListener('abort', () => resolveLeave(), { once: true });
-    stdin.on('data', (data: Buffer) => {
-      const at = data.indexOf(CTRL_RIGHT_BRACKET);
-      if (at >= 0) {
-        if (at > 0) machine.write(data.subarray(0, at));
-        resolveLeave();
-        return;
-      }
-      machine.write(data);
-    });
-    stdin.on('end', () => resolveLeave());
-  });
-  stdin.resume();
-  const exit = await Promise.race([leave.then(() => undefined), machine.exited]);
-  if (raw) stdin.setRawMode(false);
-  forgetRaw();
-  stdin.pause();
+  const { exit } = await attachTerminal(session, { signal: interrupt.signal });
   const { exit: final } = await session.stop();
   interrupt.release();
   const logKept = !logFailed && session.hostError === undefined;
