@@ -11,12 +11,13 @@ import { ExitCode, HostError, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
-import { isInfrastructureFault, runTarget } from '../matrix/run-target.ts';
+import { isInfrastructureFault, type RunRequest, runTarget } from '../matrix/run-target.ts';
+import { attachTerminal } from '../boot/terminal.ts';
 import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
 import { detectAccel } from '../qemu/accel.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
-import { type Report, type RunReport, summarize } from '../report/model.ts';
+import { type CaseReport, type Report, type RunReport, summarize } from '../report/model.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
@@ -47,6 +48,8 @@ export interface RunOptions {
   targets?: string[];
   /** A profile name (profiles/NAME.yml) or a profile file's path. */
   profile?: string;
+  /** Hand the first failed run's machine to the person at the terminal before stopping it. */
+  'keep-failed'?: boolean;
 }
 
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -86,9 +89,48 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
   };
 }
 
+/** Guest text for the terminal: escaped, each line indented under the kittest line it belongs to. */
+const indented = (text: string) => safeForTerminal(text.replace(/\r/g, '')).replace(/^/gm, '    ');
+
+/**
+ * --keep-failed: the first run with a failed case whose guest is alive is handed to the person at
+ * the terminal, its failed cases' messages and evidence printed above its console; every later
+ * failed run stops as usual. Other runs (--jobs) go on meanwhile, their lines held until Ctrl-].
+ * A failed case is never retried (only infrastructure faults are), so a kept machine is never one
+ * a retry replaces.
+ */
+function keepFirstFailed(live: LiveStatus, signal: AbortSignal): NonNullable<RunRequest['keepFailed']> {
+  let taken = false;
+  return async (session, failed: readonly CaseReport[]) => {
+    if (taken) return;
+    taken = true;
+    const out = process.stderr;
+    const name = session.target.name;
+    live.hold();
+    try {
+      for (const c of failed) {
+        out.write(`\nkittest: ${name}: case ${c.id} failed: ${safeForTerminal(c.message)}\n`);
+        if (c.evidence.trim()) out.write(`  evidence:\n${indented(c.evidence.trimEnd())}\n`);
+      }
+      out.write(`\nkittest: ${name} is kept running (--keep-failed); this is its console (${session.target.console.device}). Ctrl-] leaves and powers it off, then the reports are written\n`);
+      // A newline brings the shell's prompt back: the last one was printed for kittest's own commands.
+      const { how } = await attachTerminal(session, { signal, type: '\n' });
+      out.write(`\nkittest: ${how === 'powered-off' ? `${name}'s guest powered off` : `left the console, powering ${name} off`}\n`);
+    } catch (error) {
+      out.write(`kittest: ${name}: the console could not be attached (${safeForTerminal((error as Error).message)}); powering it off\n`);
+    } finally {
+      live.resume();
+    }
+  };
+}
+
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
+  // The console of a failed machine needs a person at a terminal: refused at once, before anything is built or booted.
+  if (options['keep-failed'] && !(process.stdin.isTTY && process.stdout.isTTY)) {
+    throw new UsageError('--keep-failed needs a terminal (stdin and stdout a TTY) to hand the failed machine\'s console to; run it from one, or drop the option');
+  }
   if (options.image !== undefined) requirePrintablePath('--image', options.image);
   requirePrintablePath('TMPDIR', tmpdir());
   // Reports and artifacts are written after machines have booted: a path that cannot take them is refused now.
@@ -152,6 +194,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   for (const { image, kernelArch } of plans) if (!infos.has(image)) infos.set(image, await imageInfo(image, kernelArch));
 
   const live = new LiveStatus(process.stdout, color);
+  const keepFailed = options['keep-failed'] ? keepFirstFailed(live, interrupt.signal) : undefined;
   const runs = await runBounded(plans, jobs, async ({ target, image }) => {
     const info = infos.get(image)!;
     if (interrupt.signal.aborted) return interruptedRun(target, info, cases);
@@ -168,6 +211,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
           cases,
           accel,
           signal: interrupt.signal,
+          keepFailed,
           artifactsDir: options.artifacts ? join(resolve(options.artifacts), target.name, `attempt-${attempt}`) : undefined,
           onCase: (c) => {
             if (c.status !== 'skipped' || c.message !== 'not run') live.line(caseLine(color, target.name, c));

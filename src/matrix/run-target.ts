@@ -27,6 +27,14 @@ export interface RunRequest {
   readonly logMaxBytes?: number;
   /** Test hook: called with the machine right after QEMU started. */
   readonly onMachine?: (machine: Machine) => void;
+  /**
+   * `kittest run --keep-failed`: called before the machine is stopped when a case `failed` (not
+   * error, skipped or interrupted), the run was not interrupted, and the guest is alive (QEMU
+   * running, no panic, no host error). The machine stays up until it resolves; `failed` are the
+   * failed cases with their verdicts. What the machine does meanwhile (a panic the person causes,
+   * the time spent) does not change the run's report.
+   */
+  readonly keepFailed?: (session: BootSession, failed: readonly CaseReport[]) => Promise<void>;
 }
 
 /** A run whose failure is the infrastructure's (QEMU did not start, no output at all): worth a retry. */
@@ -164,13 +172,16 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     return report;
   } finally {
     request.signal?.removeEventListener('abort', abort);
+    const keptMs = await keepFailed(request, session, report);
     const end = await session.stop();
     if (session.qmpError) report.qmp = { ...report.qmp, error: session.qmpError, events: [] };
     if (session.hasQmp) report.qmp = { ...report.qmp, events: end.qmpEvents.map((e) => ({ event: e.event, ...(e.data === undefined ? {} : { data: e.data }) })) };
     if (end.dhcpAckMs !== undefined) report.timeline['dhcp-ack'] = end.dhcpAckMs;
     if (end.exit) report.qemu.exit = exitText(end.exit);
     // A panic, an Oops or a crash at any moment until kittest stopped QEMU fails the run, even after the last verdict.
-    const failure = engine.failure;
+    // A machine handed to a person had none then (or it would not have been kept): what happens while
+    // they hold it (a panic they cause, a console line that looks like one) is theirs, not the image's.
+    const failure = keptMs === undefined ? engine.failure : undefined;
     if (failure && !request.signal?.aborted) {
       report.machineFailure = { what: `${failure.pattern}: ${failure.line}`.slice(0, 500), atMs: Math.round(failure.atMs) };
       report.message = `the guest failed at ${(failure.atMs / 1000).toFixed(1)} s: ${report.machineFailure.what}`;
@@ -185,7 +196,8 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     }
     report.status = runStatus(report.cases, report.machineFailure);
     if (hostError && report.status !== 'interrupted') report.status = 'error';
-    report.durationMs = Date.now() - startedAt.getTime();
+    // The time a person spent in the console is not the run's.
+    report.durationMs = Date.now() - startedAt.getTime() - (keptMs ?? 0);
     if (request.artifactsDir) {
       try {
         writeArtifact(request.artifactsDir, 'report.json', `${JSON.stringify(report, null, 2)}\n`);
@@ -196,6 +208,23 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
       }
     }
   }
+}
+
+/** Hand a failed run's machine to `request.keepFailed` when it applies; resolves with the ms it was held, undefined when it was not. */
+async function keepFailed(request: RunRequest, session: BootSession, report: RunReport): Promise<number | undefined> {
+  const failed = report.cases.filter((c) => c.status === 'failed');
+  const { engine } = session;
+  if (!request.keepFailed || failed.length === 0 || request.signal?.aborted) return undefined;
+  // A crashed guest has no console to type into; a machine QEMU no longer runs has nothing to hold.
+  if (!session.machine.running || engine.failure || engine.ended || session.hostError) return undefined;
+  const since = Date.now();
+  engine.mark('console-kept');
+  try {
+    await request.keepFailed(session, failed);
+  } catch {
+    // The person's console failing must not cost the run its report; the hook says what went wrong.
+  }
+  return Date.now() - since;
 }
 
 /** A run's report before anything happened: every case with the same status and message. */

@@ -11,6 +11,8 @@ export class LiveStatus {
   private readonly runs = new Map<string, RunState>();
   private shown = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Lines waiting while the terminal is held by someone else (a console); undefined when it is not. */
+  private held: string[] | undefined;
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -29,6 +31,10 @@ export class LiveStatus {
 
   /** A permanent line (a verdict), written above the live block. */
   line(text: string): void {
+    if (this.held) {
+      this.held.push(text);
+      return;
+    }
     this.clear();
     this.stream.write(`${text}\n`);
     this.draw();
@@ -42,14 +48,32 @@ export class LiveStatus {
     this.redraw();
   }
 
+  /**
+   * Give the terminal to someone else (the console of a kept machine): the live block goes, and
+   * lines wait, until `resume`, so other runs do not write into the console.
+   */
+  hold(): void {
+    this.clear();
+    this.held ??= [];
+  }
+
+  /** Take the terminal back: the lines held are written, then the live block. */
+  resume(): void {
+    const lines = this.held ?? [];
+    this.held = undefined;
+    for (const text of lines) this.stream.write(`${text}\n`);
+    this.draw();
+  }
+
   /** Remove the live block for good. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.held) this.resume();
     this.clear();
   }
 
   private redraw(): void {
-    if (!this.live) return;
+    if (!this.live || this.held) return;
     this.clear();
     this.draw();
   }

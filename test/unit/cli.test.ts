@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pty from 'node-pty';
 import { projectRoot } from '../../src/config/paths.ts';
 import { kittest, kittestBin } from '../helpers/cli.ts';
 
@@ -378,4 +379,34 @@ test('qemu.unsafe with a reason lets a target reach the host', async (t) => {
   const dir = targetsWith('x86_64', (text) => text.replace('  extraArgs: []\n', '  extraArgs: [-netdev, "user,id=n1,hostfwd=tcp::2222-:22"]\n  unsafe: { reason: debugging a guest over ssh }\n'));
   const r = await kittest(['list', 'targets'], { KITTEST_TARGETS: dir });
   t.is(r.exitCode, 0, String(r.stderr));
+});
+
+test('--keep-failed without a terminal is refused in one line, exit 2, before anything is built or booted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-keep-'));
+  const cache = join(dir, 'cache');
+  // No image in this cache: a refusal that came later would start building the reference image.
+  const r = await kittest(['run', '--keep-failed', '--arch', 'x86_64', '--json', join(dir, 'r.json')], { KITTEST_CACHE: cache });
+  t.is(r.exitCode, 2, String(r.stderr));
+  t.regex(String(r.stderr), /^kittest: --keep-failed needs a terminal \(stdin and stdout a TTY\)/);
+  t.true(oneLine(String(r.stderr)), String(r.stderr));
+  t.is(String(r.stdout), '');
+  t.deepEqual(readdirSync(dir), [], 'no cache, no report: nothing was built, booted or written');
+});
+
+test('--keep-failed with a terminal on stdin but stdout redirected is refused the same way', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-keep-'));
+  const out = join(dir, 'out.txt');
+  // stdin (and stderr) on a pty, stdout into a file: the console could not be shown there.
+  const term = pty.spawn('/bin/sh', ['-c', `exec "$0" "$1" run --keep-failed --arch x86_64 > "$2"`, process.execPath, kittestBin, out], {
+    cols: 200,
+    rows: 10,
+    env: { ...process.env, NO_COLOR: '1', KITTEST_CACHE: join(dir, 'cache') } as Record<string, string>,
+  });
+  let screen = '';
+  term.onData((d) => (screen += d));
+  const code = await new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  t.is(code, 2, screen);
+  t.regex(screen, /kittest: --keep-failed needs a terminal/);
+  t.is(readFileSync(out, 'utf8'), '');
+  t.deepEqual(readdirSync(dir), ['out.txt']);
 });

@@ -29,3 +29,19 @@ test('on a TTY a live line per run stays below the verdicts and is redrawn in pl
   live.stop();
   t.true(stream.text.endsWith('\x1b[1A\x1b[J'));
 });
+
+test('while the terminal is held (a kept machine\'s console) nothing is written; the held lines come on resume', (t) => {
+  const stream = fakeStream(true);
+  const live = new LiveStatus(stream, new Chalk({ level: 0 }), () => 0);
+  live.update('x86_64', 'stopping');
+  live.update('arm64', 'case rng');
+  live.hold();
+  const atHold = stream.text;
+  t.true(atHold.endsWith('\x1b[2A\x1b[J'), 'the live block is cleared before the console takes the terminal');
+  live.line('PASS arm64 rng');
+  live.update('arm64', 'done');
+  t.is(stream.text, atHold, 'another run writes nothing into the console');
+  live.resume();
+  t.regex(stream.text.slice(atHold.length), /^PASS arm64 rng\n.*x86_64\s+0s  stopping\n$/);
+  live.stop();
+});
