@@ -172,16 +172,18 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     return report;
   } finally {
     request.signal?.removeEventListener('abort', abort);
-    const keptMs = await keepFailed(request, session, report);
+    const kept = await keepFailed(request, session, report);
     const end = await session.stop();
+    // QMP events while a person held the machine (a panic they caused, their poweroff) are theirs too.
+    const qmpEvents = kept ? end.qmpEvents.filter((e) => e.timestamp.seconds * 1000 + e.timestamp.microseconds / 1000 < kept.since) : end.qmpEvents;
     if (session.qmpError) report.qmp = { ...report.qmp, error: session.qmpError, events: [] };
-    if (session.hasQmp) report.qmp = { ...report.qmp, events: end.qmpEvents.map((e) => ({ event: e.event, ...(e.data === undefined ? {} : { data: e.data }) })) };
+    if (session.hasQmp) report.qmp = { ...report.qmp, events: qmpEvents.map((e) => ({ event: e.event, ...(e.data === undefined ? {} : { data: e.data }) })) };
     if (end.dhcpAckMs !== undefined) report.timeline['dhcp-ack'] = end.dhcpAckMs;
     if (end.exit) report.qemu.exit = exitText(end.exit);
     // A panic, an Oops or a crash at any moment until kittest stopped QEMU fails the run, even after the last verdict.
     // A machine handed to a person had none then (or it would not have been kept): what happens while
     // they hold it (a panic they cause, a console line that looks like one) is theirs, not the image's.
-    const failure = keptMs === undefined ? engine.failure : undefined;
+    const failure = kept ? undefined : engine.failure;
     if (failure && !request.signal?.aborted) {
       report.machineFailure = { what: `${failure.pattern}: ${failure.line}`.slice(0, 500), atMs: Math.round(failure.atMs) };
       report.message = `the guest failed at ${(failure.atMs / 1000).toFixed(1)} s: ${report.machineFailure.what}`;
@@ -197,7 +199,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     report.status = runStatus(report.cases, report.machineFailure);
     if (hostError && report.status !== 'interrupted') report.status = 'error';
     // The time a person spent in the console is not the run's.
-    report.durationMs = Date.now() - startedAt.getTime() - (keptMs ?? 0);
+    report.durationMs = Date.now() - startedAt.getTime() - (kept?.heldMs ?? 0);
     if (request.artifactsDir) {
       try {
         writeArtifact(request.artifactsDir, 'report.json', `${JSON.stringify(report, null, 2)}\n`);
@@ -210,8 +212,8 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
   }
 }
 
-/** Hand a failed run's machine to `request.keepFailed` when it applies; resolves with the ms it was held, undefined when it was not. */
-async function keepFailed(request: RunRequest, session: BootSession, report: RunReport): Promise<number | undefined> {
+/** Hand a failed run's machine to `request.keepFailed` when it applies: when (epoch ms) and for how long it was held, undefined when it was not. */
+async function keepFailed(request: RunRequest, session: BootSession, report: RunReport): Promise<{ since: number; heldMs: number } | undefined> {
   const failed = report.cases.filter((c) => c.status === 'failed');
   const { engine } = session;
   if (!request.keepFailed || failed.length === 0 || request.signal?.aborted) return undefined;
@@ -224,7 +226,7 @@ async function keepFailed(request: RunRequest, session: BootSession, report: Run
   } catch {
     // The person's console failing must not cost the run its report; the hook says what went wrong.
   }
-  return Date.now() - since;
+  return { since, heldMs: Date.now() - since };
 }
 
 /** A run's report before anything happened: every case with the same status and message. */
