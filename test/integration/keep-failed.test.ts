@@ -3,7 +3,7 @@
 // still ends as a failed run with its reports written.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from 'node-pty';
@@ -35,6 +35,7 @@ test('run --keep-failed prints the failed case\'s evidence, hands over the conso
   // no-rngd fails rng (no process holds /dev/hwrng); boot and rng alone keep the run short.
   const prefix = await brokenImage('no-rngd');
   const dir = mkdtempSync(join(tmpdir(), 'kt-keep-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const json = join(dir, 'r.json');
   const artifacts = join(dir, 'artifacts');
   const term = pty.spawn(process.execPath, [kittestBin, 'run', '--keep-failed', '--arch', 'x86_64', '--image', prefix, '--case', 'boot,rng', '--json', json, '--artifacts', artifacts], {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pty from 'node-pty';
@@ -383,6 +383,7 @@ test('qemu.unsafe with a reason lets a target reach the host', async (t) => {
 
 test('--keep-failed without a terminal is refused in one line, exit 2, before anything is built or booted', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-keep-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const cache = join(dir, 'cache');
   // No image in this cache: a refusal that came later would start building the reference image.
   const r = await kittest(['run', '--keep-failed', '--arch', 'x86_64', '--json', join(dir, 'r.json')], { KITTEST_CACHE: cache });
@@ -395,6 +396,7 @@ test('--keep-failed without a terminal is refused in one line, exit 2, before an
 
 test('--keep-failed with a terminal on stdin but stdout redirected is refused the same way', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-keep-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const out = join(dir, 'out.txt');
   // stdin (and stderr) on a pty, stdout into a file: the console could not be shown there.
   const term = pty.spawn('/bin/sh', ['-c', `exec "$0" "$1" run --keep-failed --arch x86_64 > "$2"`, process.execPath, kittestBin, out], {
