@@ -6,6 +6,7 @@
 //   t.regex(await machine.succeed('cat /proc/cmdline'), /console=ttyS0/);
 import { join } from 'node:path';
 import { BootSession, type HostAccess } from '../boot/session.ts';
+import { attachTerminal } from '../boot/terminal.ts';
 import type { GuestShell } from '../cases/check.ts';
 import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
 import type { ConsolePattern } from '../console/engine.ts';
@@ -154,6 +155,17 @@ export class KittestMachine {
   /** QEMU's run state over QMP (`running`, `paused`, `guest-panicked`, ...). */
   status(): Promise<string> {
     return this.#session.machineStatus();
+  }
+
+  /**
+   * Hand the serial console to the person at this terminal until Ctrl-] (to look around a machine
+   * while writing a test, as `kittest shell` does); the machine keeps running afterwards. Refused
+   * (UsageError) when stdin or stdout is not a terminal: there would be no one to hand it to.
+   */
+  async shell(): Promise<void> {
+    if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError('machine.shell() needs a terminal on stdin and stdout');
+    process.stderr.write(`kittest: the console of ${this.target.name}; Ctrl-] returns to the test\n`);
+    await attachTerminal(this.#session, { type: '\r' });
   }
 
   /** Power the machine off and remove its files (the artifacts stay). Safe to call twice. */

@@ -35,6 +35,8 @@ test.serial('a machine: commands in the system and in the console shell, the wir
       t.is(machine.lease()?.address, '10.0.2.15');
       t.is(await machine.status(), 'running');
       t.regex(machine.context, /nsenter|PID 1's namespaces/);
+      // Without a terminal there is no one to hand the console to (the attach itself is the one `kittest shell` and `run --keep-failed` use, tested through a pty).
+      await t.throwsAsync(machine.shell(), { instanceOf: UsageError, message: 'machine.shell() needs a terminal on stdin and stdout' });
     } finally {
       await machine.stop();
       await machine.stop(); // twice is harmless
