@@ -40,8 +40,6 @@ export interface BootOptions {
    * wait fails with the message, which `hostError` keeps. An interactive session may warn instead.
    */
   readonly onLogError?: (error: Error) => void;
-  /** Every byte the guest writes, as QEMU gave it (for an interactive terminal). */
-  readonly onOutput?: (chunk: Buffer) => void;
   /** Test hook: called with the QEMU process right after it started. */
   readonly onMachine?: (machine: Machine) => void;
 }
@@ -134,7 +132,6 @@ export class BootSession {
       argv,
       runDir,
       (chunk) => {
-        options.onOutput?.(chunk);
         for (const tap of this.#taps) tap(chunk);
         this.engine.push(chunk);
       },
