@@ -2,23 +2,32 @@
 // plan, BootSession), reports a boot that reaches no shell as BootFailed naming where it stopped,
 // and leaves nothing behind when the machine stops.
 import test from 'ava';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { boot, BootFailed, ConfigError, UsageError } from '../../src/api/index.ts';
 import { brokenImage, referenceImage } from '../helpers/images.ts';
 
+const made: string[] = [];
+test.after.always(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+/** A fresh temporary folder, removed after the file's tests. */
+function scratch(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 test.serial('bad input is refused before anything boots, with the CLI\'s one-line errors', async (t) => {
   await t.throwsAsync(boot({ target: 'vax' }), { instanceOf: UsageError, message: /unknown arch "vax" \(known: .*x86_64/ });
-  const dir = mkdtempSync(join(tmpdir(), 'kt-api-targets-'));
+  const dir = scratch('kt-api-targets-');
   writeFileSync(join(dir, 'board.yml'), 'name: board\nextends: pdp11\n');
   await t.throwsAsync(boot({ target: 'board', targets: [dir] }), { instanceOf: ConfigError, message: /board\.yml:2: extends: no built-in target "pdp11"/ });
   await t.throwsAsync(boot({ target: 'x86_64', accel: 'fast' as 'tcg' }), { instanceOf: UsageError, message: /accel must be auto, kvm or tcg/ });
 });
 
 test.serial('a machine: commands in the system and in the console shell, the wire, QMP; stop removes its files and keeps the artifacts', async (t) => {
-  const runRoot = mkdtempSync(join(tmpdir(), 'kt-api-run-'));
-  const artifacts = mkdtempSync(join(tmpdir(), 'kt-api-art-'));
+  const runRoot = scratch('kt-api-run-');
+  const artifacts = scratch('kt-api-art-');
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = runRoot; // the machine's private folder goes here, so its removal can be seen
   try {
@@ -52,7 +61,7 @@ test.serial('a machine: commands in the system and in the console shell, the wir
 });
 
 test.serial('a boot that reaches no shell rejects with BootFailed naming where it stopped, and QEMU is stopped', async (t) => {
-  const runRoot = mkdtempSync(join(tmpdir(), 'kt-api-run-'));
+  const runRoot = scratch('kt-api-run-');
   const savedTmp = process.env.TMPDIR;
   process.env.TMPDIR = runRoot;
   try {

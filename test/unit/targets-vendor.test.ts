@@ -1,14 +1,18 @@
 // Vendor targets: --targets folders, `extends` a built-in target, unique names, file:line errors.
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAllTargets } from '../../src/config/targets.ts';
 import { ConfigError, UsageError } from '../../src/errors.ts';
 import { planImages } from '../../src/images/plan.ts';
 
+const made: string[] = [];
+test.after.always(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'kt-vendor-targets-'));
+  made.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
 }
