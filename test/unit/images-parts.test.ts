@@ -72,6 +72,8 @@ test('service command lines use ctr run with the rootfs, host namespaces and a l
   const getty = def.services.find((s) => s.name === 'getty')!;
   const args = serviceCtrArgs(getty, '/containers/services/getty/rootfs');
   t.deepEqual(args.slice(0, 6), ['run', '-d', '--log-uri', 'file:///var/log/getty.log', '--rootfs', '--read-only']);
+  // Every service joins one runc.v2 shim.
+  t.is(args[args.indexOf('--annotation') + 1], 'io.containerd.runc.v2.group=services');
   t.true(args.includes('--net-host'));
   t.true(args.includes('--privileged'));
   t.is(args[args.indexOf('--with-ns') + 1], 'pid:/proc/1/ns/pid');
