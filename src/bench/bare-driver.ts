@@ -132,15 +132,21 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   if (plan.typeAfter) {
     await tail.until(plan.typeAfter.pattern, Math.min(left('typing point'), Math.max(0, plan.typeAfter.orAfterMs - (clock() - start))));
   }
-  // Type a probe until one comes back (input typed before the shell reads it is lost).
-  tail.reset();
-  const probes: string[] = [];
-  for (;;) {
-    const n = nonce();
-    probes.push(n);
-    port.write(`printf '%s_%s\\n' ${n} ready\r`);
-    if (await tail.until(new RegExp(`(?:${probes.join('|')})_ready`), Math.min(plan.probeEveryMs, left('shell'))) !== undefined) break;
-  }
+  // Type a probe until one comes back (input typed before the shell reads it is lost), then, as
+  // the harness's findShell does, one more round so every probe typed while the shell started has run.
+  const probeUntilAnswered = async () => {
+    tail.reset();
+    const probes: string[] = [];
+    for (;;) {
+      const n = nonce();
+      probes.push(n);
+      port.write(`printf '%s_%s\\n' ${n} ready\r`);
+      if (await tail.until(new RegExp(`(?:${probes.join('|')})_ready`), Math.min(plan.probeEveryMs, left('shell'))) !== undefined) return;
+    }
+  };
+  await probeUntilAnswered();
+  mark('shell-answered');
+  await probeUntilAnswered();
   mark('shell-ready');
 
   const run = async (step: GuestStep, via: ViaWrapper | undefined): Promise<string> => {

@@ -41,6 +41,10 @@ test('the bare driver probes until the shell answers, then runs every step and s
   const times = await driveBare(port, plan({ chooseVia, steps: [{ label: 'hello', script: 'echo hello' }, { label: 'long', script: long }, { label: 'facts', script: hostFactsScript }] }));
   t.true(times.marks['shell-ready']! >= 400, `shell after ${times.marks['shell-ready']} ms`);
   t.true(times.marks['step:host-context']! >= times.marks['shell-ready']!);
+  // Like the harness's findShell: a second probe round after the first answer, before any step.
+  t.true(times.marks['shell-answered']! <= times.marks['shell-ready']!);
+  const answeredProbes = guest.executed.filter((line) => line.startsWith('printf')).length;
+  t.true(answeredProbes >= 2, `${answeredProbes} probes ran`);
   t.true(times.marks['step:facts']! >= times.marks['step:long']!);
   t.is(times.frames, 4);
   // The context script's output is decoded for the choice of nsenter (whatever this host's answer).
