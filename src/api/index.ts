@@ -4,12 +4,12 @@
 //   const machine = await boot({ target: 'x86_64' });
 //   t.teardown(() => machine.stop());
 //   t.regex(await machine.succeed('cat /proc/cmdline'), /console=ttyS0/);
-import { join } from 'node:path';
 import { BootSession, type HostAccess } from '../boot/session.ts';
 import { attachTerminal } from '../boot/terminal.ts';
 import type { GuestShell } from '../cases/check.ts';
 import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
 import type { ConsolePattern } from '../console/engine.ts';
+import { summarize } from '../console/shell.ts';
 import { AssertionFailed, UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
@@ -108,14 +108,14 @@ export class KittestMachine {
   /** Run `command` and return its output; rejects (AssertionFailed) unless it exits 0. */
   async succeed(command: string, options: CommandOptions = {}): Promise<string> {
     const { status, output } = await this.execute(command, options);
-    if (status !== 0) throw new AssertionFailed(`${describe(command)} exited with status ${status}, expected 0; output: ${tail(output)}`);
+    if (status !== 0) throw new AssertionFailed(`${summarize(command)} exited with status ${status}, expected 0; output: ${tail(output)}`);
     return output;
   }
 
   /** Run `command` and return its output; rejects (AssertionFailed) if it exits 0. */
   async fail(command: string, options: CommandOptions = {}): Promise<string> {
     const { status, output } = await this.execute(command, options);
-    if (status === 0) throw new AssertionFailed(`${describe(command)} exited with status 0, expected it to fail; output: ${tail(output)}`);
+    if (status === 0) throw new AssertionFailed(`${summarize(command)} exited with status 0, expected it to fail; output: ${tail(output)}`);
     return output;
   }
 
@@ -129,7 +129,7 @@ export class KittestMachine {
       const { status, output } = await this.execute(command, { in: options.in, timeoutMs: Math.max(1000, Math.min(left, this.target.timeouts.commandMs)) });
       if (status === 0) return output;
       if (Date.now() + intervalMs >= deadline) {
-        throw new AssertionFailed(`${describe(command)} did not succeed within ${timeoutMs} ms; last exit status ${status}, output: ${tail(output)}`);
+        throw new AssertionFailed(`${summarize(command)} did not succeed within ${timeoutMs} ms; last exit status ${status}, output: ${tail(output)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
@@ -202,7 +202,7 @@ export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
   await checkBootFiles(image);
   const accel = await detectAccel(target, accelWanted);
   request.signal?.throwIfAborted();
-  const session = BootSession.start({ target, image, accel, artifactsDir: request.artifactsDir, ...(request.artifactsDir ? { consoleLog: join(request.artifactsDir, 'console.log') } : {}) });
+  const session = BootSession.start({ target, image, accel, artifactsDir: request.artifactsDir });
   const abort = () => session.abort();
   request.signal?.addEventListener('abort', abort, { once: true });
   const forgetAbort = () => request.signal?.removeEventListener('abort', abort);
@@ -215,11 +215,6 @@ export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
     await session.stop();
     throw new BootFailed(`boot on ${target.name} ${failure.status}: ${failure.message}`, failure.status, session.engine.lastLines(40));
   }
-}
-
-function describe(command: string): string {
-  const first = command.trim().split('\n')[0] ?? '';
-  return JSON.stringify(first.length > 80 ? `${first.slice(0, 79)}…` : first);
 }
 
 function tail(output: string): string {
