@@ -163,13 +163,16 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
     return tail.text.slice(tail.text.indexOf(`${framed.begin}\n`) + framed.begin.length + 1, end.index);
   };
 
-  const body = await run({ label: 'host-context', script: plan.context }, undefined);
-  const via = plan.chooseVia(Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64').toString('utf8'));
+  const decoded = (body: string) => Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64').toString('utf8');
+  const via = plan.chooseVia(decoded(await run({ label: 'host-context', script: plan.context }, undefined)));
   const wrap: ViaWrapper | undefined = via ? (inner) => `${via} ${inner}` : undefined;
+  let answer = '';
   for (const step of plan.steps) {
-    // A later sample waits as the check does (the rng case's sample gap), counted from the answer before it.
-    if (step.afterMs) await sleep(Math.min(step.afterMs, left(`the wait before ${step.label}`)));
-    await run(step, wrap);
+    // A later sample is built as the check builds it: waiting on the guest's clock, from the answer
+    // before it; else it waits on the host (the rng case's sample gap), counted from that answer.
+    const built = step.fromAnswer?.(answer);
+    if (built === undefined && step.afterMs) await sleep(Math.min(step.afterMs, left(`the wait before ${step.label}`)));
+    answer = decoded(await run(built === undefined ? step : { ...step, script: built }, wrap));
   }
   return { marks, via, frames: 1 + plan.steps.length };
 }

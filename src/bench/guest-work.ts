@@ -4,11 +4,11 @@
 // src/cases/batched-shell.ts), so the bare driver types what the harness types, with no copy to
 // drift out of date.
 import { randomBytes } from 'node:crypto';
-import { batchScript } from '../cases/batched-shell.ts';
-import type { ScriptResult } from '../cases/check.ts';
+import { batchOrder, batchScript } from '../cases/batched-shell.ts';
+import type { GuestRunOptions, ScriptResult } from '../cases/check.ts';
 import { settingDefaults } from '../cases/case-schema.ts';
 import { checkNamed } from '../cases/checks/index.ts';
-import { rngCheck } from '../cases/checks/rng.ts';
+import { nextSampleScript, rngCheck, rngSettings, type RngCaseSettings } from '../cases/checks/rng.ts';
 import { hostContextScript } from '../cases/host-context.ts';
 import { hostFactsScript } from '../cases/host-facts.ts';
 import type { CaseDef } from '../config/cases.ts';
@@ -18,6 +18,8 @@ export interface GuestStep {
   readonly label: string;
   readonly script: string;
   readonly afterMs?: number;
+  /** The script to send instead, built from the previous step's answer; `script` after `afterMs` when it gives none. */
+  readonly fromAnswer?: (answer: string) => string | undefined;
 }
 
 /** The scripts one case's check sent on its first attempt, in order. */
@@ -25,6 +27,8 @@ export interface CheckScripts {
   readonly id: string;
   readonly check: string;
   readonly scripts: readonly string[];
+  /** Where each script asked to go in a batch (GuestRunOptions.position); absent: in the order asked. */
+  readonly positions?: readonly GuestRunOptions['position'][];
 }
 
 /** One poll of the evidence phase: the scripts asked for at the same moment, sent as one guest script. */
@@ -33,6 +37,8 @@ export interface EvidencePoll {
   readonly scripts: readonly string[];
   /** Wait this long after the previous poll's answer (the rng case's sample gap), 0 for at once. */
   readonly afterMs: number;
+  /** The poll's script built from the answer before it instead (see GuestStep.fromAnswer). */
+  readonly fromAnswer?: (answer: string) => string | undefined;
 }
 
 /** What runTarget types once the shell answers, in order. */
@@ -43,7 +49,7 @@ export interface GuestWork {
   readonly checks: readonly CheckScripts[];
   /** The minimal evidence: the polls that give every case its verdict on a good image (see evidencePolls). */
   readonly polls: readonly EvidencePoll[];
-  /** Read once the cases are done (memory, service start times); in PID 1's namespaces. */
+  /** Memory and service start times, read last in the first poll; in PID 1's namespaces. */
   readonly hostFacts: string;
 }
 
@@ -54,22 +60,24 @@ const emptyWire = { mac: '52:54:00:00:00:00', readWire: () => ({ records: [] }) 
 /**
  * The polls the harness sends on a good image, where every check passes on its first attempt:
  * poll k batches the k-th script of every check that sent k or more (the checks run side by side,
- * so their k-th scripts are asked for in the same moment; a script asked for twice runs once),
- * then each rng case's second sample, `sampleGapMs` after the answer before it (the rng check
- * must see the same holder in two samples that far apart).
+ * so their k-th scripts are asked for in the same moment; a script asked for twice runs once), in
+ * the order BatchedShell gives them, with the host facts last in the first; then each rng case's
+ * second sample, which waits on the guest's clock until `sampleGapMs` after the first sample ended
+ * (built from the first poll's answer; without a clock reading, sent `sampleGapMs` after it).
  */
-export function evidencePolls(recorded: readonly CheckScripts[], cases: readonly CaseDef[]): EvidencePoll[] {
+export function evidencePolls(recorded: readonly CheckScripts[], cases: readonly CaseDef[], hostFacts?: string): EvidencePoll[] {
   const polls: EvidencePoll[] = [];
   const depth = Math.max(0, ...recorded.map((c) => c.scripts.length));
   for (let k = 0; k < depth; k++) {
-    const scripts = [...new Set(recorded.flatMap((c) => (c.scripts[k] === undefined ? [] : [c.scripts[k] as string])))];
-    polls.push({ label: `evidence-${k + 1}`, scripts, afterMs: 0 });
+    const asked = recorded.flatMap((c) => (c.scripts[k] === undefined ? [] : [{ script: c.scripts[k] as string, position: c.positions?.[k] }]));
+    if (k === 0 && hostFacts !== undefined) asked.push({ script: hostFacts, position: 'last' });
+    polls.push({ label: `evidence-${k + 1}`, scripts: batchOrder(asked), afterMs: 0 });
   }
   for (const c of recorded) {
     if (c.check !== 'rng' || !c.scripts[0]) continue;
     const def = cases.find((d) => d.id === c.id);
-    const gap = def?.settings.sampleGapMs ?? settingDefaults(rngCheck).sampleGapMs;
-    polls.push({ label: `${c.id}-second-sample`, scripts: [c.scripts[0]], afterMs: typeof gap === 'number' ? gap : 0 });
+    const settings = rngSettings({ ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), ...(def?.settings as Partial<RngCaseSettings> | undefined) });
+    polls.push({ label: `${c.id}-second-sample`, scripts: [c.scripts[0]], afterMs: settings.sampleGapMs, fromAnswer: (answer) => nextSampleScript(settings, answer) });
   }
   return polls;
 }
@@ -79,9 +87,9 @@ export function pollScript(poll: EvidencePoll, tag: string): string {
   return poll.scripts.length === 1 ? (poll.scripts[0] as string) : batchScript(poll.scripts, `kt${tag}`);
 }
 
-/** Everything typed after the context script, in order, with fresh batch tags: the polls, then the host facts. */
+/** Everything typed after the context script, in order, with fresh batch tags (the host facts are in the first poll). */
 export function guestSteps(work: GuestWork, tag: () => string = nonce): GuestStep[] {
-  return [...work.polls.map((p) => ({ label: p.label, script: pollScript(p, tag()), afterMs: p.afterMs })), { label: 'host-facts', script: work.hostFacts }];
+  return work.polls.map((p) => ({ label: p.label, script: pollScript(p, tag()), afterMs: p.afterMs, ...(p.fromAnswer ? { fromAnswer: p.fromAnswer } : {}) }));
 }
 
 /**
@@ -96,10 +104,12 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
     const { check } = checkNamed(def.check);
     if (!check) throw new Error(`check ${def.check} has no judge of its own`);
     const scripts: string[] = [];
+    const positions: GuestRunOptions['position'][] = [];
     let clock = 0;
     const host = {
-      run: async (script: string): Promise<ScriptResult> => {
+      run: async (script: string, options?: GuestRunOptions): Promise<ScriptResult> => {
         scripts.push(script);
+        positions.push(options?.position);
         return { status: 0, output: '', durationMs: 0 };
       },
     };
@@ -109,7 +119,7 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }
     if (scripts.length === 0) throw new Error(`check ${def.check} sent no script to record`);
-    recorded.push({ id: def.id, check: def.check, scripts });
+    recorded.push({ id: def.id, check: def.check, scripts, positions });
   }
-  return { context: hostContextScript, checks: recorded, polls: evidencePolls(recorded, cases), hostFacts: hostFactsScript };
+  return { context: hostContextScript, checks: recorded, polls: evidencePolls(recorded, cases, hostFactsScript), hostFacts: hostFactsScript };
 }

@@ -18,7 +18,7 @@ export function bareEvidenceMs(marks: Readonly<Record<string, number>>, last: st
 }
 
 /** Guest processes (host facts) that are not services the cases wait for: the init and containerd boundaries, one-shot tools. */
-const NOT_SERVICES = new Set(['init', 'containerd', 'runc', 'uptime-at-end']);
+const NOT_SERVICES = new Set(['init', 'containerd', 'runc']);
 
 /**
  * How long each boot stage took, in milliseconds, on the host's clock (they add up to shell-found):

@@ -147,10 +147,10 @@ export function bootLines(r: BenchResult): string[] {
   const stageRows: string[][] = [['target', ...bootStages.map((s) => s.stage), 'to shell']];
   for (const b of r.boot) stageRows.push([b.target, ...bootStages.map((s) => seconds(b.stagesMs?.[s.stage])), seconds(b.timelineMs['shell-found'] ?? b.timelineMs['shell-ready'])]);
   const cases = caseColumns(r.boot);
-  const timeline: string[][] = [['target', 'output', 'init*', 'containerd*', 'shell', ...cases.map((c) => c.slice(5)), 'end*']];
+  const timeline: string[][] = [['target', 'output', 'init*', 'containerd*', 'shell', ...cases.map((c) => c.slice(5)), 'facts*']];
   for (const b of r.boot) {
     const t = b.timelineMs;
-    timeline.push([b.target, seconds(t['console-first-byte']), seconds(t['guest:init-started']), seconds(t['guest:containerd-started']), seconds(t['shell-ready']), ...cases.map((c) => seconds(t[c])), seconds(t['guest:uptime-at-end'])]);
+    timeline.push([b.target, seconds(t['console-first-byte']), seconds(t['guest:init-started']), seconds(t['guest:containerd-started']), seconds(t['shell-ready']), ...cases.map((c) => seconds(t[c])), seconds(t['guest:uptime-at-facts'] ?? t['guest:uptime-at-end'])]);
   }
   const footprint: string[][] = [['target', 'used MiB', 'containerd', 'shims', 'rngd', 'dhcp client', 'image MB', 'format']];
   for (const b of r.boot) {

@@ -3,11 +3,12 @@
 // trip (one framing, one nsenter) however many cases still settle. Each script runs in a subshell
 // of its own (its `exit` ends only itself) and gets back exactly its own output and status; a
 // script asked for twice in one batch (the same scan by two cases) runs once.
-import type { GuestShell, ScriptResult } from './check.ts';
+import type { GuestRunOptions, GuestShell, ScriptResult } from './check.ts';
 
 interface Request {
   readonly script: string;
   readonly timeoutMs?: number;
+  readonly position?: GuestRunOptions['position'];
   readonly resolve: (result: ScriptResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -39,6 +40,15 @@ export function splitBatch(output: string, tag: string, count: number): (Omit<Sc
   return parts;
 }
 
+const rank = { first: 0, undefined: 1, last: 2 } as const;
+
+/** The distinct scripts of a batch in the order they run: `first` ones, the others, `last` ones, each group in the order asked. */
+export function batchOrder(requests: readonly Pick<Request, 'script' | 'position'>[]): string[] {
+  const position = new Map<string, number>();
+  for (const r of requests) position.set(r.script, Math.min(position.get(r.script) ?? 2, rank[`${r.position}`]));
+  return [...position.keys()].sort((a, b) => position.get(a)! - position.get(b)!);
+}
+
 /** A GuestShell that gathers the scripts asked for at about the same time into one guest script. */
 export class BatchedShell implements GuestShell {
   #waiting: Request[] = [];
@@ -56,9 +66,9 @@ export class BatchedShell implements GuestShell {
     private readonly gatherMs = 25,
   ) {}
 
-  run(script: string, options?: { timeoutMs?: number }): Promise<ScriptResult> {
+  run(script: string, options?: GuestRunOptions): Promise<ScriptResult> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ script, timeoutMs: options?.timeoutMs, resolve, reject });
+      this.#waiting.push({ script, timeoutMs: options?.timeoutMs, position: options?.position, resolve, reject });
       this.#schedule();
     });
   }
@@ -77,7 +87,7 @@ export class BatchedShell implements GuestShell {
     if (batch.length === 0) return;
     this.#inFlight = true;
     try {
-      const scripts = [...new Set(batch.map((r) => r.script))];
+      const scripts = batchOrder(batch);
       // The longest deadline asked for: a batch must not cut short the slowest script in it.
       const asked = batch.map((r) => r.timeoutMs).filter((t): t is number => t !== undefined);
       const timeoutMs = asked.length ? Math.max(...asked) : undefined;

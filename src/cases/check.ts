@@ -8,9 +8,20 @@ export interface ScriptResult {
   readonly durationMs: number;
 }
 
+/** How a check asks for one script. */
+export interface GuestRunOptions {
+  readonly timeoutMs?: number;
+  /**
+   * Where the script goes when it is sent with others as one evidence pass (src/cases/batched-shell.ts):
+   * `first` for a sample whose clock should start as soon as possible, `last` for one that should see
+   * what the others did, or that waits on the guest's clock and should let them use the wait.
+   */
+  readonly position?: 'first' | 'last';
+}
+
 /** A shell on the guest that runs scripts in PID 1's namespaces (the host, not the getty container). */
 export interface GuestShell {
-  run(script: string, options?: { timeoutMs?: number }): Promise<ScriptResult>;
+  run(script: string, options?: GuestRunOptions): Promise<ScriptResult>;
 }
 
 /** What the host itself observes of the machine: evidence the guest can neither fake nor lose. */

@@ -1,10 +1,13 @@
 // Facts read from the guest once the cases are done: memory footprint and service start times.
 import { parseKeyValues } from './guest-output.ts';
 
-export const hostFactsScript = `echo "uptime=$(cut -d' ' -f1 /proc/uptime)"
-sed -n 's/^MemTotal:[[:space:]]*\\([0-9]*\\).*/mem_total=\\1/p; s/^MemAvailable:[[:space:]]*\\([0-9]*\\).*/mem_available=\\1/p' /proc/meminfo
-for p in /proc/[0-9]*; do c=$(cat "$p/comm" 2>/dev/null) || continue
-case "$c" in containerd|rngd|dhcpcd|udhcpc|dhclient|runc|containerd-shim*) echo "rss=$c $(sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\).*/\\1/p' "$p/status") $(cut -d' ' -f22 "$p/stat")";; esac; done
+// Read with the `read` builtin, not a fork per process: the loop visits every process of the guest.
+export const hostFactsScript = `read -r u _ < /proc/uptime; echo "uptime=$u"
+while read -r k v _; do case "$k" in MemTotal:) echo "mem_total=$v";; MemAvailable:) echo "mem_available=$v";; esac; done < /proc/meminfo
+for p in /proc/[0-9]*; do c=; read -r c 2>/dev/null < "$p/comm" || continue
+case "$c" in containerd|rngd|dhcpcd|udhcpc|dhclient|runc|containerd-shim*) ;; *) continue;; esac
+r=; while read -r k v _; do [ "$k" = VmRSS: ] && { r=$v; break; }; done 2>/dev/null < "$p/status"
+s=; read -r s 2>/dev/null < "$p/stat"; s=\${s##*) }; set -- $s; echo "rss=$c $r \${20}"; done
 echo "clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)"`;
 
 export interface HostFacts {

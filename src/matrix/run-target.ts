@@ -108,6 +108,9 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     const batched = new BatchedShell(access.host, nonce);
     const caseStart = engine.now();
     position = engine.position;
+    // The host facts (memory, service start times) go last in the first evidence pass, after the
+    // cases' probes, instead of one more round trip at the end. Informative only: a failure here changes no verdict.
+    const facts = broken ? undefined : batched.run(hostFactsScript, { position: 'last' }).then((r) => parseHostFacts(r.output)).catch(() => undefined);
     await Promise.all(
       [...cases.entries()].map(async ([index, def]) => {
         if (def.check === 'boot') return;
@@ -152,15 +155,11 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         }
       }),
     );
-    if (!broken) {
-      try {
-        const facts = parseHostFacts((await access.host.run(hostFactsScript)).output);
-        report.memory = { usedKiB: facts.usedKiB, rssKiB: facts.rssKiB };
-        for (const [name, at] of Object.entries(facts.startedAtS)) report.timeline[`guest:${name}-started`] = Math.round(at * 1000);
-        if (facts.uptimeS !== undefined) report.timeline['guest:uptime-at-end'] = Math.round(facts.uptimeS * 1000);
-      } catch {
-        // Facts are informative only; a failure here changes no verdict.
-      }
+    const read = await facts;
+    if (read) {
+      report.memory = { usedKiB: read.usedKiB, rssKiB: read.rssKiB };
+      for (const [name, at] of Object.entries(read.startedAtS)) report.timeline[`guest:${name}-started`] = Math.round(at * 1000);
+      if (read.uptimeS !== undefined) report.timeline['guest:uptime-at-facts'] = Math.round(read.uptimeS * 1000);
     }
     if (session.hasQmp) {
       try {

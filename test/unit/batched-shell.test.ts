@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { BatchedShell, batchScript, splitBatch } from '../../src/cases/batched-shell.ts';
+import { BatchedShell, batchOrder, batchScript, splitBatch } from '../../src/cases/batched-shell.ts';
 import type { GuestShell, ScriptResult } from '../../src/cases/check.ts';
 
 // Scripts of the shapes the checks send: case patterns with ")", an early exit, output without a final newline.
@@ -87,4 +87,27 @@ test('a batch whose answer lacks a part rejects that script with a reason', asyn
   const shell = new BatchedShell(inner, () => 'x');
   const results = await Promise.allSettled([shell.run('echo a'), shell.run('echo b')]);
   t.true(results.every((r) => r.status === 'rejected' && /lacks the part/.test(String(r.reason))));
+});
+
+test('a batch runs `first` scripts first and `last` ones last, each group in the order asked; a repeat takes its earliest place', (t) => {
+  t.deepEqual(
+    batchOrder([
+      { script: 'a' },
+      { script: 'facts', position: 'last' },
+      { script: 'sample', position: 'first' },
+      { script: 'b' },
+      { script: 'wait', position: 'last' },
+      { script: 'facts' },
+    ]),
+    ['sample', 'a', 'facts', 'b', 'wait'],
+  );
+});
+
+test('BatchedShell sends a `first` script ahead of those asked before it', async (t) => {
+  const inner = recordingShell();
+  const shell = new BatchedShell(inner, () => 'p');
+  const results = await Promise.all([shell.run('echo a'), shell.run('echo z', { position: 'last' }), shell.run('echo s', { position: 'first' })]);
+  t.deepEqual(results.map((r) => r.output), ['a\n', 'z\n', 's\n']);
+  const sent = inner.calls[0]!;
+  t.true(sent.indexOf('echo s') < sent.indexOf('echo a') && sent.indexOf('echo a') < sent.indexOf('echo z'));
 });

@@ -114,19 +114,23 @@ test('guestWork records what each check types on its first attempt, in case orde
   );
   t.regex(work.checks.find((c) => c.id === 'containerd')!.scripts[0]!, /ctr version/);
   t.regex(work.checks.find((c) => c.id === 'runc')!.scripts[0]!, /runc --root/);
-  // One batch of every first script, then the rng case's second sample a sample gap later.
+  // One batch of every first script (the rng sample first, the host facts last), then the rng
+  // case's second sample, built from the batch's answer to wait on the guest's clock.
   const rng = cases.find((c) => c.check === 'rng')!;
+  const rngScript = work.checks.find((c) => c.check === 'rng')!.scripts[0]!;
   t.deepEqual(
     work.polls.map((p) => [p.label, p.scripts.length, p.afterMs]),
     [
-      ['evidence-1', work.checks.length, 0],
+      ['evidence-1', work.checks.length + 1, 0],
       [`${rng.id}-second-sample`, 1, rng.settings.sampleGapMs ?? 3000],
     ],
   );
-  t.is(work.polls[1]!.scripts[0], work.checks.find((c) => c.check === 'rng')!.scripts[0]!);
+  t.is(work.polls[0]!.scripts[0], rngScript);
+  t.is(work.polls[0]!.scripts.at(-1), hostFactsScript);
+  t.is(work.polls[1]!.scripts[0], rngScript);
   const steps = guestSteps(work, () => 'abc');
-  t.deepEqual(steps.map((s) => s.label), ['evidence-1', `${rng.id}-second-sample`, 'host-facts']);
+  t.deepEqual(steps.map((s) => s.label), ['evidence-1', `${rng.id}-second-sample`]);
   t.is(steps[0]!.script, batchScript(work.polls[0]!.scripts, 'ktabc'));
-  t.is(steps[1]!.script, work.polls[1]!.scripts[0]!);
-  t.is(steps.at(-1)!.script, hostFactsScript);
+  t.is(steps[1]!.script, rngScript);
+  t.regex(steps[1]!.fromAnswer!('sampled_to=12.34')!, /-lt 1534 \]/);
 });

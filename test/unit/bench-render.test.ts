@@ -58,7 +58,7 @@ const result: BenchResult = {
   boot: [
     {
       target: 'x86_64',
-      timelineMs: { 'console-first-byte': 300, 'guest:init-started': 1500, 'guest:containerd-started': 3000, 'shell-found': 7000, 'shell-ready': 7000, 'case:containerd': 7500, 'case:runc': 8500, 'guest:uptime-at-end': 9000 },
+      timelineMs: { 'console-first-byte': 300, 'guest:init-started': 1500, 'guest:containerd-started': 3000, 'shell-found': 7000, 'shell-ready': 7000, 'case:containerd': 7500, 'case:runc': 8500, 'guest:uptime-at-facts': 9000 },
       stagesMs: { firmware: 400, kernel: 1500, init: 1500, services: 2500, shell: 1100 },
       memory: { usedKiB: 81_920, rssKiB: { containerd: 40_960, rngd: 1024, 'containerd-shim-runc-v2': 20_480 } },
       imageBytes: 41_500_000,
@@ -91,7 +91,7 @@ test('the rendered result has the overhead, matrix, panic and boot tables', (t) 
   t.regex(text, /x86_64\s+0\.4\s+1\.5\s+1\.5\s+2\.5\s+1\.1\s+7\.0/);
   t.regex(text, /best possible for these run lengths on 2 workers 1\.45/);
   t.regex(text, /Panic to verdict \(x86_64, no-init-1\/no-init\): 12 \/ 12 \/ 12 ms/);
-  t.regex(text, /target\s+output\s+init\*\s+containerd\*\s+shell\s+containerd\s+runc\s+end\*/);
+  t.regex(text, /target\s+output\s+init\*\s+containerd\*\s+shell\s+containerd\s+runc\s+facts\*/);
   t.regex(text, /x86_64\s+0\.3\s+1\.5\s+3\.0\s+7\.0\s+7\.5\s+8\.5\s+9\.0/);
   t.regex(text, /x86_64\s+80\.0\s+40\.0\s+20\.0\s+1\.0\s+exited\s+41\.5\s+kernel\+initrd/);
   t.notRegex(text, /warning/);

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { judgeContainerd, serverVersion } from '../../src/cases/checks/containerd.ts';
-import { judgeRngSamples, rngCheck, type RngCaseSettings, type RngSettings } from '../../src/cases/checks/rng.ts';
+import { execa } from 'execa';
+import { farEnough, judgeRngSamples, nextSampleScript, rngCheck, rngScript, sampleClock, type RngCaseSettings, type RngSettings } from '../../src/cases/checks/rng.ts';
 import { settingDefaults } from '../../src/cases/case-schema.ts';
 import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
@@ -217,6 +218,69 @@ test('rng check: a holder is sampled again after sampleGapMs; nothing holding is
   const loop = await runRngCheck([scan([realRngd(120, 'rngd', 1)]), scan([realRngd(131, 'rngd', 2)]), scan([realRngd(140, 'rngd', 3)])], { ...settings, settleMs: 60_000 });
   t.regex(loop.verdict.message, /restarted 2 times in 3 samples/);
   t.is(loop.runs, 3);
+});
+
+/** A sample with the guest's clock readings (seconds of uptime) around it. */
+const clocked = (sample: string, from: number, to: number) => `sampled_from=${from.toFixed(2)}\n${sample}\nsampled_to=${to.toFixed(2)}`;
+
+test('rng: the sample clock is read from the guest\'s uptime, strictly', (t) => {
+  t.deepEqual(sampleClock('sampled_from=12.05\nx\nsampled_to=13.40'), { fromCs: 1205, toCs: 1340 });
+  t.deepEqual(sampleClock('sampled_from=12.5\nsampled_to=1e3.00'), { fromCs: undefined, toCs: undefined });
+  t.true(farEnough(clocked('', 10, 11), clocked('', 14, 15), 3000));
+  t.false(farEnough(clocked('', 10, 11), clocked('', 13.99, 15), 3000));
+  // Recordings made before the readings existed: the host's wait is trusted.
+  t.true(farEnough('', clocked('', 1, 2), 3000));
+});
+
+test('rng: samples closer than the gap on the guest\'s clock do not count; another sample follows', (t) => {
+  const up = scan([realRngd(312)]);
+  const close = judgeRngSamples([clocked(up, 10, 10.5), clocked(up, 11, 11.5)], rngSettings);
+  t.false(close.passed);
+  t.true(close.pending);
+  t.regex(close.message, /less than 3\.0 s apart on the guest's clock/);
+  t.true(judgeRngSamples([clocked(up, 10, 10.5), clocked(up, 11, 11.5), clocked(up, 14.5, 15)], rngSettings).passed);
+  t.true(judgeRngSamples([clocked(up, 10, 10.5), clocked(up, 13.5, 14)], rngSettings).passed);
+});
+
+test('rng: an earlier holder gone and none now is not final: the check samples again within settleMs', (t) => {
+  const verdict = judgeRngSamples([scan([realRngd(120, 'rngd', 900)]), scan([])], rngSettings);
+  t.false(verdict.passed);
+  t.false(verdict.final);
+  t.regex(verdict.message, /held it in an earlier sample and is gone/);
+  // The restarted service then holds the source across two more gaps: one restart forgiven.
+  const back = scan([realRngd(131, 'rngd', 1210)]);
+  t.true(judgeRngSamples([scan([realRngd(120, 'rngd', 900)]), scan([]), back, back, back], rngSettings).passed);
+});
+
+for (const shell of ['dash', 'busybox']) {
+  test(`rng: a later sample waits on the guest's clock (${shell}, this machine's /proc/uptime)`, async (t) => {
+    const argv = shell === 'busybox' ? (['busybox', ['sh', '-c']] as const) : (['dash', ['-c']] as const);
+    const settings = { sources: ['/dev/hwrng'], processNames: ['rngd'], sampleGapMs: 600 };
+    const firstSample = await execa(argv[0], [...argv[1], rngScript(settings)], { reject: false });
+    const { toCs } = sampleClock(firstSample.stdout);
+    t.truthy(toCs, firstSample.stdout);
+    const next = nextSampleScript(settings, firstSample.stdout)!;
+    const second = await execa(argv[0], [...argv[1], next], { reject: false });
+    t.true(farEnough(firstSample.stdout, second.stdout, 600), second.stdout);
+    // A moment already past waits for nothing.
+    const started = Date.now();
+    await execa(argv[0], [...argv[1], rngScript(settings, 1)], { reject: false });
+    t.true(Date.now() - started < 3000);
+  });
+}
+
+test('rng check: with the guest\'s clock, the second sample is sent at once, last in its batch, and waits on the guest', async (t) => {
+  const up = scan([realRngd(312)]);
+  const asked: { script: string; position?: string }[] = [];
+  const outputs = [clocked(up, 20, 20.6), clocked(up, 23.6, 24)];
+  const host = { run: async (script: string, options?: { position?: 'first' | 'last' }) => ({ status: 0, output: outputs[Math.min(asked.push({ script, position: options?.position }) - 1, 1)]!, durationMs: 1 }) };
+  const settings = { ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), sampleGapMs: 3000 };
+  const started = Date.now();
+  const verdict = await rngCheck.check!({ host, settings, settleMs: 30_000, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
+  t.true(verdict.passed, verdict.message);
+  t.true(Date.now() - started < 1000, 'no wait on the host');
+  t.deepEqual(asked.map((a) => a.position), ['first', 'last']);
+  t.regex(asked[1]!.script, /-lt 2360 \]/);
 });
 
 const isoSettings = { sources: ['/dev/hwrng'], processNames: ['rngd'], clientNames: ['udhcpc', 'dhcpcd'] };

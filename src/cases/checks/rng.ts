@@ -7,6 +7,11 @@
 // process (pid and start time) in two samples sampleGapMs apart, so a service that crash-loops
 // faster than that is caught.
 //
+// The gap is kept on the guest kernel's clock (/proc/uptime, read by each sample as it begins and
+// ends), not the host's: the first sample goes first in the evidence pass, and the next one waits
+// on the guest until sampleGapMs after the first ended, so the other cases' scripts fill the gap
+// instead of a sleep on the host. The judge checks the gap from those readings.
+//
 // Retries (within settleMs, the service may still be starting): while nothing holds the source,
 // samples are taken every 2 s. A holder seen once is always sampled again after sampleGapMs. One
 // restart (a holder gone, another in its place) is forgiven if the new process then holds the
@@ -47,14 +52,57 @@ export interface RngVerdict {
   readonly pending: boolean;
 }
 
-export function rngScript(settings: Pick<RngSettings, 'sources' | 'processNames'>): string {
-  return `${timeoutHelper}
+/**
+ * One sample. `notBeforeCs`: wait on the guest until its uptime (centiseconds) reaches this first,
+ * for at most `notBeforeCs` minus the uptime then plus 10 s (a clock that does not move cannot hang it).
+ */
+export function rngScript(settings: Pick<RngSettings, 'sources' | 'processNames'>, notBeforeCs?: number): string {
+  const wait =
+    notBeforeCs === undefined
+      ? ''
+      : `kt_cs() { read -r kt_u _ < /proc/uptime; kt_u=\${kt_u%.*}\${kt_u#*.}; while :; do case "$kt_u" in 0?*) kt_u=\${kt_u#0};; *) break;; esac; done; }
+kt_cs; kt_n=$(( (${Math.round(notBeforeCs)} - kt_u) / 20 + 50 ))
+while kt_cs; [ "$kt_u" -lt ${Math.round(notBeforeCs)} ] && [ "$kt_n" -gt 0 ]; do kt_n=$((kt_n - 1)); sleep 0.2 2>/dev/null || sleep 1; done
+`;
+  return `${wait}${timeoutHelper}
+read -r kt_u _ < /proc/uptime; echo "sampled_from=$kt_u"
 h=/sys/class/misc/hw_random
 echo "rng_current=$(cat $h/rng_current 2>&1)"
 echo "rng_available=$(cat $h/rng_available 2>&1)"
 dmesg 2>/dev/null | grep -q 'crng init done' && echo crng=dmesg
 t 5 dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null </dev/null && echo crng=random-does-not-block
-${serviceScanScript({ sources: settings.sources, groups: { rng: settings.processNames }, listFdsOf: ['rng'] })}`;
+${serviceScanScript({ sources: settings.sources, groups: { rng: settings.processNames }, listFdsOf: ['rng'] })}
+read -r kt_u _ < /proc/uptime; echo "sampled_to=$kt_u"`;
+}
+
+/**
+ * The sample after `previous` (a sample's output, or a batch's that holds one): it waits on the
+ * guest until sampleGapMs after that sample ended. Undefined when `previous` has no clock reading.
+ */
+export function nextSampleScript(settings: Pick<RngSettings, 'sources' | 'processNames' | 'sampleGapMs'>, previous: string): string | undefined {
+  const { toCs } = sampleClock(previous);
+  return toCs === undefined ? undefined : rngScript(settings, toCs + Math.ceil(settings.sampleGapMs / 10));
+}
+
+/** When a sample began and ended on the guest's clock, in centiseconds of uptime (undefined where it did not say). */
+export function sampleClock(output: string): { fromCs?: number; toCs?: number } {
+  const kv = parseKeyValues(output);
+  const cs = (key: string) => {
+    const m = /^(\d{1,9})\.(\d\d)$/.exec(first(kv, key)?.trim() ?? '');
+    return m ? Number(m[1]) * 100 + Number(m[2]) : undefined;
+  };
+  return { fromCs: cs('sampled_from'), toCs: cs('sampled_to') };
+}
+
+/**
+ * Whether sample `b` began at least `gapMs` after sample `a` ended on the guest's clock. Samples
+ * without readings (recordings made before they were printed) are taken to be as far apart as the
+ * host waited.
+ */
+export function farEnough(a: string, b: string, gapMs: number): boolean {
+  const { toCs } = sampleClock(a);
+  const { fromCs } = sampleClock(b);
+  return toCs === undefined || fromCs === undefined || (fromCs - toCs) * 10 >= gapMs;
 }
 
 interface Holder {
@@ -67,7 +115,7 @@ const same = (a: ScannedProcess, b: ScannedProcess): boolean =>
 
 const names = (holders: readonly Holder[]): string => holders.map((h) => label(h.process)).join(', ');
 
-/** Pure judgement of consecutive samples (oldest first), each sampleGapMs or more after the one before. */
+/** Pure judgement of consecutive samples (oldest first), each meant to begin sampleGapMs or more after the one before ended. */
 export function judgeRngSamples(samples: readonly string[], settings: RngSettings): RngVerdict {
   const no = (message: string, final = false, pending = false): RngVerdict => ({ passed: false, message, final, pending });
   const lastOutput = samples.at(-1) ?? '';
@@ -112,13 +160,16 @@ export function judgeRngSamples(samples: readonly string[], settings: RngSetting
   }
   // After one restart the new process must hold the source across two gaps, else across one.
   const window = restarts.length === 0 ? 2 : 3;
-  const stable = now.filter((h) => held.length >= window && held.slice(-window).every((sample) => sample.some((o) => same(o.process, h.process))));
+  // Gaps the guest's clock shows shorter than sampleGapMs do not count (a guest whose sleep did not wait).
+  const spaced = held.length >= window && samples.slice(-window).every((sample, i, w) => i === 0 || farEnough(w[i - 1]!, sample, settings.sampleGapMs));
+  const stable = now.filter((h) => spaced && held.slice(-window).every((sample) => sample.some((o) => same(o.process, h.process))));
   if (stable.length === 0) {
     if (restarts.length === 1) {
       const r = restarts[0]!;
       return no(`${r.gone.process.comm || 'the RNG service'} restarted between samples (${restartText(r)}): a crash-looping service`, false, true);
     }
     if (held.length === 1) return no(`${names(now)} holds ${source} open; a second sample follows to see that it stays up`, false, true);
+    if (!spaced && held.length >= window) return no(`${names(now)} holds ${source} open, but the last samples were less than ${(settings.sampleGapMs / 1000).toFixed(1)} s apart on the guest's clock; another sample follows`, false, true);
     return no(`${names(now)} opened ${source} only in the last sample; another sample follows to see that it stays up`, false, true);
   }
   const holder = stable[0]!;
@@ -195,9 +246,12 @@ async function rngHeldAcrossSamples(context: CheckContext<RngCaseSettings>): Pro
   const hardMs = Math.max(0, context.timeoutMs - 5000);
   const settleMs = Math.min(context.settleMs, hardMs);
   const samples: { n: number; at: number; output: string }[] = [];
+  // The first sample runs first in the evidence pass; a later one waits on the guest's clock, last.
+  let next: { script: string; position: 'first' | 'last' } = { script, position: 'first' };
   for (let n = 1; ; n++) {
     const at = context.now();
-    samples.push({ n, at, output: (await context.host.run(script)).output });
+    samples.push({ n, at, output: (await context.host.run(next.script, { position: next.position })).output });
+    next = { script, position: 'first' };
     if (samples.length > 12) samples.shift();
     const verdict = judgeRngSamples(
       samples.map((s) => s.output),
@@ -211,6 +265,13 @@ async function rngHeldAcrossSamples(context: CheckContext<RngCaseSettings>): Pro
     if (verdict.final) return fail(verdict.message, evidence);
     // A holder waiting for its next sample gets it within the check's deadline; anything else
     // (nothing holds the source yet, RNG not bound or not initialised) is retried within settleMs.
+    const waiting = verdict.pending ? nextSampleScript(settings, samples.at(-1)!.output) : undefined;
+    if (waiting) {
+      // The wait happens on the guest, inside the next sample, while the other cases' scripts run.
+      next = { script: waiting, position: 'last' };
+      if (context.now() - started + settings.sampleGapMs > hardMs) return fail(verdict.message, evidence);
+      continue;
+    }
     const waitMs = verdict.pending ? settings.sampleGapMs : 2000;
     if (context.now() - started + waitMs > (verdict.pending ? hardMs : settleMs)) return fail(verdict.message, evidence);
     await sleep(waitMs);

@@ -1,0 +1,46 @@
+// The fork-free guest scripts (host facts, the DHCP client scan) run by the shells guests have,
+// against this machine's own /proc, with a process started under a service's name.
+import test from 'ava';
+import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostFactsScript, parseHostFacts } from '../../src/cases/host-facts.ts';
+import { processScan } from '../../src/cases/guest-output.ts';
+
+const shells = { dash: ['dash', ['-c']], busybox: ['busybox', ['sh', '-c']] } as const;
+
+/** A `sleep` copied to the name `name`, running until the test ends; its pid. */
+function runAs(t: { teardown: (f: () => void) => void }, name: string): number {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-scripts-'));
+  copyFileSync('/bin/sleep', join(dir, name));
+  const child = spawn(join(dir, name), ['30'], { stdio: 'ignore' });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return child.pid!;
+}
+
+for (const [name, [program, args]] of Object.entries(shells)) {
+  test.serial(`host facts read memory, uptime and a service's RSS and start time (${name})`, async (t) => {
+    const pid = runAs(t, 'rngd');
+    const { stdout } = await execa(program, [...args, hostFactsScript]);
+    const facts = parseHostFacts(stdout);
+    t.true((facts.usedKiB ?? 0) > 0);
+    t.true((facts.uptimeS ?? 0) > 0);
+    t.true((facts.rssKiB.rngd ?? 0) > 0, stdout);
+    const stat = (await execa('cat', [`/proc/${pid}/stat`])).stdout;
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    t.is(facts.startedAtS.rngd, start / 100);
+  });
+
+  test.serial(`the DHCP client scan finds a client by name with its namespaces and ancestors (${name})`, async (t) => {
+    const pid = runAs(t, 'udhcpc');
+    const { stdout } = await execa(program, [...args, processScan('client', ['udhcpc', 'dhcpcd'])]);
+    const line = stdout.split('\n').find((l) => l.startsWith(`client=${pid} `));
+    t.regex(line ?? stdout, new RegExp(`^client=${pid} udhcpc mnt:\\[\\d+\\] pid:\\[\\d+\\] \\S`));
+    t.notRegex(line ?? '', / .* .* .* .* .* /, 'ancestor names with spaces are joined with _');
+  });
+}
