@@ -171,7 +171,7 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
     target: target.name,
     harness: { ...harness, wall: harnessWall },
     // The context script, every poll and the host facts: one frame each.
-    bare: { ...bare, frames: 2 + input.work.polls.length, wall: bareWall },
+    bare: { ...bare, frames: 1 + input.work.polls.length, wall: bareWall },
     ratio: goal(ratio(harnessWall?.median, bareWall?.median), 'max', overheadGoal),
     casePhase: { harness: cases, bare: evidence },
     casePhaseRatio: goal(ratio(cases?.median, evidence?.median), 'max', casePhaseGoal),

@@ -74,7 +74,7 @@ export function casePhaseLines(r: BenchResult): string[] {
   }
   return [
     'Case phase: shell answering to the last verdict (harness) against the minimal evidence script on the bare driver',
-    '(context script, one batch of every check\'s first script, the rng sample gap, the second rng sample), min / median / max',
+    '(context script, one batch of every check\'s first script and the host facts, the second rng sample after what is left of its gap), min / median / max',
     ...formatTable(rows, ['left', 'right', 'right', 'right', 'left']),
   ];
 }
@@ -168,7 +168,7 @@ export function bootLines(r: BenchResult): string[] {
     'Boot timeline, median, seconds since QEMU started (* = guest clock, since the kernel started); case columns = that case judged',
     ...formatTable(timeline),
     '',
-    'Footprint after the cases: used = MemTotal - MemAvailable; RSS in MiB; image = kernel + initrd',
+    'Footprint after the first evidence pass: used = MemTotal - MemAvailable; RSS in MiB; image = kernel + initrd',
     ...formatTable(footprint),
   ];
 }
