@@ -44,6 +44,7 @@ export async function checkInitrd(path: string): Promise<InitrdCompression> {
   if (kind === 'gzip') problem = await gunzipToEnd(path);
   else if (kind === 'zstd') problem = toolTest('zstd', path);
   else if (kind === 'xz') problem = toolTest('xz', path);
+  else if (kind === 'lz4') problem = toolTest('lz4', path);
   if (problem) throw new UsageError(`initrd ${path} is truncated or corrupt (${kind}: ${problem.replace(/^.*?: /, '')})`);
   return kind;
 }

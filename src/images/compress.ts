@@ -1,27 +1,46 @@
-// Initramfs compression: the best method the kernel can unpack (CONFIG_RD_ZSTD, then XZ, then gzip).
-import { closeSync, existsSync, openSync, readFileSync, renameSync } from 'node:fs';
+// Compression of the reference image's parts. The initramfs: the method the kernel unpacks fastest
+// (CONFIG_RD_LZ4, then ZSTD, XZ, gzip): under emulation the decompressor's speed is what counts
+// (see builder.ts). The squashfs root of the disk formats: the smallest method the kernel reads
+// (CONFIG_RD_ZSTD, then XZ, then gzip; the Debian kernels' squashfs reads the same ones).
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { readBytes } from '../util/read-bytes.ts';
 import { runChecked } from './exec.ts';
 
-export type Compression = 'zstd' | 'xz' | 'gzip';
+export type Compression = 'none' | 'lz4' | 'zstd' | 'xz' | 'gzip';
+
+/** What squashfs roots use. */
+export type RootCompression = 'zstd' | 'xz' | 'gzip';
 
 /** Pick the compression from a kernel config text (/boot/config-KVER). */
-export function chooseCompression(kernelConfig: string): Compression {
+export function chooseCompression(kernelConfig: string): RootCompression {
   if (/^CONFIG_RD_ZSTD=y$/m.test(kernelConfig)) return 'zstd';
   if (/^CONFIG_RD_XZ=y$/m.test(kernelConfig)) return 'xz';
   return 'gzip';
 }
 
 /** Compression for the kernel whose config file is `configFile` (gzip if there is none). */
-export function compressionFor(configFile: string | undefined): Compression {
+export function compressionFor(configFile: string | undefined): RootCompression {
   return configFile && existsSync(configFile) ? chooseCompression(readFileSync(configFile, 'utf8')) : 'gzip';
+}
+
+/** The initramfs compression for a kernel config text: the fastest to unpack it supports. */
+export function chooseInitramfsCompression(kernelConfig: string): Compression {
+  return /^CONFIG_RD_LZ4=y$/m.test(kernelConfig) ? 'lz4' : chooseCompression(kernelConfig);
+}
+
+/** Initramfs compression for the kernel whose config file is `configFile` (gzip if there is none). */
+export function initramfsCompressionFor(configFile: string | undefined): Compression {
+  return configFile && existsSync(configFile) ? chooseInitramfsCompression(readFileSync(configFile, 'utf8')) : 'gzip';
 }
 
 /** Compress `input` into `output` with `method` (settings the kernel's decompressors accept). */
 export async function compressFile(method: Compression, input: string, output: string): Promise<void> {
+  if (method === 'none') return copyFileSync(input, output);
   const fd = openSync(output, 'w');
   try {
-    if (method === 'zstd') await runChecked('zstd', ['-q', '-c', '-T0', '-12', input], { stdoutFile: fd });
+    // The kernel's unlz4 reads the legacy frame format only (-l).
+    if (method === 'lz4') await runChecked('lz4', ['-q', '-l', '-9', '-c', input], { stdoutFile: fd });
+    else if (method === 'zstd') await runChecked('zstd', ['-q', '-c', '-T0', '-12', input], { stdoutFile: fd });
     else if (method === 'xz') await runChecked('xz', ['-c', '-T0', '--check=crc32', '-6', input], { stdoutFile: fd });
     else await runChecked('gzip', ['-c', '-n', '-9', input], { stdoutFile: fd });
   } finally {
@@ -31,9 +50,10 @@ export async function compressFile(method: Compression, input: string, output: s
 
 /** Decompress `input` (made by `method`) into `output`. */
 export async function decompressFile(method: Compression, input: string, output: string): Promise<void> {
+  if (method === 'none') return copyFileSync(input, output);
   const fd = openSync(output, 'w');
   try {
-    await runChecked(method, [...(method === 'zstd' ? ['-q'] : []), '-d', '-c', input], { stdoutFile: fd });
+    await runChecked(method, [...(method === 'zstd' || method === 'lz4' ? ['-q'] : []), '-d', '-c', input], { stdoutFile: fd });
   } finally {
     closeSync(fd);
   }

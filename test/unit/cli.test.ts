@@ -133,6 +133,14 @@ test('a truncated initrd is refused before booting', async (t) => {
   t.regex(String(r.stderr), /initrd .* is truncated or corrupt \(gzip/);
 });
 
+test('a truncated lz4 initrd (the reference images\' compression) is refused before booting', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const whole = execFileSync('lz4', ['-q', '-l', '-c'], { input: (await import('node:crypto')).randomBytes(300_000) });
+  const r = await kittest(['run', '--image', imageFixture(arm64Kernel(), whole.subarray(0, whole.length - 500))]);
+  t.is(r.exitCode, 2);
+  t.regex(String(r.stderr), /initrd .* is truncated or corrupt \(lz4/);
+});
+
 test('a missing QEMU binary names the Debian package to install', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-targets-'));
   const text = (await import('node:fs')).readFileSync(join(projectRoot, 'targets', 'arm64.yml'), 'utf8').replace('binary: qemu-system-aarch64', 'binary: qemu-system-nonexistent');

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { compareDebianVersions } from '../../src/images/debversion.ts';
-import { chooseCompression } from '../../src/images/compress.ts';
+import { chooseCompression, chooseInitramfsCompression } from '../../src/images/compress.ts';
 import { readElfNeeds } from '../../src/images/elf.ts';
 import { globToRegExp } from '../../src/images/glob.ts';
 import { moduleName, parseModulesDep } from '../../src/images/modules.ts';
@@ -39,10 +39,15 @@ test('modules.dep names are normalised and keep their dependency order', (t) => 
   t.deepEqual(dep.get('failover')?.deps, []);
 });
 
-test('the initramfs compression follows the kernel configuration', (t) => {
+test('the squashfs root compression follows the kernel configuration', (t) => {
   t.is(chooseCompression('CONFIG_RD_GZIP=y\nCONFIG_RD_XZ=y\nCONFIG_RD_ZSTD=y\n'), 'zstd');
   t.is(chooseCompression('CONFIG_RD_GZIP=y\nCONFIG_RD_XZ=y\n# CONFIG_RD_ZSTD is not set\n'), 'xz');
   t.is(chooseCompression('CONFIG_RD_GZIP=y\n'), 'gzip');
+});
+
+test('the initramfs compression is the fastest the kernel unpacks: lz4 where it can', (t) => {
+  t.is(chooseInitramfsCompression('CONFIG_RD_GZIP=y\nCONFIG_RD_LZ4=y\nCONFIG_RD_ZSTD=y\n'), 'lz4');
+  t.is(chooseInitramfsCompression('CONFIG_RD_GZIP=y\n# CONFIG_RD_LZ4 is not set\nCONFIG_RD_ZSTD=y\n'), 'zstd');
 });
 
 test('the ELF reader finds the loader and NEEDED libraries of a host program', (t) => {

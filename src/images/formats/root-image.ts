@@ -1,16 +1,16 @@
 // kernel+squashfs / kernel+erofs root images of an unpacked initramfs tree.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Compression } from '../compress.ts';
+import type { RootCompression } from '../compress.ts';
 import { S_IFMT } from '../cpio.ts';
 import { runChecked } from '../exec.ts';
 import type { CpioMember } from './cpio-read.ts';
 
 export type RootFs = 'squashfs' | 'erofs';
 
-/** mksquashfs compressor for an image: the one its initramfs uses, which the Debian kernel's
- *  squashfs also reads (CONFIG_SQUASHFS_ZSTD/XZ/ZLIB=y). */
-export function squashfsCompressor(compression: Compression): string {
+/** mksquashfs compressor for an image: the best its kernel decompresses (compressionFor), which the
+ *  Debian kernel's squashfs also reads (CONFIG_SQUASHFS_ZSTD/XZ/ZLIB=y). */
+export function squashfsCompressor(compression: RootCompression): string {
   return compression === 'gzip' ? 'gzip' : compression;
 }
 
@@ -35,7 +35,7 @@ export function makeDeviceNodes(tree: string, devices: readonly CpioMember[]): C
 }
 
 /** Write the filesystem image `out` of `tree`, owned by root, timestamps fixed (reproducible). */
-export async function makeRootImage(fs: RootFs, tree: string, out: string, compression: Compression, devices: readonly CpioMember[]): Promise<void> {
+export async function makeRootImage(fs: RootFs, tree: string, out: string, compression: RootCompression, devices: readonly CpioMember[]): Promise<void> {
   if (fs === 'squashfs') {
     const pseudo = pseudoDefinitions(devices).flatMap((p) => ['-p', p]);
     await runChecked('mksquashfs', [tree, out, '-noappend', '-quiet', '-no-progress', '-all-root', '-comp', squashfsCompressor(compression), '-mkfs-time', '0', '-all-time', '0', ...pseudo]);
