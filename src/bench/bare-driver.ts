@@ -1,11 +1,13 @@
 // The bench's yardstick: the harness's guest work done the plainest way. Same QEMU argv, same probe
 // to find the shell, same framed scripts and end markers; no console engine, no ANSI stripping, no
-// failure watch, no decoding or judging (except reading the one answer that picks nsenter), no log.
+// failure watch, no judging, no log. It decodes only the answers it needs (the one that picks
+// nsenter, the one the second rng sample is built from), with the harness's checked decodeFrame:
+// an echoed terminal answer (^[[1;1R) inside a frame must not make it pick another way in.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { frameCommand, type ViaWrapper } from '../console/framing.ts';
+import { decodeFrame, frameCommand, type ViaWrapper } from '../console/framing.ts';
 import type { GuestStep } from './guest-work.ts';
 
 /** Where the bare driver types and what it reads (QEMU's stdio in a real run, a fake guest in tests). */
@@ -149,7 +151,7 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   await probeUntilAnswered();
   mark('shell-ready');
 
-  const run = async (step: GuestStep, via: ViaWrapper | undefined): Promise<string> => {
+  const run = async (step: GuestStep, via: ViaWrapper | undefined): Promise<{ body: string; sum: string; length: string }> => {
     const framed = frameCommand(step.script, nonce(), { via, maxLineBytes: plan.maxLineBytes });
     tail.reset();
     for (const piece of framed.setup) {
@@ -160,19 +162,23 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
     const end = await tail.until(framed.end, left(`end of ${step.label}`));
     if (typeof end !== 'object' || end === null) throw new Error(`bare driver: no end of ${step.label} within ${plan.deadlineMs} ms`);
     mark(`step:${step.label}`);
-    return tail.text.slice(tail.text.indexOf(`${framed.begin}\n`) + framed.begin.length + 1, end.index);
+    return { body: tail.text.slice(tail.text.indexOf(`${framed.begin}\n`) + framed.begin.length + 1, end.index), sum: end[2] ?? 'none', length: end[3] ?? 'none' };
+  };
+  const decoded = (frame: { body: string; sum: string; length: string }, label: string): string => {
+    const result = decodeFrame(frame.body, { sum: frame.sum, length: frame.length });
+    if (!result.ok) throw new Error(`bare driver: the answer to ${label} did not decode (${result.reason})`);
+    return result.bytes.toString('utf8');
   };
 
-  const decoded = (body: string) => Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64').toString('utf8');
-  const via = plan.chooseVia(decoded(await run({ label: 'host-context', script: plan.context }, undefined)));
+  const via = plan.chooseVia(decoded(await run({ label: 'host-context', script: plan.context }, undefined), 'host-context'));
   const wrap: ViaWrapper | undefined = via ? (inner) => `${via} ${inner}` : undefined;
-  let answer = '';
+  let previous: { frame: { body: string; sum: string; length: string }; label: string } | undefined;
   for (const step of plan.steps) {
     // A later sample is built as the check builds it: waiting on the guest's clock, from the answer
     // before it; else it waits on the host (the rng case's sample gap), counted from that answer.
-    const built = step.fromAnswer?.(answer);
+    const built = step.fromAnswer && previous ? step.fromAnswer(decoded(previous.frame, previous.label)) : undefined;
     if (built === undefined && step.afterMs) await sleep(Math.min(step.afterMs, left(`the wait before ${step.label}`)));
-    answer = decoded(await run(built === undefined ? step : { ...step, script: built }, wrap));
+    previous = { frame: await run(built === undefined ? step : { ...step, script: built }, wrap), label: step.label };
   }
   return { marks, via, frames: 1 + plan.steps.length };
 }

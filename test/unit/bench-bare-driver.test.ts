@@ -64,6 +64,22 @@ test('the bare driver survives kernel messages inside the output, as the harness
   t.truthy(times.marks['step:hello']);
 });
 
+test('the answers the bare driver reads are decoded as the harness decodes them: a kernel message inside the frame is not read as data', async (t) => {
+  const { port, guest } = fakePort({ printk: true, chunking: 'random' });
+  t.teardown(() => guest.close());
+  let contextOutput = '';
+  let batchAnswer = '';
+  const chooseVia = (output: string) => ((contextOutput = output), '');
+  const steps = [
+    { label: 'batch', script: 'echo sampled_to=12.34; echo second line' },
+    { label: 'next', script: 'echo fallback', fromAnswer: (answer: string) => ((batchAnswer = answer), 'echo built') },
+  ];
+  await driveBare(port, plan({ chooseVia, steps }));
+  t.regex(contextOutput, /^self_mnt=mnt:\[\d+\]$/m);
+  t.notRegex(contextOutput, /virtio_net/);
+  t.is(batchAnswer, 'sampled_to=12.34\nsecond line\n');
+});
+
 test('the bare driver gives up at its deadline when no shell ever answers', async (t) => {
   const { port, guest } = fakePort({ neverStart: true });
   t.teardown(() => guest.close());
