@@ -2,7 +2,9 @@
 // while the console is busy goes out together as one guest script, so a poll costs one round
 // trip (one framing, one nsenter) however many cases still settle. Each script runs in a subshell
 // of its own (its `exit` ends only itself) and gets back exactly its own output and status; a
-// script asked for twice in one batch (the same scan by two cases) runs once.
+// script asked for twice in one batch (the same scan by two cases) runs once. A script may ask to
+// go first (a sample whose clock should start at once) or last (one that waits, or reads what the
+// others did); the rest keep the order they were asked in.
 import type { GuestRunOptions, GuestShell, ScriptResult } from './check.ts';
 
 interface Request {
