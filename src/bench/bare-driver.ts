@@ -35,6 +35,13 @@ export interface BarePlan {
   readonly deadlineMs: number;
 }
 
+/** An answer as it came back: the framed text and what its end line says of it. */
+interface AnswerFrame {
+  readonly body: string;
+  readonly sum: string;
+  readonly length: string;
+}
+
 /** Milliseconds since the start at which each stage ended, and what was chosen. */
 export interface BareTimes {
   readonly marks: Readonly<Record<string, number>>;
@@ -151,7 +158,7 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   await probeUntilAnswered();
   mark('shell-ready');
 
-  const run = async (step: GuestStep, via: ViaWrapper | undefined): Promise<{ body: string; sum: string; length: string }> => {
+  const run = async (step: GuestStep, via: ViaWrapper | undefined): Promise<AnswerFrame> => {
     const framed = frameCommand(step.script, nonce(), { via, maxLineBytes: plan.maxLineBytes });
     tail.reset();
     for (const piece of framed.setup) {
@@ -164,7 +171,7 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
     mark(`step:${step.label}`);
     return { body: tail.text.slice(tail.text.indexOf(`${framed.begin}\n`) + framed.begin.length + 1, end.index), sum: end[2] ?? 'none', length: end[3] ?? 'none' };
   };
-  const decoded = (frame: { body: string; sum: string; length: string }, label: string): string => {
+  const decoded = (frame: AnswerFrame, label: string): string => {
     const result = decodeFrame(frame.body, { sum: frame.sum, length: frame.length });
     if (!result.ok) throw new Error(`bare driver: the answer to ${label} did not decode (${result.reason})`);
     return result.bytes.toString('utf8');
@@ -172,7 +179,7 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
 
   const via = plan.chooseVia(decoded(await run({ label: 'host-context', script: plan.context }, undefined), 'host-context'));
   const wrap: ViaWrapper | undefined = via ? (inner) => `${via} ${inner}` : undefined;
-  let previous: { frame: { body: string; sum: string; length: string }; label: string } | undefined;
+  let previous: { frame: AnswerFrame; label: string } | undefined;
   for (const step of plan.steps) {
     // A later sample is built as the check builds it: waiting on the guest's clock, from the answer
     // before it; else it waits on the host (the rng case's sample gap), counted from that answer.

@@ -42,12 +42,12 @@ export function splitBatch(output: string, tag: string, count: number): (Omit<Sc
   return parts;
 }
 
-const rank = { first: 0, undefined: 1, last: 2 } as const;
+const rank = (position: GuestRunOptions['position']): number => (position === 'first' ? 0 : position === 'last' ? 2 : 1);
 
 /** The distinct scripts of a batch in the order they run: `first` ones, the others, `last` ones, each group in the order asked. */
 export function batchOrder(requests: readonly Pick<Request, 'script' | 'position'>[]): string[] {
   const position = new Map<string, number>();
-  for (const r of requests) position.set(r.script, Math.min(position.get(r.script) ?? 2, rank[`${r.position}`]));
+  for (const r of requests) position.set(r.script, Math.min(position.get(r.script) ?? 2, rank(r.position)));
   return [...position.keys()].sort((a, b) => position.get(a)! - position.get(b)!);
 }
 

@@ -7,7 +7,7 @@ import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
 import { buildOnce } from '../util/build-once.ts';
 import { builderVersion, cacheKey } from './cache-key.ts';
-import { compressFile, compressionFor, initramfsCompressionFor, shrinkKernel } from './compress.ts';
+import { chooseCompression, chooseInitramfsCompression, compressFile, readKernelConfig, shrinkKernel } from './compress.ts';
 import { S_IFCHR } from './cpio.ts';
 import { writeCpioFromTree } from './cpio.ts';
 import { extractDeb, installPackageFiles } from './deb.ts';
@@ -155,13 +155,13 @@ async function assemble(
     { path: 'dev/null', mode: S_IFCHR | 0o666, rdev: { major: 1, minor: 3 } },
   ]);
   const configFile = readdirSync(join(kernelTree, 'boot')).find((f) => f.startsWith('config-'));
-  const kernelConfig = configFile && join(kernelTree, 'boot', configFile);
-  const rootCompression = compressionFor(kernelConfig);
+  const kernelConfig = readKernelConfig(configFile && join(kernelTree, 'boot', configFile));
+  const rootCompression = chooseCompression(kernelConfig);
   const prefix = join(outDir, def.name);
   // lz4, not zstd: under emulation the kernel's decompressor is what the initramfs costs. riscv64
   // unpacked the zstd one in 12-21 s, the lz4 one in 3.9 s and a plain cpio in 0.45 s; zstd took
   // 1.5-3.5 s on the other targets. lz4 files are 1.3 times zstd's (a plain cpio 3.1 times).
-  const compression = initramfsCompressionFor(kernelConfig);
+  const compression = chooseInitramfsCompression(kernelConfig);
   await compressFile(compression, cpioFile, `${prefix}-initrd.img`);
   const vmlinuz = readdirSync(join(kernelTree, 'boot')).find((f) => /^(vmlinuz|vmlinux|Image)-/.test(f));
   if (!vmlinuz) throw new HostError(`kernel package ${fetched.kernel.candidate.name} has no /boot/vmlinuz-*`);

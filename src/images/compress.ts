@@ -2,11 +2,11 @@
 // (CONFIG_RD_LZ4, then ZSTD, XZ, gzip): under emulation the decompressor's speed is what counts
 // (see builder.ts). The squashfs root of the disk formats: the smallest method the kernel reads
 // (CONFIG_RD_ZSTD, then XZ, then gzip; the Debian kernels' squashfs reads the same ones).
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { readBytes } from '../util/read-bytes.ts';
 import { runChecked } from './exec.ts';
 
-export type Compression = 'none' | 'lz4' | 'zstd' | 'xz' | 'gzip';
+export type Compression = 'lz4' | 'zstd' | 'xz' | 'gzip';
 
 /** What squashfs roots use. */
 export type RootCompression = 'zstd' | 'xz' | 'gzip';
@@ -18,9 +18,9 @@ export function chooseCompression(kernelConfig: string): RootCompression {
   return 'gzip';
 }
 
-/** Compression for the kernel whose config file is `configFile` (gzip if there is none). */
-export function compressionFor(configFile: string | undefined): RootCompression {
-  return configFile && existsSync(configFile) ? chooseCompression(readFileSync(configFile, 'utf8')) : 'gzip';
+/** The text of a kernel config file, '' when there is none (the choosers then pick gzip). */
+export function readKernelConfig(configFile: string | undefined): string {
+  return configFile && existsSync(configFile) ? readFileSync(configFile, 'utf8') : '';
 }
 
 /** The initramfs compression for a kernel config text: the fastest to unpack it supports. */
@@ -28,14 +28,8 @@ export function chooseInitramfsCompression(kernelConfig: string): Compression {
   return /^CONFIG_RD_LZ4=y$/m.test(kernelConfig) ? 'lz4' : chooseCompression(kernelConfig);
 }
 
-/** Initramfs compression for the kernel whose config file is `configFile` (gzip if there is none). */
-export function initramfsCompressionFor(configFile: string | undefined): Compression {
-  return configFile && existsSync(configFile) ? chooseInitramfsCompression(readFileSync(configFile, 'utf8')) : 'gzip';
-}
-
 /** Compress `input` into `output` with `method` (settings the kernel's decompressors accept). */
 export async function compressFile(method: Compression, input: string, output: string): Promise<void> {
-  if (method === 'none') return copyFileSync(input, output);
   const fd = openSync(output, 'w');
   try {
     // The kernel's unlz4 reads the legacy frame format only (-l).
@@ -50,7 +44,6 @@ export async function compressFile(method: Compression, input: string, output: s
 
 /** Decompress `input` (made by `method`) into `output`. */
 export async function decompressFile(method: Compression, input: string, output: string): Promise<void> {
-  if (method === 'none') return copyFileSync(input, output);
   const fd = openSync(output, 'w');
   try {
     await runChecked(method, [...(method === 'zstd' || method === 'lz4' ? ['-q'] : []), '-d', '-c', input], { stdoutFile: fd });

@@ -23,8 +23,8 @@ export interface ImageManifest {
   kernelVersion: string;
   /** The initramfs's (lz4 where the kernel unpacks it). */
   compression: string;
-  /** The squashfs root's of the disk formats (what the kernel reads); absent in older manifests, which used `compression` for both. */
-  rootCompression?: string;
+  /** The squashfs root's of the disk formats (what the kernel reads). */
+  rootCompression: string;
   cmdline: string;
   modules: { loaded: string[]; builtin: string[]; missing: string[] };
   packages: { name: string; version: string; arch: string; sha256: string; from: string }[];

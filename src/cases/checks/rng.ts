@@ -265,15 +265,12 @@ async function rngHeldAcrossSamples(context: CheckContext<RngCaseSettings>): Pro
     if (verdict.final) return fail(verdict.message, evidence);
     // A holder waiting for its next sample gets it within the check's deadline; anything else
     // (nothing holds the source yet, RNG not bound or not initialised) is retried within settleMs.
-    const waiting = verdict.pending ? nextSampleScript(settings, samples.at(-1)!.output) : undefined;
-    if (waiting) {
-      // The wait happens on the guest, inside the next sample, while the other cases' scripts run.
-      next = { script: waiting, position: 'last' };
-      if (context.now() - started + settings.sampleGapMs > hardMs) return fail(verdict.message, evidence);
-      continue;
-    }
     const waitMs = verdict.pending ? settings.sampleGapMs : 2000;
     if (context.now() - started + waitMs > (verdict.pending ? hardMs : settleMs)) return fail(verdict.message, evidence);
-    await sleep(waitMs);
+    // A holder's next sample waits on the guest, while the other cases' scripts run; without a
+    // clock reading in the last sample, and for a retry, the host waits.
+    const waiting = verdict.pending ? nextSampleScript(settings, samples.at(-1)!.output) : undefined;
+    if (waiting) next = { script: waiting, position: 'last' };
+    else await sleep(waitMs);
   }
 }

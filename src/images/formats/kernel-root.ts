@@ -10,7 +10,7 @@ import { makeDeviceNodes, makeRootImage, type RootFs } from './root-image.ts';
 export async function buildKernelRoot(ctx: FormatContext, fs: RootFs): Promise<void> {
   const { image, manifest, name, out, scratch } = ctx;
   const compression = manifest.compression as Compression;
-  const rootCompression = (manifest.rootCompression ?? manifest.compression) as RootCompression;
+  const rootCompression = manifest.rootCompression as RootCompression;
   const tree = join(scratch, 'root');
   ctx.log(`unpacking ${name}-initrd.img`);
   const devices = await unpackInitrd(`${image.prefix}-initrd.img`, compression, tree, scratch);

@@ -8,7 +8,7 @@ import type { CpioMember } from './cpio-read.ts';
 
 export type RootFs = 'squashfs' | 'erofs';
 
-/** mksquashfs compressor for an image: the best its kernel decompresses (compressionFor), which the
+/** mksquashfs compressor for an image: the best its kernel decompresses (chooseCompression), which the
  *  Debian kernel's squashfs also reads (CONFIG_SQUASHFS_ZSTD/XZ/ZLIB=y). */
 export function squashfsCompressor(compression: RootCompression): string {
   return compression === 'gzip' ? 'gzip' : compression;
