@@ -25,10 +25,10 @@ export interface BarePlan {
   readonly typeAfter?: { readonly pattern: RegExp; readonly orAfterMs: number };
   readonly probeEveryMs: number;
   readonly maxLineBytes: number;
-  /** Runs in the console shell; its output goes to `chooseVia`. */
+  /** Runs in the console shell; its output goes to `chooseWay`. */
   readonly context: string;
-  /** The command prefix for every later step ('' for none), from the context script's output. */
-  readonly chooseVia: (contextOutput: string) => string;
+  /** From the context script's output: the command prefix for every later step ('' for none), and whether they may be typed gzipped. */
+  readonly chooseWay: (contextOutput: string) => { readonly via: string; readonly gzip: boolean };
   /** Typed after the context script, each after its `afterMs` wait, all through the chosen prefix. */
   readonly steps: readonly GuestStep[];
   /** Give up (reject) this long after the start: a hung guest must not hang the bench. */
@@ -46,6 +46,7 @@ interface AnswerFrame {
 export interface BareTimes {
   readonly marks: Readonly<Record<string, number>>;
   readonly via: string;
+  readonly gzip: boolean;
   readonly frames: number;
 }
 
@@ -158,8 +159,8 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   await probeUntilAnswered();
   mark('shell-ready');
 
-  const run = async (step: GuestStep, via: ViaWrapper | undefined): Promise<AnswerFrame> => {
-    const framed = frameCommand(step.script, nonce(), { via, maxLineBytes: plan.maxLineBytes });
+  const run = async (step: GuestStep, way: { via?: ViaWrapper; gzip: boolean }): Promise<AnswerFrame> => {
+    const framed = frameCommand(step.script, nonce(), { ...way, maxLineBytes: plan.maxLineBytes });
     tail.reset();
     for (const piece of framed.setup) {
       port.write(`${piece.line}\r`);
@@ -177,17 +178,17 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
     return result.bytes.toString('utf8');
   };
 
-  const via = plan.chooseVia(decoded(await run({ label: 'host-context', script: plan.context }, undefined), 'host-context'));
-  const wrap: ViaWrapper | undefined = via ? (inner) => `${via} ${inner}` : undefined;
+  const { via, gzip } = plan.chooseWay(decoded(await run({ label: 'host-context', script: plan.context }, { gzip: false }), 'host-context'));
+  const way = { gzip, ...(via ? { via: (inner: string) => `${via} ${inner}` } : {}) };
   let previous: { frame: AnswerFrame; label: string } | undefined;
   for (const step of plan.steps) {
     // A later sample is built as the check builds it: waiting on the guest's clock, from the answer
     // before it; else it waits on the host (the rng case's sample gap), counted from that answer.
     const built = step.fromAnswer && previous ? step.fromAnswer(decoded(previous.frame, previous.label)) : undefined;
     if (built === undefined && step.afterMs) await sleep(Math.min(step.afterMs, left(`the wait before ${step.label}`)));
-    previous = { frame: await run(built === undefined ? step : { ...step, script: built }, wrap), label: step.label };
+    previous = { frame: await run(built === undefined ? step : { ...step, script: built }, way), label: step.label };
   }
-  return { marks, via, frames: 1 + plan.steps.length };
+  return { marks, via, gzip, frames: 1 + plan.steps.length };
 }
 
 /** Start `argv` (program first) with the console on stdio, drive it through `plan`, then stop it as the harness does (SIGTERM). */

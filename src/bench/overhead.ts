@@ -93,10 +93,10 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: 
     probeEveryMs: consoleDefaults.probeEveryMs,
     maxLineBytes: consoleDefaults.maxLineBytes,
     context: work.context,
-    chooseVia: (output) => {
+    chooseWay: (output) => {
       const context = decideHostContext(output);
       description = context.description;
-      return context.via;
+      return context;
     },
     steps,
     deadlineMs: target.timeouts.bootMs + (steps.length + 1) * target.timeouts.commandMs + steps.reduce((s, step) => s + (step.afterMs ?? 0), 0),

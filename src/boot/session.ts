@@ -268,16 +268,18 @@ export class BootSession {
    */
   async enterHost(): Promise<HostAccess> {
     const commandMs = this.target.timeouts.commandMs;
-    const console: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs }) };
     let context: HostContext;
     try {
       context = decideHostContext((await this.shell.run(hostContextScript, { timeoutMs: commandMs })).output);
     } catch (error) {
       const broken = `the console shell does not run commands: ${firstLine(error)}`;
-      return { context: { via: '', description: broken, unreachable: broken }, host: console, console, unreachable: broken };
+      const console: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs }) };
+      return { context: { via: '', description: broken, unreachable: broken, gzip: false }, host: console, console, unreachable: broken };
     }
+    const { gzip } = context;
+    const console: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, gzip }) };
     const via = context.via ? (inner: string) => `${context.via} ${inner}` : undefined;
-    const host: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, via }) };
+    const host: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, via, gzip }) };
     return { context, host, console, ...(context.unreachable ? { unreachable: context.unreachable } : {}) };
   }
 

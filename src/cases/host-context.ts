@@ -19,7 +19,12 @@ export interface HostContext {
   readonly description: string;
   /** Why checks cannot see the host from this shell; every case that needs the host is then an error. */
   readonly unreachable?: string;
+  /** The console shell unpacked a gzipped base64 sample exactly: long scripts may be typed gzipped. */
+  readonly gzip: boolean;
 }
+
+/** gzip("kittest") in base64, made by Node's zlib: what the guest must unpack to this word for gzip to be used. */
+const gzipSample = 'H4sIAAAAAAAAA8vOLClJLS4BAOx+T84HAAAA';
 
 /** Script printed by the console shell itself (not via nsenter). */
 export const hostContextScript = `echo "self_mnt=$(readlink /proc/self/ns/mnt)"
@@ -34,13 +39,21 @@ c=; read -r c 2>/dev/null < /proc/1/comm; echo "init_comm=$c"
 n=; q=; while read -r k v; do case "$k" in Name:) n=$v;; PPid:) q=$v;; esac; done 2>/dev/null < /proc/2/status; echo "pid2=$n $q"
 if command -v nsenter >/dev/null 2>&1 && [ "$(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/net)" != "$(readlink /proc/1/ns/mnt) $(readlink /proc/1/ns/pid) $(readlink /proc/1/ns/net)" ]; then
   echo "entered_mnt=$(nsenter -t 1 -m -n -p -- readlink /proc/self/ns/mnt 2>&1 | head -n 1)"
-fi`;
+fi
+if [ "$(printf %s '${gzipSample}' | base64 -d 2>/dev/null | gzip -dc 2>/dev/null)" = kittest ]; then echo gzip=yes; fi`;
 
 export const nsenterVia = 'nsenter -t 1 -m -n -p --';
 
 /** Pure decision from the output of hostContextScript. */
 export function decideHostContext(output: string): HostContext {
   const kv = parseKeyValues(output);
+  const way = decideWayIn(kv);
+  const gzip = first(kv, 'gzip') === 'yes';
+  if (way.unreachable || !gzip) return { ...way, gzip };
+  return { ...way, description: `${way.description}; long scripts are typed gzipped`, gzip };
+}
+
+function decideWayIn(kv: ReturnType<typeof parseKeyValues>): Omit<HostContext, 'gzip'> {
   const initComm = (first(kv, 'init_comm') ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 32);
   const pid2 = first(kv, 'pid2');
   // Older recordings have no pid2 line: then this test is skipped.

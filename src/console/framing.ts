@@ -4,6 +4,9 @@
 // POSIX cksum) and its length; kernel messages and echoed terminal answers are removed first.
 // Text that other processes write to the console lands between and inside the base64 lines;
 // recoverBody drops it using what the frame knows (alphabet, line width, length, checksum).
+// Typing is the cost of a long script (the line editor echoes every character, and each piece
+// waits for its ack), so where the guest can gunzip, a long script is typed gzipped.
+import { gzipSync } from 'node:zlib';
 import { checkedBody, NOT_BASE64, type DecodedFrame, type FrameCheck } from './frame-check.ts';
 import { recoverBody } from './frame-recovery.ts';
 
@@ -22,6 +25,33 @@ export interface FramedCommand {
   readonly begin: string;
   /** Matches the end line: nonce, exit status, checksum (md5 hex, cksum CRC or "none"), byte length. */
   readonly end: RegExp;
+  /** Set when the script travels gzipped: the whole output when the guest could not unpack it (gzip's CRC caught a typing error). */
+  readonly undecoded?: string;
+}
+
+/** Options of frameCommand. */
+export interface FrameOptions {
+  readonly via?: ViaWrapper;
+  readonly maxLineBytes: number;
+  /** The guest's console shell can run `base64 -d | gzip -dc` (hostContextScript checks it): type long scripts gzipped. */
+  readonly gzip?: boolean;
+}
+
+/**
+ * Gzip pays when it saves more typing than the extra gzip process costs the guest: a fork is tens of
+ * ms under TCG, a typed character about 0.1-0.4 ms (one echo each, an ack per piece). So only
+ * scripts that shrink by this many base64 characters travel gzipped.
+ */
+export const gzipMinSavingChars = 400;
+
+/** The base64 to type for a script, and whether it is gzipped (pure). */
+export function encodeScript(script: string, gzip: boolean): { b64: string; gzipped: boolean } {
+  const plain = Buffer.from(script, 'utf8');
+  const b64 = plain.toString('base64');
+  if (!gzip || b64.length < gzipMinSavingChars) return { b64, gzipped: false };
+  // mtime 0 (zlib's default) keeps the bytes a function of the script alone.
+  const packed = gzipSync(plain, { level: 9 }).toString('base64');
+  return b64.length - packed.length >= gzipMinSavingChars ? { b64: packed, gzipped: true } : { b64, gzipped: false };
 }
 
 // Shell variables of the framing; the prefix keeps them out of the way of user scripts.
@@ -31,13 +61,25 @@ const SRC = '__kt_s';
 const SUM = '__kt_c';
 const LEN = '__kt_l';
 const END = '__kt_e';
+const SCRIPT = '__kt_x';
 
-/** The framing line around a script source expression (a quoted literal or a variable). */
-function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cleanup: string): string {
+/** The command that unpacks the script and runs it (in the via wrapper); gzipped, a failed unpack prints `undecoded`, nothing runs. */
+function scriptCommand(source: string, via: ViaWrapper | undefined, nonce: string, gzipped: boolean): string {
   // The script is an argument, not stdin, and stdin is /dev/null: a command that reads
   // stdin must neither eat the script nor the keys typed next.
-  const inner = `sh -c "$(printf %s ${source} | base64 -d)"`;
-  const command = via ? via(inner) : inner;
+  if (!gzipped) {
+    const inner = `sh -c "$(printf %s ${source} | base64 -d)"`;
+    return via ? via(inner) : inner;
+  }
+  // The unpacking runs in the console shell (where gzip was found), the script where via says.
+  // A pipeline's status is gzip's: a CRC or format error must not run a truncated script.
+  const inner = `sh -c "$${SCRIPT}"`;
+  return `if ${SCRIPT}=$(printf %s ${source} | base64 -d | gzip -dc); then ${via ? via(inner) : inner}; else printf '%s_%s' ${nonce} undecoded; fi`;
+}
+
+/** The framing line around a script source expression (a quoted literal or a variable). */
+function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cleanup: string, gzipped: boolean): string {
+  const command = scriptCommand(source, via, nonce, gzipped);
   // $(...) strips trailing newlines, so the status is appended inside and split off after.
   return (
     `${OUT}=$( { ${command}; } </dev/null 2>&1; printf _%s $? ); ${RC}=\${${OUT}##*_}; ${OUT}=\${${OUT}%_*}; ` +
@@ -53,15 +95,18 @@ function runLine(nonce: string, source: string, via: ViaWrapper | undefined, cle
 }
 
 /** Frame a script; throws a RangeError when even the pieces would not fit in `maxLineBytes` lines. */
-export function frameCommand(script: string, nonce: string, options: { via?: ViaWrapper; maxLineBytes: number }): FramedCommand {
-  const b64 = Buffer.from(script, 'utf8').toString('base64');
+export function frameCommand(script: string, nonce: string, options: FrameOptions): FramedCommand {
+  const { b64, gzipped } = encodeScript(script, options.gzip ?? false);
+  // Printed by the guest alone: the nonce is fresh, so no script can print it, and it is never typed whole.
+  const undecoded = gzipped ? `${nonce}_undecoded` : undefined;
   const begin = `${nonce}_b`;
   const end = new RegExp(`${nonce}_e_(\\d+)_([0-9a-f]{32}|\\d+|none)_(\\d+|none)\\n`);
-  const single = runLine(nonce, `'${b64}'`, options.via, `${OUT} ${RC}`);
+  const marks = { nonce, begin, end, ...(undecoded ? { undecoded } : {}) };
+  const single = runLine(nonce, `'${b64}'`, options.via, `${OUT} ${RC}`, gzipped);
   // +1 for the newline that ends the typed line.
-  if (Buffer.byteLength(single) + 1 <= options.maxLineBytes) return { nonce, setup: [], line: single, begin, end };
+  if (Buffer.byteLength(single) + 1 <= options.maxLineBytes) return { ...marks, setup: [], line: single };
 
-  const line = runLine(nonce, `"$${SRC}"`, options.via, `${OUT} ${RC} ${SRC}`);
+  const line = runLine(nonce, `"$${SRC}"`, options.via, `${OUT} ${RC} ${SRC}`, gzipped);
   const pieceOverhead = `${SRC}="$${SRC}"''; printf '%s_%s\\n' ${nonce} c000000`.length + 1;
   const pieceSize = options.maxLineBytes - pieceOverhead;
   if (Buffer.byteLength(line) + 1 > options.maxLineBytes || pieceSize < 64) {
@@ -73,7 +118,7 @@ export function frameCommand(script: string, nonce: string, options: { via?: Via
     const append = i === 0 ? `${SRC}='${piece}'` : `${SRC}="$${SRC}"'${piece}'`;
     setup.push({ line: `${append}; printf '%s_%s\\n' ${nonce} c${i}`, ack: `${nonce}_c${i}\n` });
   }
-  return { nonce, setup, line, begin, end };
+  return { ...marks, setup, line };
 }
 
 /** A literal marker (an ack), also matched when another writer's text split it once (up to 512 characters). */

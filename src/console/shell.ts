@@ -29,6 +29,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Wrap the inner `sh -c …`, e.g. to enter PID 1's namespaces. Overrides the Shell's default. */
   readonly via?: ViaWrapper;
+  /** The console shell can run `base64 -d | gzip -dc`: long scripts are typed gzipped (framing.ts). */
+  readonly gzip?: boolean;
 }
 
 /** Options of waitUntilSucceeds: `timeoutMs` bounds the retrying; no attempt starts after it. */
@@ -217,10 +219,11 @@ export class Shell {
     const left = (): number => Math.max(1, deadline - this.engine.now());
     let reason = '';
     const attempts = 1 + this.#frameRetries;
+    const gzip = options.gzip ?? false;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       let framed;
       try {
-        framed = frameCommand(script, this.#nonce(), { via, maxLineBytes: this.#maxLineBytes });
+        framed = frameCommand(script, this.#nonce(), { via, maxLineBytes: this.#maxLineBytes, gzip });
       } catch (error) {
         throw new UsageError(`cannot type command ${summarize(script)}: ${(error as Error).message}`);
       }
@@ -263,9 +266,17 @@ export class Shell {
         reason = beginAt === -1 ? `the begin marker never arrived whole (${decoded.reason})` : decoded.reason;
         continue;
       }
+      const output = decoded.bytes.toString('utf8');
+      if (framed.undecoded && output.endsWith(framed.undecoded)) {
+        // Nothing ran: the typed script arrived damaged (gzip's CRC caught it). Typed again gzipped:
+        // plain base64 has no check, so a damaged plain script would run as typed.
+        const message = output.slice(0, -framed.undecoded.length).trim();
+        reason = `the guest could not unpack the gzipped script (${message ? summarize(message) : 'no message'})`;
+        continue;
+      }
       return {
         status: Number(end.captures[0]),
-        output: decoded.bytes.toString('utf8'),
+        output,
         bytes: decoded.bytes,
         durationMs: end.atMs - started,
         attempts: attempt,

@@ -23,7 +23,7 @@ const plan = (overrides: Partial<BarePlan> = {}): BarePlan => ({
   probeEveryMs: 200,
   maxLineBytes: 1000,
   context: hostContextScript,
-  chooseVia: (output) => decideHostContext(output).via,
+  chooseWay: (output) => ({ via: decideHostContext(output).via, gzip: false }),
   steps: [{ label: 'hello', script: 'echo hello' }],
   deadlineMs: 20_000,
   ...overrides,
@@ -34,11 +34,11 @@ test('the bare driver probes until the shell answers, then runs every step and s
   t.teardown(() => guest.close());
   const long = `${'echo filler;'.repeat(150)}\necho done`;
   let contextOutput = '';
-  const chooseVia = (output: string) => {
+  const chooseWay = (output: string) => {
     contextOutput = output;
-    return '';
+    return { via: '', gzip: false };
   };
-  const times = await driveBare(port, plan({ chooseVia, steps: [{ label: 'hello', script: 'echo hello' }, { label: 'long', script: long }, { label: 'facts', script: hostFactsScript }] }));
+  const times = await driveBare(port, plan({ chooseWay, steps: [{ label: 'hello', script: 'echo hello' }, { label: 'long', script: long }, { label: 'facts', script: hostFactsScript }] }));
   t.true(times.marks['shell-ready']! >= 400, `shell after ${times.marks['shell-ready']} ms`);
   t.true(times.marks['step:host-context']! >= times.marks['shell-ready']!);
   // Like the harness's findShell: a second probe round after the first answer, before any step.
@@ -57,6 +57,22 @@ test('the bare driver probes until the shell answers, then runs every step and s
   t.true(guest.received.every((data) => Buffer.byteLength(data) <= 1000));
 });
 
+test('where the context script finds gzip, the bare driver types long scripts gzipped, as the harness does, and they run whole', async (t) => {
+  const { port, guest } = fakePort({ chunking: 'random' });
+  t.teardown(() => guest.close());
+  const long = Array.from({ length: 300 }, (_, i) => `echo line ${i}`).join('\n');
+  let answer = '';
+  const steps = [
+    { label: 'long', script: long },
+    { label: 'after', script: 'echo fallback', fromAnswer: (output: string) => ((answer = output), 'true') },
+  ];
+  const times = await driveBare(port, plan({ chooseWay: (output) => decideHostContext(output), steps }));
+  // This machine's sh has base64 and gzip, as the reference guests' busybox has.
+  t.true(times.gzip);
+  t.true(guest.executed.some((line) => line.includes('gzip -dc')));
+  t.is(answer, Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join(''));
+});
+
 test('the bare driver survives kernel messages inside the output, as the harness framing does', async (t) => {
   const { port, guest } = fakePort({ printk: true, chunking: 'bytes' });
   t.teardown(() => guest.close());
@@ -69,12 +85,12 @@ test('the answers the bare driver reads are decoded as the harness decodes them:
   t.teardown(() => guest.close());
   let contextOutput = '';
   let batchAnswer = '';
-  const chooseVia = (output: string) => ((contextOutput = output), '');
+  const chooseWay = (output: string) => ((contextOutput = output), { via: '', gzip: false });
   const steps = [
     { label: 'batch', script: 'echo sampled_to=12.34; echo second line' },
     { label: 'next', script: 'echo fallback', fromAnswer: (answer: string) => ((batchAnswer = answer), 'echo built') },
   ];
-  await driveBare(port, plan({ chooseVia, steps }));
+  await driveBare(port, plan({ chooseWay, steps }));
   t.regex(contextOutput, /^self_mnt=mnt:\[\d+\]$/m);
   t.notRegex(contextOutput, /virtio_net/);
   t.is(batchAnswer, 'sampled_to=12.34\nsecond line\n');

@@ -411,6 +411,14 @@ test('the host context goes through nsenter only when the shell is in other name
   t.is(decideHostContext(`${getty}\nentered_mnt=mnt:[1]`).unreachable, undefined);
 });
 
+test('the host context: long scripts are typed gzipped only where the shell unpacked the sample, and the report says so', (t) => {
+  t.false(decideHostContext(same).gzip);
+  const withGzip = decideHostContext(`${same}\ngzip=yes`);
+  t.true(withGzip.gzip);
+  t.regex(withGzip.description, /; long scripts are typed gzipped$/);
+  t.false(decideHostContext(`${same}\ngzip=no`).gzip);
+});
+
 test('the host context: other namespaces without nsenter, or where nsenter cannot enter, leave the host unreachable', (t) => {
   const getty = same.replace('self_mnt=mnt:[1]', 'self_mnt=mnt:[9]');
   const noNsenter = decideHostContext(getty.replace('nsenter=yes\n', ''));

@@ -18,6 +18,8 @@ export interface FakeGuestOptions {
   readonly printk?: boolean;
   /** Corrupt the base64 body of this many frames. */
   readonly corruptFrames?: number;
+  /** Change one character of the quoted base64 in this many typed lines (a line editor that mangled input). */
+  readonly garbleTyped?: number;
   /**
    * Another writer on the console (a chatty service): called before each character the shell
    * prints, with the shell's own text of the current line so far; what it returns is printed
@@ -50,6 +52,7 @@ export class FakeGuest {
   #line = '';
   #rand: number;
   #corruptLeft: number;
+  #garbleLeft: number;
   #frameOpen = false;
   #chatLine = '';
   #startTimer: NodeJS.Timeout | undefined;
@@ -59,6 +62,7 @@ export class FakeGuest {
     this.#options = options;
     this.#rand = options.seed ?? 12345;
     this.#corruptLeft = options.corruptFrames ?? 0;
+    this.#garbleLeft = options.garbleTyped ?? 0;
     // Boot noise before the shell: kernel lines, a split UTF-8 character, colours.
     this.#emit(Buffer.from('[    0.000000] Linux version 6.1.0 (fake)\r\n\x1b[0mBooting \u2603 guest…\r\n'));
     if (!options.neverStart) this.#startTimer = setTimeout(() => this.#start(), options.startAfterMs ?? 0);
@@ -115,7 +119,15 @@ export class FakeGuest {
     sh.stdin.write(`${this.#options.noise ? PROMPT_NOISE : PROMPT_PLAIN}\n`);
   }
 
-  #execute(line: string): void {
+  #execute(typed: string): void {
+    const literal = /'[A-Za-z0-9+/=]{24,}'/.exec(typed);
+    let line = typed;
+    if (literal && this.#garbleLeft > 0) {
+      this.#garbleLeft--;
+      // The middle: a gzip header's mtime bytes (the literal's start) may change harmlessly.
+      const at = literal.index + Math.floor(literal[0].length / 2);
+      line = line.slice(0, at) + (line[at] === 'A' ? 'B' : 'A') + line.slice(at + 1);
+    }
     this.executed.push(line);
     // The prompt printed after each command is realistic noise between frames.
     this.#sh?.stdin.write(`${line}\n${this.#options.noise ? PROMPT_NOISE : PROMPT_PLAIN}\n`);

@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { posixCksum } from '../../src/console/cksum.ts';
-import { decodeFrame, frameCommand, gappedMarker } from '../../src/console/framing.ts';
+import { decodeFrame, encodeScript, frameCommand, gappedMarker, gzipMinSavingChars } from '../../src/console/framing.ts';
 
 const samples = ['', 'a', '123456789', 'héllo ☃\n\ttabs\n', 'x'.repeat(65_537), Buffer.from([0, 1, 2, 255, 254, 10, 13]).toString('latin1')];
 for (const [i, s] of samples.entries()) {
@@ -69,6 +70,30 @@ test('frameCommand: a long script is typed in acknowledged pieces, every line un
   for (const l of [...f.setup.map((p) => p.line), f.line]) t.true(Buffer.byteLength(l) + 1 <= 1000);
   t.is(f.setup[1]?.ack, 'n2_c1\n');
   t.throws(() => frameCommand('x', 'n3', { maxLineBytes: 200, via: (c) => `${'y'.repeat(300)} ${c}` }), { instanceOf: RangeError });
+});
+
+test('encodeScript: gzip only where allowed and where it saves enough typing; the bytes depend on the script alone', (t) => {
+  const long = Array.from({ length: 200 }, (_, i) => `echo "line ${i}"`).join('\n');
+  t.deepEqual(encodeScript(long, false), { b64: Buffer.from(long).toString('base64'), gzipped: false });
+  const packed = encodeScript(long, true);
+  t.true(packed.gzipped);
+  t.is(gunzipSync(Buffer.from(packed.b64, 'base64')).toString(), long);
+  t.true(packed.b64.length + gzipMinSavingChars <= Buffer.from(long).toString('base64').length);
+  t.deepEqual(encodeScript(long, true), packed);
+  t.false(encodeScript('echo hi', true).gzipped);
+  // Text that gzip shrinks too little (random base64: some 200 characters saved) is typed plain.
+  const random = randomBytes(600).toString('base64');
+  t.true(Buffer.from(random).toString('base64').length > gzipMinSavingChars);
+  t.false(encodeScript(random, true).gzipped);
+});
+
+test('frameCommand gzipped: unpacked in the console shell, run through the via wrapper; a failed unpack prints a marker never typed whole', (t) => {
+  const long = Array.from({ length: 200 }, (_, i) => `echo "line ${i}"`).join('\n');
+  const f = frameCommand(long, 'n6', { maxLineBytes: 1000, gzip: true, via: (c) => `nsenter -t 1 -- ${c}` });
+  t.is(f.undecoded, 'n6_undecoded');
+  t.regex(f.line, /if __kt_x=\$\(printf %s (?:'[^']+'|"\$__kt_s") \| base64 -d \| gzip -dc\); then nsenter -t 1 -- sh -c "\$__kt_x"; else printf '%s_%s' n6 undecoded; fi/);
+  for (const l of [...f.setup.map((p) => p.line), f.line]) t.false(l.includes('n6_undecoded'));
+  t.is(frameCommand(long, 'n7', { maxLineBytes: 1000 }).undecoded, undefined);
 });
 
 test('the framing really works in a POSIX shell, exit status and trailing newlines included', (t) => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import { ConsoleEngine } from '../../src/console/engine.ts';
 import { ConsoleEndedError, ConsoleFailureError, ConsoleTimeoutError, FrameError } from '../../src/console/errors.ts';
@@ -90,6 +93,44 @@ test('a long script is typed in pieces and runs intact; a huge one is refused', 
   t.is(r.output, lines.map((_, i) => `piece ${i} ✓\n`).join(''));
   for (const l of guest.executed) t.true(Buffer.byteLength(l) < 1000);
   await t.throwsAsync(shell.run('x'.repeat(70_000)), { instanceOf: UsageError, message: /maxScriptBytes/ });
+});
+
+test('a long script typed gzipped runs intact, through the via wrapper, with the plain one\'s output and status', async (t) => {
+  const { guest, shell } = boot(t, { chunking: 'random' });
+  await shell.findShell(fast);
+  const lines = Array.from({ length: 300 }, (_, i) => `echo "piece ${i} ✓"`);
+  const script = `${lines.join('\n')}\necho "in $KT_VIA" >&2; exit 7`;
+  const via = (c: string) => `env KT_VIA=nsenter ${c}`;
+  const plain = await shell.run(script, { via });
+  const typedBefore = guest.received.join('').length;
+  const packed = await shell.run(script, { via, gzip: true });
+  t.is(packed.output, plain.output);
+  t.is(packed.status, 7);
+  t.true(packed.output.endsWith('in nsenter\n'));
+  t.true(guest.executed.some((line) => line.includes('gzip -dc')));
+  // What gzip is for: far fewer characters typed.
+  t.true(guest.received.join('').length - typedBefore < typedBefore / 3, `${guest.received.join('').length - typedBefore} vs ${typedBefore}`);
+  // A short script stays plain: the gzip process would cost more than the typing it saves.
+  const executed = guest.executed.length;
+  t.is((await shell.run('echo hi', { gzip: true })).output, 'hi\n');
+  t.false(guest.executed.slice(executed).some((line) => line.includes('gzip -dc')));
+});
+
+test('a gzipped script that arrives damaged does not run: it is typed again, and runs once', async (t) => {
+  const { guest, shell } = boot(t, { garbleTyped: 1 });
+  await shell.findShell(fast);
+  const lines = Array.from({ length: 300 }, (_, i) => `echo "piece ${i}"`);
+  const runs = join(mkdtempSync(join(tmpdir(), 'kt-gzip-')), 'runs');
+  const r = await shell.run(`${lines.join('\n')}\necho ran >> "$KT_RUNS"`, { gzip: true, via: (c) => `env KT_RUNS=${runs} ${c}` });
+  t.is(r.attempts, 2);
+  t.is(r.output.split('\n').length, 301);
+  t.is(readFileSync(runs, 'utf8'), 'ran\n');
+  t.true(guest.executed.at(-1)?.includes('gzip -dc'));
+
+  const always = boot(t, { garbleTyped: 10 });
+  await always.shell.findShell(fast);
+  const error = await t.throwsAsync(always.shell.run(lines.join('\n'), { gzip: true }), { instanceOf: FrameError });
+  t.regex(error?.message ?? '', /after 3 attempt\(s\): the guest could not unpack the gzipped script \(".*(?:crc|invalid|corrupt|format).*"\)/i);
 });
 
 test('the via wrapper wraps the inner shell', async (t) => {

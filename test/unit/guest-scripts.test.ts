@@ -1,5 +1,6 @@
 // The fork-free guest scripts (host facts, the DHCP client scan) run by the shells guests have,
-// against this machine's own /proc, with a process started under a service's name.
+// against this machine's own /proc, with a process started under a service's name; and the
+// gzip check and gzipped framing in the same shells.
 import test from 'ava';
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
@@ -8,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostFactsScript, parseHostFacts } from '../../src/cases/host-facts.ts';
 import { processScan } from '../../src/cases/guest-output.ts';
+import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
+import { decodeFrame, frameCommand } from '../../src/console/framing.ts';
 
 const shells = { dash: ['dash', ['-c']], busybox: ['busybox', ['sh', '-c']] } as const;
 
@@ -42,5 +45,25 @@ for (const [name, [program, args]] of Object.entries(shells)) {
     const line = stdout.split('\n').find((l) => l.startsWith(`client=${pid} `));
     t.regex(line ?? stdout, new RegExp(`^client=${pid} udhcpc mnt:\\[\\d+\\] pid:\\[\\d+\\] \\S`));
     t.notRegex(line ?? '', / .* .* .* .* .* /, 'ancestor names with spaces are joined with _');
+  });
+}
+
+// ---- Typing scripts gzipped: the context script's check and the framing, in the shells guests have ----
+
+for (const [name, [program, args]] of Object.entries(shells)) {
+  test(`the context script finds out whether the shell can unpack gzip, and a gzipped frame runs (${name})`, async (t) => {
+    t.true(decideHostContext((await execa(program, [...args, hostContextScript])).stdout).gzip);
+    // A guest whose gzip fails (or is missing: the shell's "not found" fails the same way).
+    t.false(decideHostContext((await execa(program, [...args, `gzip() { return 127; }\n${hostContextScript}`])).stdout).gzip);
+
+    const script = `${Array.from({ length: 200 }, (_, i) => `echo "line ${i} ☃"`).join('\n')}\nexit 4`;
+    const framed = frameCommand(script, 'n5', { maxLineBytes: 1000, gzip: true });
+    t.truthy(framed.undecoded);
+    const typed = [...framed.setup.map((piece) => piece.line), framed.line].join('\n');
+    const text = (await execa(program, [...args, typed], { reject: false })).stdout;
+    const end = framed.end.exec(`${text}\n`);
+    t.is(end?.[1], '4');
+    const decoded = decodeFrame(text.slice(text.indexOf(framed.begin) + framed.begin.length, end?.index), { sum: end?.[2] ?? 'none', length: end?.[3] ?? 'none' });
+    t.true(decoded.ok && decoded.bytes.toString() === Array.from({ length: 200 }, (_, i) => `line ${i} ☃\n`).join(''));
   });
 }
