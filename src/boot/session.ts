@@ -14,6 +14,7 @@ import { ConsoleEngine } from '../console/engine.ts';
 import { ConsoleTimeoutError } from '../console/errors.ts';
 import { compileFailurePatterns, firmwareFailurePatterns } from '../console/failure-patterns.ts';
 import { type ConsoleLogSink, FileLogSink } from '../console/log-sink.ts';
+import type { ViaWrapper } from '../console/framing.ts';
 import { Shell } from '../console/shell.ts';
 import { HostError, MachineError, writeFailed } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
@@ -268,18 +269,20 @@ export class BootSession {
    */
   async enterHost(): Promise<HostAccess> {
     const commandMs = this.target.timeouts.commandMs;
+    const shellVia = (way: { via?: ViaWrapper; gzip: boolean }): GuestShell => ({
+      run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, ...way }),
+    });
     let context: HostContext;
     try {
       context = decideHostContext((await this.shell.run(hostContextScript, { timeoutMs: commandMs })).output);
     } catch (error) {
       const broken = `the console shell does not run commands: ${firstLine(error)}`;
-      const console: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs }) };
+      const console = shellVia({ gzip: false });
       return { context: { via: '', description: broken, unreachable: broken, gzip: false }, host: console, console, unreachable: broken };
     }
     const { gzip } = context;
-    const console: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, gzip }) };
-    const via = context.via ? (inner: string) => `${context.via} ${inner}` : undefined;
-    const host: GuestShell = { run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, via, gzip }) };
+    const console = shellVia({ gzip });
+    const host = context.via ? shellVia({ via: (inner) => `${context.via} ${inner}`, gzip }) : console;
     return { context, host, console, ...(context.unreachable ? { unreachable: context.unreachable } : {}) };
   }
 

@@ -25,7 +25,7 @@ export interface FramedCommand {
   readonly begin: string;
   /** Matches the end line: nonce, exit status, checksum (md5 hex, cksum CRC or "none"), byte length. */
   readonly end: RegExp;
-  /** Set when the script travels gzipped: the whole output when the guest could not unpack it (gzip's CRC caught a typing error). */
+  /** Set when the script travels gzipped: how the output ends when the guest could not unpack it (gzip's CRC caught a typing error); nothing ran. */
   readonly undecoded?: string;
 }
 
