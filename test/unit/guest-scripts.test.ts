@@ -4,9 +4,11 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { containerdScript, judgeContainerd } from '../../src/cases/checks/containerd.ts';
 import { hostFactsScript, parseHostFacts } from '../../src/cases/host-facts.ts';
 import { processScan } from '../../src/cases/guest-output.ts';
 import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
@@ -45,6 +47,40 @@ for (const [name, [program, args]] of Object.entries(shells)) {
     const line = stdout.split('\n').find((l) => l.startsWith(`client=${pid} `));
     t.regex(line ?? stdout, new RegExp(`^client=${pid} udhcpc mnt:\\[\\d+\\] pid:\\[\\d+\\] \\S`));
     t.notRegex(line ?? '', / .* .* .* .* .* /, 'ancestor names with spaces are joined with _');
+  });
+}
+
+// ---- The containerd script starts ctr only when there is a socket to ask ----
+
+for (const [name, [program, args]] of Object.entries(shells)) {
+  test.serial(`the containerd script asks ctr only when the socket exists (${name})`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-ctr-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // A stand-in ctr that records each start and answers as a daemon would.
+    writeFileSync(join(dir, 'ctr'), `#!/bin/sh\necho "$*" >> ${dir}/starts\nprintf 'Client:\\n  Version:  1\\n\\nServer:\\n  Version:  9.9\\n'\n`, { mode: 0o755 });
+    const settings = { socket: join(dir, 'containerd.sock') };
+    const env = { PATH: `${dir}:${process.env.PATH}` };
+    const starts = () => readFileSync(join(dir, 'starts'), 'utf8').trim().split('\n');
+
+    const missing = (await execa(program, [...args, containerdScript(settings)], { env })).stdout;
+    t.regex(missing, /^socket=missing$/m);
+    t.regex(missing, /^ctr=not-asked$/m);
+    t.throws(starts, { code: 'ENOENT' }, 'no ctr start without a socket');
+    t.is(judgeContainerd(missing, settings).message, `containerd does not answer on ${settings.socket}: there is no ${settings.socket} (no process is named containerd)`);
+
+    writeFileSync(settings.socket, '');
+    const notSocket = (await execa(program, [...args, containerdScript(settings)], { env })).stdout;
+    t.regex(notSocket, /^ctr=not-asked$/m);
+    t.regex(judgeContainerd(notSocket, settings).message, /is not a socket/);
+    rmSync(settings.socket);
+
+    const server = createServer().listen(settings.socket);
+    t.teardown(() => server.close());
+    await new Promise((resolve) => server.once('listening', resolve));
+    const answered = (await execa(program, [...args, containerdScript(settings)], { env })).stdout;
+    t.deepEqual(starts(), ['version']);
+    t.true(judgeContainerd(answered, settings).passed, answered);
+    t.regex(judgeContainerd(answered, settings).message, /^containerd 9\.9 answers on /);
   });
 }
 

@@ -4,7 +4,9 @@
 // namespace must also exist and have running tasks. Each ctr start takes seconds under
 // emulation: one start without `namespace`, two with it (three when its tasks are missing, to
 // tell a missing namespace from an empty one). Tasks of other namespaces are read from the
-// runtime's state directory instead of asking ctr.
+// runtime's state directory instead of asking ctr. Without a socket ctr is not started at all:
+// its dialer retries a missing socket for its whole 10 s connect timeout, which made every
+// settle poll of an image without containerd cost 10 s more than the window allowed for.
 import { defineCheck, fail, pass, settle } from '../check.ts';
 import { first, parseKeyValues, prefixed, shellQuote, timeoutHelper } from '../guest-output.ts';
 
@@ -25,7 +27,9 @@ export CONTAINERD_ADDRESS=${shellQuote(settings.socket)}
 for p in /proc/[0-9]*; do c=; read -r c 2>/dev/null < "$p/comm" && [ "$c" = containerd ] && echo "pid=\${p#/proc/}"; done
 if [ -S "$CONTAINERD_ADDRESS" ]; then echo socket=socket; elif [ -e "$CONTAINERD_ADDRESS" ]; then echo socket=not-a-socket; else echo socket=missing; fi
 for d in ${shellQuote(state)}/*/*; do [ -d "$d" ] && echo "task_dir=\${d#${shellQuote(state)}/}"; done
-if command -v ctr >/dev/null 2>&1; then
+if ! command -v ctr >/dev/null 2>&1; then echo ctr=missing
+elif [ ! -S "$CONTAINERD_ADDRESS" ]; then echo ctr=not-asked
+else
   v=$(t 20 ctr version 2>&1 </dev/null); echo "ctr_rc=$?"; printf '%s\\n' "$v" | sed 's/^/version: /'
 ${
   ns
@@ -33,7 +37,7 @@ ${
   case "$l" in *RUNNING*) ;; *) t 20 ctr namespaces ls -q 2>&1 </dev/null | sed 's/^/namespace: /';; esac`
     : '  :'
 }
-else echo ctr=missing; fi`;
+fi`;
 }
 
 /** Server version from `ctr version` output, if the daemon answered. */
@@ -68,7 +72,11 @@ export function judgeContainerd(output: string, settings: ContainerdSettings): {
   if (!version) {
     const lines = prefixed(output, 'version: ');
     const why = lines.find((l) => /error|failed|refused|no such|denied|deadline|timeout/i.test(l))?.trim();
-    const where = socket === 'missing' ? `there is no ${settings.socket}` : socket === 'not-a-socket' ? `${settings.socket} is not a socket` : undefined;
+    const where =
+      socket === 'missing' ? `there is no ${settings.socket}`
+      : socket === 'not-a-socket' ? `${settings.socket} is not a socket`
+      : first(kv, 'ctr') === 'not-asked' ? `${settings.socket} went away while it was checked`
+      : undefined;
     return no(`containerd does not answer on ${settings.socket}: ${where ?? why?.slice(0, 300) ?? 'ctr version shows no Server section'} (${processes})`);
   }
   const taskDirs = (kv.get('task_dir') ?? []).filter((d) => /^[^/]+\/[^/]+$/.test(d));
