@@ -9,7 +9,8 @@ import { attachTerminal } from '../boot/terminal.ts';
 import type { GuestShell } from '../cases/check.ts';
 import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
 import type { ConsolePattern } from '../console/engine.ts';
-import { summarize } from '../console/shell.ts';
+import { consoleDefaults } from '../console/defaults.ts';
+import { retryUntilSucceeds, summarize } from '../console/shell.ts';
 import { AssertionFailed, UsageError } from '../errors.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
@@ -121,18 +122,14 @@ export class KittestMachine {
 
   /** Run `command` until it exits 0 and return that output; rejects with the last attempt's status and output after `timeoutMs`. */
   async waitUntilSucceeds(command: string, options: WaitOptions = {}): Promise<string> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    const intervalMs = options.intervalMs ?? 1000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = deadline - Date.now();
-      const { status, output } = await this.execute(command, { in: options.in, timeoutMs: Math.max(1000, Math.min(left, this.target.timeouts.commandMs)) });
-      if (status === 0) return output;
-      if (Date.now() + intervalMs >= deadline) {
-        throw new AssertionFailed(`${summarize(command)} did not succeed within ${timeoutMs} ms; last exit status ${status}, output: ${tail(output)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
+    const timeoutMs = options.timeoutMs ?? consoleDefaults.waitUntilTimeoutMs;
+    const r = await retryUntilSucceeds((attemptMs) => this.execute(command, { in: options.in, timeoutMs: attemptMs }), {
+      timeoutMs,
+      intervalMs: options.intervalMs ?? consoleDefaults.waitUntilIntervalMs,
+      attemptTimeoutMs: this.target.timeouts.commandMs,
+    });
+    if (r.succeeded) return r.output;
+    throw new AssertionFailed(`${summarize(command)} did not succeed within ${timeoutMs} ms (${r.attempts} attempts); last exit status ${r.last.status}, output: ${tail(r.last.output)}`);
   }
 
   /** Wait until the console shows `pattern` (anywhere since the machine started); returns the matched text. */

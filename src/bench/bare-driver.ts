@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { viaWrapper } from '../cases/host-context.ts';
 import { decodeFrame, frameCommand, type ViaWrapper } from '../console/framing.ts';
 import type { GuestStep } from './guest-work.ts';
 
@@ -179,7 +180,8 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   };
 
   const { via, gzip } = plan.chooseWay(decoded(await run({ label: 'host-context', script: plan.context }, { gzip: false }), 'host-context'));
-  const way = { gzip, ...(via ? { via: (inner: string) => `${via} ${inner}` } : {}) };
+  const wrapper = viaWrapper(via);
+  const way = { gzip, ...(wrapper ? { via: wrapper } : {}) };
   let previous: { frame: AnswerFrame; label: string } | undefined;
   for (const step of plan.steps) {
     // A later sample is built as the check builds it: waiting on the guest's clock, from the answer

@@ -22,13 +22,17 @@ export interface GuestStep {
   readonly fromAnswer?: (answer: string) => string | undefined;
 }
 
+/** One script a check sent, and where it asked to go in its batch (GuestRunOptions.position; absent: in the order asked). */
+export interface AskedScript {
+  readonly script: string;
+  readonly position?: GuestRunOptions['position'];
+}
+
 /** The scripts one case's check sent on its first attempt, in order. */
 export interface CheckScripts {
   readonly id: string;
   readonly check: string;
-  readonly scripts: readonly string[];
-  /** Where each script asked to go in a batch (GuestRunOptions.position); absent: in the order asked. */
-  readonly positions?: readonly GuestRunOptions['position'][];
+  readonly asked: readonly AskedScript[];
 }
 
 /** One poll of the evidence phase: the scripts asked for at the same moment, sent as one guest script. */
@@ -67,17 +71,18 @@ const emptyWire = { mac: '52:54:00:00:00:00', readWire: () => ({ records: [] }) 
  */
 export function evidencePolls(recorded: readonly CheckScripts[], cases: readonly CaseDef[], hostFacts?: string): EvidencePoll[] {
   const polls: EvidencePoll[] = [];
-  const depth = Math.max(0, ...recorded.map((c) => c.scripts.length));
+  const depth = Math.max(0, ...recorded.map((c) => c.asked.length));
   for (let k = 0; k < depth; k++) {
-    const asked = recorded.flatMap((c) => (c.scripts[k] === undefined ? [] : [{ script: c.scripts[k] as string, position: c.positions?.[k] }]));
+    const asked = recorded.flatMap((c) => c.asked.slice(k, k + 1));
     if (k === 0 && hostFacts !== undefined) asked.push({ script: hostFacts, position: 'last' });
     polls.push({ label: `evidence-${k + 1}`, scripts: batchOrder(asked), afterMs: 0 });
   }
   for (const c of recorded) {
-    if (c.check !== 'rng' || !c.scripts[0]) continue;
+    const sample = c.asked[0]?.script;
+    if (c.check !== 'rng' || !sample) continue;
     const def = cases.find((d) => d.id === c.id);
     const settings = rngSettings({ ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), ...(def?.settings as Partial<RngCaseSettings> | undefined) });
-    polls.push({ label: `${c.id}-second-sample`, scripts: [c.scripts[0]], afterMs: settings.sampleGapMs, fromAnswer: (answer) => nextSampleScript(settings, answer) });
+    polls.push({ label: `${c.id}-second-sample`, scripts: [sample], afterMs: settings.sampleGapMs, fromAnswer: (answer) => nextSampleScript(settings, answer) });
   }
   return polls;
 }
@@ -103,13 +108,11 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
     if (def.check === 'boot') continue;
     const { check } = checkNamed(def.check);
     if (!check) throw new Error(`check ${def.check} has no judge of its own`);
-    const scripts: string[] = [];
-    const positions: GuestRunOptions['position'][] = [];
+    const asked: AskedScript[] = [];
     let clock = 0;
     const host = {
       run: async (script: string, options?: GuestRunOptions): Promise<ScriptResult> => {
-        scripts.push(script);
-        positions.push(options?.position);
+        asked.push({ script, ...(options?.position ? { position: options.position } : {}) });
         return { status: 0, output: '', durationMs: 0 };
       },
     };
@@ -118,8 +121,8 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
     } catch {
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }
-    if (scripts.length === 0) throw new Error(`check ${def.check} sent no script to record`);
-    recorded.push({ id: def.id, check: def.check, scripts, positions });
+    if (asked.length === 0) throw new Error(`check ${def.check} sent no script to record`);
+    recorded.push({ id: def.id, check: def.check, asked });
   }
   return { context: hostContextScript, checks: recorded, polls: evidencePolls(recorded, cases, hostFactsScript), hostFacts: hostFactsScript };
 }

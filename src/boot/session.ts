@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestShell, HostView } from '../cases/check.ts';
-import { decideHostContext, type HostContext, hostContextScript } from '../cases/host-context.ts';
+import { decideHostContext, type HostContext, hostContextScript, viaWrapper } from '../cases/host-context.ts';
 import type { Target } from '../config/targets.ts';
 import { describeStall, GuestSpeech, lastBootStage } from '../console/boot-stage.ts';
 import { ConsoleEngine } from '../console/engine.ts';
@@ -282,7 +282,8 @@ export class BootSession {
     }
     const { gzip } = context;
     const console = shellVia({ gzip });
-    const host = context.via ? shellVia({ via: (inner) => `${context.via} ${inner}`, gzip }) : console;
+    const via = viaWrapper(context.via);
+    const host = via ? shellVia({ via, gzip }) : console;
     return { context, host, console, ...(context.unreachable ? { unreachable: context.unreachable } : {}) };
   }
 

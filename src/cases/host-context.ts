@@ -10,6 +10,7 @@
 // - The shell's namespaces differ from PID 1's and there is no nsenter, or nsenter cannot enter
 //   them (not root, no CAP_SYS_ADMIN, seccomp): tried once, and the mount namespace it lands in
 //   must be PID 1's.
+import type { ViaWrapper } from '../console/framing.ts';
 import { first, parseKeyValues } from './guest-output.ts';
 
 export interface HostContext {
@@ -43,6 +44,11 @@ fi
 if [ "$(printf %s '${gzipSample}' | base64 -d 2>/dev/null | gzip -dc 2>/dev/null)" = kittest ]; then echo gzip=yes; fi`;
 
 export const nsenterVia = 'nsenter -t 1 -m -n -p --';
+
+/** The wrapper that sends a script the context's way in (`via` before the inner `sh -c`); none when the console shell is already on the host. */
+export function viaWrapper(via: string): ViaWrapper | undefined {
+  return via ? (inner) => `${via} ${inner}` : undefined;
+}
 
 /** Pure decision from the output of hostContextScript. */
 export function decideHostContext(output: string): HostContext {

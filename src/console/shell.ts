@@ -73,6 +73,34 @@ function tail(output: string, lines = 20): string {
   return quoteLines(output.replace(/\n$/, '').split('\n').slice(-lines));
 }
 
+/** One attempt's outcome, as the retry loop needs it. */
+export interface AttemptResult {
+  readonly status: number;
+  readonly output: string;
+}
+
+/** How a retried command ended: its first success, or the last failure after the deadline. */
+export type Retried = { readonly succeeded: true; readonly output: string } | { readonly succeeded: false; readonly last: AttemptResult; readonly attempts: number };
+
+/**
+ * Run `attempt` until it exits 0 or the next one would start after `timeoutMs`. Each attempt is
+ * bounded by `attemptTimeoutMs` and by what is left of the deadline (at least 1 s), so the whole
+ * wait ends near `timeoutMs`. The callers (Shell and the library's machine) word the failure.
+ */
+export async function retryUntilSucceeds(
+  attempt: (timeoutMs: number) => Promise<AttemptResult>,
+  options: { readonly timeoutMs: number; readonly intervalMs: number; readonly attemptTimeoutMs: number; readonly now?: () => number },
+): Promise<Retried> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.timeoutMs;
+  for (let attempts = 1; ; attempts++) {
+    const last = await attempt(Math.max(1000, Math.min(options.attemptTimeoutMs, deadline - now())));
+    if (last.status === 0) return { succeeded: true, output: last.output };
+    if (now() + options.intervalMs >= deadline) return { succeeded: false, last, attempts };
+    await sleep(options.intervalMs);
+  }
+}
+
 /** Drives the shell on a console engine. Commands run one at a time, in call order. */
 export class Shell {
   readonly #via: ViaWrapper | undefined;
@@ -138,19 +166,17 @@ export class Shell {
   /** Re-run a script until it exits 0 (returns its output) or the deadline passes (throws with the last output). */
   async waitUntilSucceeds(script: string, options: WaitUntilOptions = {}): Promise<string> {
     const timeoutMs = options.timeoutMs ?? consoleDefaults.waitUntilTimeoutMs;
-    const intervalMs = options.intervalMs ?? consoleDefaults.waitUntilIntervalMs;
-    const deadline = this.engine.now() + timeoutMs;
-    for (let attempt = 1; ; attempt++) {
-      const r = await this.run(script, { via: options.via, timeoutMs: options.attemptTimeoutMs ?? consoleDefaults.commandTimeoutMs });
-      if (r.status === 0) return r.output;
-      if (this.engine.now() + intervalMs >= deadline) {
-        throw new AssertionFailed(
-          `command ${summarize(script)} did not succeed within ${Math.round(timeoutMs)} ms (${attempt} attempts); last exit status ${r.status}, last output:\n${tail(r.output)}`,
-          r.output,
-        );
-      }
-      await sleep(intervalMs);
-    }
+    const r = await retryUntilSucceeds((attemptMs) => this.run(script, { via: options.via, timeoutMs: attemptMs }), {
+      timeoutMs,
+      intervalMs: options.intervalMs ?? consoleDefaults.waitUntilIntervalMs,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? consoleDefaults.commandTimeoutMs,
+      now: () => this.engine.now(),
+    });
+    if (r.succeeded) return r.output;
+    throw new AssertionFailed(
+      `command ${summarize(script)} did not succeed within ${Math.round(timeoutMs)} ms (${r.attempts} attempts); last exit status ${r.last.status}, last output:\n${tail(r.last.output)}`,
+      r.last.output,
+    );
   }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {

@@ -144,12 +144,12 @@ test('guestWork records what each check types on its first attempt, in case orde
     work.checks.map((c) => c.id),
     cases.filter((c) => c.check !== 'boot').map((c) => c.id),
   );
-  t.regex(work.checks.find((c) => c.id === 'containerd')!.scripts[0]!, /ctr version/);
-  t.regex(work.checks.find((c) => c.id === 'runc')!.scripts[0]!, /runc --root/);
+  t.regex(work.checks.find((c) => c.id === 'containerd')!.asked[0]!.script, /ctr version/);
+  t.regex(work.checks.find((c) => c.id === 'runc')!.asked[0]!.script, /runc --root/);
   // One batch of every first script (the rng sample first, the host facts last), then the rng
   // case's second sample, built from the batch's answer to wait on the guest's clock.
   const rng = cases.find((c) => c.check === 'rng')!;
-  const rngScript = work.checks.find((c) => c.check === 'rng')!.scripts[0]!;
+  const rngScript = work.checks.find((c) => c.check === 'rng')!.asked[0]!.script;
   t.deepEqual(
     work.polls.map((p) => [p.label, p.scripts.length, p.afterMs]),
     [

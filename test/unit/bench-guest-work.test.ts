@@ -10,18 +10,18 @@ const def = (id: string, check: string, settings: CaseDef['settings'] = {}): Cas
 
 test('the first poll batches every check\'s first script, a script asked for twice once', (t) => {
   const recorded: CheckScripts[] = [
-    { id: 'a', check: 'containerd', scripts: ['echo a'] },
-    { id: 'b', check: 'runc', scripts: ['echo shared'] },
-    { id: 'c', check: 'dhcp', scripts: ['echo shared'] },
+    { id: 'a', check: 'containerd', asked: [{ script: 'echo a' }] },
+    { id: 'b', check: 'runc', asked: [{ script: 'echo shared' }] },
+    { id: 'c', check: 'dhcp', asked: [{ script: 'echo shared' }] },
   ];
   t.deepEqual(evidencePolls(recorded, []), [{ label: 'evidence-1', scripts: ['echo a', 'echo shared'], afterMs: 0 }]);
 });
 
 test('later scripts of a check go in later polls, in BatchedShell\'s order with the host facts last in the first, then the rng case\'s second sample', (t) => {
   const recorded: CheckScripts[] = [
-    { id: 'a', check: 'containerd', scripts: ['a1', 'a2'] },
-    { id: 'r', check: 'rng', scripts: ['scan'], positions: ['first'] },
-    { id: 'b', check: 'runc', scripts: ['b1', 'b2', 'b3'] },
+    { id: 'a', check: 'containerd', asked: [{ script: 'a1' }, { script: 'a2' }] },
+    { id: 'r', check: 'rng', asked: [{ script: 'scan', position: 'first' }] },
+    { id: 'b', check: 'runc', asked: [{ script: 'b1' }, { script: 'b2' }, { script: 'b3' }] },
   ];
   const polls = evidencePolls(recorded, [def('r', 'rng', { sampleGapMs: 1234 })], 'facts');
   t.deepEqual(
@@ -40,7 +40,7 @@ test('later scripts of a check go in later polls, in BatchedShell\'s order with 
 });
 
 test('the rng sample gap defaults to the check\'s own default when the case sets none', (t) => {
-  const polls = evidencePolls([{ id: 'rng', check: 'rng', scripts: ['scan'] }], [def('rng', 'rng')]);
+  const polls = evidencePolls([{ id: 'rng', check: 'rng', asked: [{ script: 'scan' }] }], [def('rng', 'rng')]);
   t.is(polls.at(-1)!.afterMs, 3000);
 });
 

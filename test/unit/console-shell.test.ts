@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { ConsoleEngine } from '../../src/console/engine.ts';
 import { ConsoleEndedError, ConsoleFailureError, ConsoleTimeoutError, FrameError } from '../../src/console/errors.ts';
-import { Shell } from '../../src/console/shell.ts';
+import { retryUntilSucceeds, Shell } from '../../src/console/shell.ts';
 import { AssertionFailed, UsageError } from '../../src/errors.ts';
 import { FakeGuest, type FakeGuestOptions } from './console-fake-guest.ts';
 
@@ -159,6 +159,24 @@ test('succeed, fail and waitUntilSucceeds give verdicts with the evidence', asyn
   });
   t.regex(e2?.message ?? '', /did not succeed within 400 ms \(\d+ attempts\); last exit status 3/);
   t.regex(e2?.message ?? '', /still not/);
+});
+
+test('the retry loop bounds each attempt by what is left of the deadline and starts none after it', async (t) => {
+  let clock = 0;
+  const given: number[] = [];
+  const failing = async (ms: number) => {
+    given.push(ms);
+    clock += 2000;
+    return { status: 1, output: `attempt ${given.length}` };
+  };
+  const options = { timeoutMs: 5000, intervalMs: 1, attemptTimeoutMs: 4000, now: () => clock };
+  t.deepEqual(await retryUntilSucceeds(failing, options), { succeeded: false, last: { status: 1, output: 'attempt 3' }, attempts: 3 });
+  t.deepEqual(given, [4000, 3000, 1000], 'the last attempt still gets 1 s');
+
+  clock = 0;
+  let n = 0;
+  const secondWorks = async () => ({ status: ++n === 2 ? 0 : 1, output: `attempt ${n}` });
+  t.deepEqual(await retryUntilSucceeds(secondWorks, options), { succeeded: true, output: 'attempt 2' });
 });
 
 test('a command that hangs times out with the last lines, and the shell stays usable', async (t) => {
