@@ -22,7 +22,7 @@ import { countFrames, kernelStartOnHost } from './console-log.ts';
 import { guestSteps, type GuestWork } from './guest-work.ts';
 import { bareEvidenceMs, bootStageDurations, casePhaseMs, stepDurations } from './phases.ts';
 import { goal, type BootResult, type OverheadResult } from './result.ts';
-import { median, medianByKey, ratio, spread } from './stats.ts';
+import { median, medianByKey, pairedRatio, ratio, spread } from './stats.ts';
 import type { BenchPartInput } from './part.ts';
 
 /** Everything one target's overhead measurement needs. */
@@ -124,8 +124,11 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
   const reports: { report: RunReport; kernelStartMs?: number }[] = [];
   const descriptions = new Set<string>();
   const viaSeen = new Set<string>();
+  // Wall times of the pairs where both sides ran through (harness passed, bare driver finished), harness first.
+  const pairs: [number, number][] = [];
   for (let i = 0; i < runs && !input.signal?.aborted; i++) {
     const order = i % 2 === 0 ? (['harness', 'bare'] as const) : (['bare', 'harness'] as const);
+    const pair: { harness?: number; bare?: number } = {};
     for (const kind of order) {
       if (input.signal?.aborted) break;
       const label = `overhead ${target.name} ${kind} ${i + 1}/${runs}`;
@@ -136,6 +139,7 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
         harness.frames.push(frames);
         if (report.message) viaSeen.add(report.message);
         if (report.status === 'passed') {
+          pair.harness = wallMs;
           harness.wallMs.push(wallMs);
           harness.cpuMs.push(cpuMs);
           if (report.timeline['shell-ready'] !== undefined) harness.shellReadyMs.push(report.timeline['shell-ready']);
@@ -147,6 +151,7 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
       } else {
         try {
           const r = await input.sample(label, () => bareOnce(input));
+          pair.bare = r.wallMs;
           bare.wallMs.push(r.wallMs);
           bare.cpuMs.push(r.cpuMs);
           if (Number.isFinite(r.shellReadyMs)) bare.shellReadyMs.push(r.shellReadyMs);
@@ -161,18 +166,22 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
         }
       }
     }
+    if (pair.harness !== undefined && pair.bare !== undefined) pairs.push([pair.harness, pair.bare]);
   }
   const harnessWall = spread(harness.wallMs);
   const bareWall = spread(bare.wallMs);
   const cases = spread(harness.casePhaseMs);
   const evidence = spread(bare.evidenceMs);
   const verdictLimit = fullVerdictGoalMs[target.name];
+  const paired = pairedRatio(pairs);
   const overhead: OverheadResult = {
     target: target.name,
     harness: { ...harness, wall: harnessWall },
     // The context script, every poll and the host facts: one frame each.
     bare: { ...bare, frames: 1 + input.work.polls.length, wall: bareWall },
     ratio: goal(ratio(harnessWall?.median, bareWall?.median), 'max', overheadGoal),
+    pairs,
+    ...(paired ? { paired } : {}),
     casePhase: { harness: cases, bare: evidence },
     casePhaseRatio: goal(ratio(cases?.median, evidence?.median), 'max', casePhaseGoal),
     ...(verdictLimit === undefined ? {} : { verdictGoal: goal(harnessWall?.median, 'max', verdictLimit) }),

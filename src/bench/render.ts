@@ -1,7 +1,7 @@
 // A bench result as the compact text tables the command prints (pure: result in, lines out).
 import { bootStages } from '../console/boot-stage.ts';
 import type { BenchResult, BootResult, Goal } from './result.ts';
-import { median, medianByKey } from './stats.ts';
+import { median, medianByKey, pairedVerdict } from './stats.ts';
 import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './table.ts';
 
 const DHCP_CLIENTS = ['dhcpcd', 'udhcpc', 'dhclient'];
@@ -26,6 +26,16 @@ export function headerLine(r: BenchResult): string {
 export function goalLines(r: BenchResult): string[] {
   const rows: string[][] = [['goal', 'measured', 'target', 'verdict']];
   for (const o of r.overhead) rows.push([`harness overhead ${o.target} (median a / median b)`, times(o.ratio.value), limit(o.ratio), goalMark(o.ratio.met)]);
+  const pooled = r.pooledOverhead;
+  if (pooled && r.overhead[0]) {
+    const verdict = pairedVerdict(pooled, r.overhead[0].ratio.limit);
+    rows.push([
+      `harness overhead, all targets (geometric mean of ${pooled.n} paired a/b)`,
+      times(pooled.value),
+      limit(r.overhead[0].ratio),
+      `${verdict === undefined ? 'unresolved' : goalMark(verdict)}: 95% interval ${times(pooled.low)}-${times(pooled.high)}`,
+    ]);
+  }
   for (const o of r.overhead) rows.push([`case phase ${o.target} (median harness cases / median bare evidence)`, times(o.casePhaseRatio.value), limit(o.casePhaseRatio), goalMark(o.casePhaseRatio.met)]);
   for (const o of r.overhead) if (o.verdictGoal) rows.push([`full verdict ${o.target} (median harness run, s)`, seconds(o.verdictGoal.value), limitSeconds(o.verdictGoal), goalMark(o.verdictGoal.met)]);
   if (r.failing) rows.push([`${imageName(r.failing.image)} verdict - good verdict (${r.failing.target}, s)`, seconds(r.failing.goal.value), limitSeconds(r.failing.goal), goalMark(r.failing.goal.met)]);
@@ -37,13 +47,14 @@ export function goalLines(r: BenchResult): string[] {
 
 /** Part 1: a against b per target. */
 export function overheadLines(r: BenchResult): string[] {
-  const rows: string[][] = [['target', 'harness a (s)', 'bare b (s)', 'a/b', 'shell a', 'shell b', 'CPU a', 'CPU b', 'frames a', 'frames b']];
+  const rows: string[][] = [['target', 'harness a (s)', 'bare b (s)', 'a/b', 'paired a/b (95%)', 'shell a', 'shell b', 'CPU a', 'CPU b', 'frames a', 'frames b']];
   for (const o of r.overhead) {
     rows.push([
       o.target,
       spreadSeconds(o.harness.wall),
       spreadSeconds(o.bare.wall),
       times(o.ratio.value),
+      o.paired ? `${times(o.paired.value)} (${times(o.paired.low)}-${times(o.paired.high)})` : '-',
       seconds(o.toShellMs.harness),
       seconds(o.toShellMs.bare),
       seconds(median(o.harness.cpuMs ?? []), 2),
@@ -54,6 +65,7 @@ export function overheadLines(r: BenchResult): string[] {
   }
   return [
     'Harness overhead: wall time of one full run, min / median / max; shell = median time to the shell answering;',
+    "paired = geometric mean of each pair's a/b with its 95% interval (the noise the runs leave);",
     "CPU = median CPU seconds of the driver's own process per run (QEMU not included)",
     ...formatTable(rows),
   ];

@@ -2,7 +2,7 @@
 import type { BootStage } from '../console/boot-stage.ts';
 import type { HostInfo } from './host-info.ts';
 import type { SampleNote } from './quiet-host.ts';
-import type { Spread } from './stats.ts';
+import type { PairedRatio, Spread } from './stats.ts';
 
 /** One measured quantity against its goal. */
 export interface Goal {
@@ -31,6 +31,10 @@ export interface OverheadResult {
   readonly bare: { readonly wallMs: number[]; readonly cpuMs: number[]; readonly shellReadyMs: number[]; readonly evidenceMs: number[]; readonly stepsMs: Record<string, number>[]; readonly frames: number; readonly errors: string[]; readonly wall?: Spread };
   /** median(harness wall) / median(bare wall). */
   readonly ratio: Goal;
+  /** [harness wall, bare wall] of each pair where both sides ran through, in the order taken. */
+  readonly pairs: [number, number][];
+  /** Geometric mean of the pairs' ratios with its 95% interval: how finely these runs resolve the overhead. */
+  readonly paired?: PairedRatio;
   /** Medians of the case phase (harness) and of the minimal evidence script (bare). */
   readonly casePhase: { readonly harness?: Spread; readonly bare?: Spread };
   /** median(harness case phase) / median(bare evidence time). */
@@ -132,6 +136,8 @@ export interface BenchResult {
   /** Every sample in the order taken: its wall time and what else ran meanwhile. */
   readonly samples: SampleNote[];
   readonly overhead: OverheadResult[];
+  /** The pairs of every target pooled (paired ratios, see OverheadResult.paired): the overhead goal judged on all runs at once. */
+  readonly pooledOverhead?: PairedRatio;
   readonly matrix?: MatrixResult;
   readonly panic?: PanicResult;
   readonly failing?: FailingResult;

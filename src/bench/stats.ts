@@ -29,6 +29,37 @@ export function ratio(a: number | undefined, b: number | undefined): number | un
   return a / b;
 }
 
+/** A ratio estimated from paired samples: geometric mean of the pairs' ratios and its approximate 95% interval. */
+export interface PairedRatio {
+  readonly n: number;
+  readonly value: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/**
+ * The geometric mean of a/b over pairs taken side by side, with mean ± 2 standard errors of the log
+ * ratios as its interval. Pairing cancels drift between pairs; the interval says how much of a
+ * difference the runs can resolve at all. Undefined under two usable pairs.
+ */
+export function pairedRatio(pairs: readonly (readonly [number, number])[]): PairedRatio | undefined {
+  const logs = pairs.filter(([a, b]) => a > 0 && b > 0 && Number.isFinite(a) && Number.isFinite(b)).map(([a, b]) => Math.log(a / b));
+  const n = logs.length;
+  if (n < 2) return undefined;
+  const mean = logs.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(logs.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1));
+  const margin = (2 * sd) / Math.sqrt(n);
+  return { n, value: Math.exp(mean), low: Math.exp(mean - margin), high: Math.exp(mean + margin) };
+}
+
+/** A paired ratio against a maximum: met when the whole interval is under it, not met when all of it is over, else unresolved (undefined). */
+export function pairedVerdict(r: PairedRatio | undefined, limit: number): boolean | undefined {
+  if (!r) return undefined;
+  if (r.high <= limit) return true;
+  if (r.low > limit) return false;
+  return undefined;
+}
+
 /** For every key present in some record, the median of its values over the records that have it. */
 export function medianByKey(records: readonly Readonly<Record<string, number | undefined>>[]): Record<string, number> {
   const values = new Map<string, number[]>();

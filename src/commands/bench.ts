@@ -14,6 +14,7 @@ import { BenchInterrupted, sampleGate } from '../bench/quiet-host.ts';
 import { renderResult } from '../bench/render.ts';
 import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
 import { resultFileName } from '../bench/result.ts';
+import { pairedRatio } from '../bench/stats.ts';
 import { loadAllCases } from '../config/case-folders.ts';
 import { notApplicable } from '../config/cases.ts';
 import { imagesDir, projectRoot } from '../config/paths.ts';
@@ -118,6 +119,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
       ? undefined
       : await measureMatrix({ targets: targets.map((t) => t.name), arch: targets.map((t) => t.name).join(','), ...part });
 
+    const pooled = pairedRatio(overhead.flatMap((o) => o.pairs));
     const result: BenchResult = {
       schema: 2,
       date: stamp.toISOString(),
@@ -130,6 +132,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
       disturbed,
       samples: notes,
       overhead,
+      ...(pooled ? { pooledOverhead: pooled } : {}),
       matrix,
       panic,
       failing,

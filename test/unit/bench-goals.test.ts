@@ -3,6 +3,7 @@ import { counts, failingGoal } from '../../src/bench/failing-verdict.ts';
 import { matrixWallGoalMs, speedupGoal } from '../../src/bench/matrix-speedup.ts';
 import { casePhaseGoal, fullVerdictGoalMs, overheadGoal } from '../../src/bench/overhead.ts';
 import { goal } from '../../src/bench/result.ts';
+import { pairedRatio, pairedVerdict } from '../../src/bench/stats.ts';
 import { loadTargets } from '../../src/config/targets.ts';
 
 test('the goals are the ones issue 16 sets', (t) => {
@@ -38,4 +39,16 @@ test('a good run counts when it passed; a failing run when it failed its case by
   t.true(counts({ verdictMs: 1, wallMs: 2, status: 'failed', notPassed: ['containerd failed', 'rng failed'] }, 'failing', 'containerd'));
   t.false(counts({ verdictMs: 1, wallMs: 2, status: 'failed', notPassed: ['rng failed'] }, 'failing', 'containerd'));
   t.false(counts({ verdictMs: 1, wallMs: 2, status: 'error', notPassed: ['containerd failed', 'runc error'] }, 'failing', 'containerd'));
+});
+
+test('a paired ratio is the geometric mean of the pairs with a 95% interval; its verdict is unresolved while the interval holds the limit', (t) => {
+  const r = pairedRatio([[110, 100], [100, 110], [105, 100], [100, 105]])!;
+  t.is(r.n, 4);
+  t.true(Math.abs(r.value - 1) < 1e-9, 'ratios that cancel out give 1');
+  t.true(r.low < 0.95 && r.high > 1.05);
+  t.is(pairedVerdict(r, 1.02), undefined);
+  t.is(pairedVerdict(pairedRatio([[100, 100], [101, 100], [100.5, 100]]), 1.02), true);
+  t.is(pairedVerdict(pairedRatio([[110, 100], [111, 100], [112, 100]]), 1.02), false);
+  t.is(pairedRatio([[100, 100]]), undefined, 'one pair says nothing about the noise');
+  t.is(pairedRatio([[100, 0], [0, 100], [Number.NaN, 1]]), undefined, 'unusable pairs are left out');
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { renderResult } from '../../src/bench/render.ts';
 import { goal, type BenchResult } from '../../src/bench/result.ts';
-import { spread } from '../../src/bench/stats.ts';
+import { pairedRatio, spread } from '../../src/bench/stats.ts';
 
 const result: BenchResult = {
   schema: 2,
@@ -14,12 +14,15 @@ const result: BenchResult = {
   durationMs: 600_000,
   disturbed: [],
   samples: [],
+  pooledOverhead: pairedRatio([[10_400, 10_000], [10_200, 9_900], [10_900, 10_300]]),
   overhead: [
     {
       target: 'x86_64',
       harness: { wallMs: [10_400, 10_200, 10_900], cpuMs: [900, 800, 1000], shellReadyMs: [7000], casePhaseMs: [2400, 2600], frames: [4, 4, 4], statuses: ['passed', 'passed', 'passed'], wall: spread([10_400, 10_200, 10_900]) },
       bare: { wallMs: [10_000, 9_900, 10_300], cpuMs: [300, 250, 350], shellReadyMs: [6900], evidenceMs: [2000, 2100], stepsMs: [{ 'host-context': 400, 'evidence-1': 1000, 'rng-second-sample': 3600, 'host-facts': 300 }], frames: 4, errors: [], wall: spread([10_000, 9_900, 10_300]) },
       ratio: goal(1.04, 'max', 1.02),
+      pairs: [[10_400, 10_000], [10_200, 9_900], [10_900, 10_300]],
+      paired: pairedRatio([[10_400, 10_000], [10_200, 9_900], [10_900, 10_300]]),
       casePhase: { harness: spread([2400, 2600]), bare: spread([2000, 2100]) },
       casePhaseRatio: goal(2500 / 2050, 'max', 1.3),
       verdictGoal: goal(10_400, 'max', 20_000),
@@ -72,6 +75,7 @@ test('the rendered result leads with the header and a verdict per goal', (t) => 
   t.regex(lines[0]!, /^kittest 0\.1\.0 bench, 2025-03-04 05:06 UTC, N=3; host box: 2 cores, AMD EPYC; QEMU x86_64 7\.2\.22; accel tcg$/);
   const text = lines.join('\n');
   t.regex(text, /harness overhead x86_64 \(median a \/ median b\)\s+1\.04\s+<= 1\.02\s+NOT met/);
+  t.regex(text, /harness overhead, all targets \(geometric mean of 3 paired a\/b\)\s+1\.04\s+<= 1\.02\s+NOT met: 95% interval 1\.03-1\.06/);
   t.regex(text, /case phase x86_64 \(median harness cases \/ median bare evidence\)\s+1\.22\s+<= 1\.3\s+met/);
   t.regex(text, /full verdict x86_64 \(median harness run, s\)\s+10\.4\s+<= 20\.0 s\s+met/);
   t.regex(text, /no-containerd-1\/no-containerd verdict - good verdict \(x86_64, s\)\s+32\.0\s+<= 30\.0 s\s+NOT met/);
@@ -82,7 +86,7 @@ test('the rendered result leads with the header and a verdict per goal', (t) => 
 
 test('the rendered result has the overhead, matrix, panic and boot tables', (t) => {
   const text = renderResult(result).join('\n');
-  t.regex(text, /x86_64\s+10\.2 \/ 10\.4 \/ 10\.9\s+9\.9 \/ 10\.0 \/ 10\.3\s+1\.04\s+7\.0\s+6\.9\s+0\.90\s+0\.30\s+4\s+4/);
+  t.regex(text, /x86_64\s+10\.2 \/ 10\.4 \/ 10\.9\s+9\.9 \/ 10\.0 \/ 10\.3\s+1\.04\s+1\.04 \(1\.03-1\.06\)\s+7\.0\s+6\.9\s+0\.90\s+0\.30\s+4\s+4/);
   t.regex(text, /x86_64\s+2\.4 \/ 2\.5 \/ 2\.6\s+2\.0 \/ 2\.0 \/ 2\.1\s+1\.22\s+host-context 0\.4, evidence-1 1\.0, rng-second-sample 3\.6, host-facts 0\.3/);
   t.regex(text, /good \(reference\)\s+10\.0 \/ 10\.0 \/ 10\.0\s+10\.3\s+passed/);
   t.regex(text, /no-containerd-1\/no-containerd\s+42\.0 \/ 42\.0 \/ 42\.0\s+42\.4\s+failed/);
