@@ -102,7 +102,7 @@ const indented = (text: string) => safeForTerminal(text.replace(/\r/g, '')).repl
 function keepFirstFailed(live: LiveStatus, signal: AbortSignal): NonNullable<RunRequest['keepFailed']> {
   let taken = false;
   return async (session, failed: readonly CaseReport[]) => {
-    if (taken) return;
+    if (taken) return false;
     taken = true;
     const out = process.stderr;
     const name = session.target.name;
@@ -121,6 +121,7 @@ function keepFirstFailed(live: LiveStatus, signal: AbortSignal): NonNullable<Run
     } finally {
       live.resume();
     }
+    return true;
   };
 }
 

@@ -150,8 +150,8 @@ export class ConsoleEngine {
   }
 
   /** Record a named instant on the timeline. */
-  mark(name: string): TimelineEntry {
-    const entry = { name, atMs: this.#clock() - this.startedAt };
+  mark(name: string, at: number = this.#clock()): TimelineEntry {
+    const entry = { name, atMs: at - this.startedAt };
     this.#timeline.push(entry);
     return entry;
   }

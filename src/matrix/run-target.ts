@@ -32,9 +32,10 @@ export interface RunRequest {
    * error, skipped or interrupted), the run was not interrupted, and the guest is alive (QEMU
    * running, no panic, no host error). The machine stays up until it resolves; `failed` are the
    * failed cases with their verdicts. What the machine does meanwhile (a panic the person causes,
-   * the time spent) does not change the run's report.
+   * the time spent) does not change the run's report. Resolves with whether it held the machine
+   * (with --jobs, only the first failed run is held; the others stop as usual).
    */
-  readonly keepFailed?: (session: BootSession, failed: readonly CaseReport[]) => Promise<void>;
+  readonly keepFailed?: (session: BootSession, failed: readonly CaseReport[]) => Promise<boolean>;
 }
 
 /** A run whose failure is the infrastructure's (QEMU did not start, no output at all): worth a retry. */
@@ -219,12 +220,17 @@ async function keepFailed(request: RunRequest, session: BootSession, report: Run
   // A crashed guest has no console to type into; a machine QEMU no longer runs has nothing to hold.
   if (!session.machine.running || engine.failure || engine.ended || session.hostError) return undefined;
   const since = Date.now();
-  engine.mark('console-kept');
+  const at = engine.now();
+  let held = true;
   try {
-    await request.keepFailed(session, failed);
+    held = await request.keepFailed(session, failed);
   } catch {
     // The person's console failing must not cost the run its report; the hook says what went wrong.
   }
+  // A run the hook passed over (another machine is held) was never the person's: its report,
+  // a crash after its last verdict included, stays the image's.
+  if (!held) return undefined;
+  engine.mark('console-kept', at);
   return { since, heldMs: Date.now() - since };
 }
 
