@@ -30,7 +30,7 @@ export function goalLines(r: BenchResult): string[] {
   if (pooled && r.overhead[0]) {
     const verdict = pairedVerdict(pooled, r.overhead[0].ratio.limit);
     rows.push([
-      `harness overhead, all targets (geometric mean of ${pooled.n} paired a/b)`,
+      `harness overhead, ${r.overhead.length === 1 ? r.overhead[0].target : `${r.overhead.length} targets`} pooled (geometric mean of ${pooled.n} paired a/b)`,
       times(pooled.value),
       limit(r.overhead[0].ratio),
       `${verdict === undefined ? 'unresolved' : goalMark(verdict)}: 95% interval ${times(pooled.low)}-${times(pooled.high)}`,
