@@ -149,7 +149,7 @@ export class ConsoleEngine {
     if (!this.#ended) this.#write(data);
   }
 
-  /** Record a named instant on the timeline. */
+  /** Record a named instant on the timeline: now, or `at` on the engine's clock (an instant the caller noted before it knew it would count). */
   mark(name: string, at: number = this.#clock()): TimelineEntry {
     const entry = { name, atMs: at - this.startedAt };
     this.#timeline.push(entry);
