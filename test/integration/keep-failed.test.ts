@@ -39,21 +39,32 @@ function spawnOnPty(t: ExecutionContext, args: readonly string[]) {
     rows: 40,
     env: { ...process.env, NO_COLOR: '1' } as Record<string, string>,
   });
-  const session = { term, screen: '', done: false, exited: undefined as unknown as Promise<number>, waitFor: async (_re: RegExp, _ms: number) => {} };
-  term.onData((d) => (session.screen += d));
-  session.exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
-  void session.exited.then(() => (session.done = true));
+  let screen = '';
+  let done = false;
+  term.onData((d) => (screen += d));
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+  void exited.then(() => (done = true));
   t.teardown(() => {
-    if (!session.done) term.kill('SIGKILL');
+    if (!done) term.kill('SIGKILL');
   });
-  session.waitFor = async (re: RegExp, ms: number) => {
+  const waitFor = async (re: RegExp, ms: number) => {
     const end = Date.now() + ms;
-    while (!re.test(session.screen)) {
-      if (session.done || Date.now() > end) throw new Error(`${session.done ? 'kittest exited' : 'timed out'} waiting for ${re}; screen ends: ${session.screen.slice(-1500)}`);
+    while (!re.test(screen)) {
+      if (done || Date.now() > end) throw new Error(`${done ? 'kittest exited' : 'timed out'} waiting for ${re}; screen ends: ${screen.slice(-1500)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   };
-  return session;
+  return {
+    term,
+    exited,
+    waitFor,
+    get screen() {
+      return screen;
+    },
+    get done() {
+      return done;
+    },
+  };
 }
 
 /** Type into the kept console until the guest answers: the echo reads "NONCE typed", only the shell prints "NONCE_typed". */
