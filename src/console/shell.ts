@@ -36,7 +36,7 @@ export interface RunOptions {
 /** Options of waitUntilSucceeds: `timeoutMs` bounds the retrying; no attempt starts after it. */
 export interface WaitUntilOptions extends RunOptions {
   readonly intervalMs?: number;
-  /** Time allowed for one attempt (default: the command timeout). */
+  /** Time allowed for one attempt (default: the command timeout), and never more than what is left of `timeoutMs` (at least 1 s). */
   readonly attemptTimeoutMs?: number;
 }
 
