@@ -7,7 +7,7 @@
 import { parseKeyValues, shellQuote } from './guest-output.ts';
 
 /** Device numbers (hex major:minor, as `stat -c %t:%T` prints them) of well-known RNG sources. */
-export const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrng': 'a:b7' };
+export const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrng': 'a:b7', '/dev/random': '1:8' };
 
 export const defaultSources: readonly string[] = ['/dev/hwrng'];
 
@@ -19,6 +19,15 @@ export const sourcesSetting = {
   default: defaultSources,
   description:
     "Paths of the RNG source a service must hold open; an open file counts when its char device number matches the source's (10:183 for /dev/hwrng), by path only when the guest has no stat -c.",
+} as const;
+
+/** The `feeds` setting: the kernel's pool, which an RNG service may feed with RNDADDENTROPY instead of reading a hardware source. */
+export const feedsSetting = {
+  type: 'array',
+  items: { type: 'string', pattern: '^/' },
+  default: ['/dev/random'],
+  description:
+    "Paths of the kernel's entropy pool; a process holding one open (by char device number: 1:8 for /dev/random) with CAP_SYS_ADMIN effective, which the RNDADDENTROPY ioctl needs, feeds the kernel (LinuxKit's rngd, haveged, jitterentropy-rngd).",
 } as const;
 
 export interface ScanOptions {
@@ -39,6 +48,7 @@ const safeName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-
  *   source=PATH RDEV        the source's device number on the host ('-' when stat cannot tell)
  *   named=PID GROUP         a process whose comm is one of the group's names
  *   proc=PID START COMM     every shown process: start time (clock ticks after boot) and comm
+ *   cap=PID HEX             its effective capabilities (CapEff in /proc/PID/status)
  *   fd=PID FD RDEV PATH     an open fd of a shown process (RDEV '-' when stat -L -c is missing)
  *   ns=PID mnt:[N] pid:[N] uts:[N] ipc:[N]   and   cgroup=PID LINE   (with isolation)
  *   fdmode=stat|readlink
@@ -71,6 +81,7 @@ show() {
   _s=\${_s##*) }
   set -- "$1" $_s
   echo "proc=$1 \${21} $_c"
+  while read -r _k _v; do case "$_k" in CapEff:) echo "cap=$1 $_v"; break;; esac; done 2>/dev/null < "/proc/$1/status"
 ${nsLine}
 }
 for s in ${options.sources.map(shellQuote).join(' ')}; do
@@ -116,6 +127,8 @@ export interface ScannedProcess {
   /** Start time in clock ticks after boot: with the pid, it tells one process from a restarted one. */
   readonly start?: number;
   readonly comm: string;
+  /** Effective capabilities (CapEff), when the guest printed them. */
+  readonly capEff?: bigint;
   readonly groups: string[];
   readonly fds: OpenFd[];
   /** Namespace ids by type, e.g. { mnt: 'mnt:[4026531841]' }. */
@@ -153,6 +166,12 @@ export function parseScan(output: string): Scan {
     const known = processes.get(pid);
     if (known && known.start !== undefined) continue;
     processes.set(pid, { ...(known ?? { pid, groups: [], fds: [], ns: {}, cgroup: [] }), pid, comm: clean(m[3] ?? ''), ...(m[2] ? { start: Number(m[2]) } : {}) });
+  }
+  for (const v of kv.get('cap') ?? []) {
+    const m = /^(\d{1,9}) ([0-9a-f]{1,16})$/.exec(v);
+    if (!m) continue;
+    const p = get(Number(m[1]));
+    if (p.capEff === undefined) processes.set(p.pid, { ...p, capEff: BigInt(`0x${m[2]}`) });
   }
   for (const v of kv.get('named') ?? []) {
     const m = /^(\d{1,9}) ([A-Za-z0-9_-]+)$/.exec(v);
@@ -233,3 +252,66 @@ export function decimalDevice(rdev: string): string {
 
 /** "rngd (pid 312)" */
 export const label = (p: { comm: string; pid: number }): string => `${p.comm || '?'} (pid ${p.pid})`;
+
+/** Where containerd's runc v2 shims keep each task's state: NAMESPACE/ID/init.pid. */
+export const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
+
+/**
+ * Shell snippet printing containerd's tasks as the runtime's state directory records them, and
+ * whether the kernel still runs each one's init process:
+ *   task=NAMESPACE ID PID STATE    STATE is /proc/PID/stat's state letter, `gone` when no such process
+ *   tasklog=ID LINE                the last line of /var/log/ID.log and /var/log/ID.out.log (LinuxKit's
+ *                                  service logs; kittest's images write there too), for ids in `logsOf`
+ * No containerd client is started (a Go program start costs seconds under emulation).
+ */
+export function taskScanScript(logsOf: readonly string[]): string {
+  const list = logsOf.map(safeName).filter(Boolean).join(' ');
+  return `for f in ${taskStateDir}/*/*/init.pid; do
+  [ -f "$f" ] || continue
+  d=\${f%/init.pid}; id=\${d##*/}; ns=\${d%/*}; ns=\${ns##*/}
+  case "$id$ns" in *[!A-Za-z0-9._-]*) continue;; esac
+  tp=; read -r tp 2>/dev/null < "$f"
+  case "$tp" in ''|*[!0-9]*) tp=-;; esac
+  st=gone; s=; [ "$tp" != - ] && read -r s 2>/dev/null < "/proc/$tp/stat" && { s=\${s##*) }; st=\${s%% *}; }
+  echo "task=$ns $id $tp $st"
+  case " ${list} " in *" $id "*)
+    for l in "/var/log/$id.log" "/var/log/$id.out.log"; do
+      [ -s "$l" ] && echo "tasklog=$id $(tail -n 1 "$l" 2>/dev/null | tr -cd '\\40-\\176' | cut -c1-300)"
+    done;;
+  esac
+done`;
+}
+
+export interface RuntimeTask {
+  readonly namespace: string;
+  readonly id: string;
+  readonly pid?: number;
+  /** The init process's state letter (R, S, D, Z, ...), or `gone`. */
+  readonly state: string;
+  /** Last log lines (stderr's, then stdout's), where the guest keeps them. */
+  readonly logs: string[];
+}
+
+/** A task's init process is still running (not gone, not a zombie). */
+export const taskRunning = (task: RuntimeTask): boolean => task.state !== 'gone' && task.state !== 'Z' && task.state !== 'X';
+
+/** Parse the output of taskScanScript. */
+export function parseTasks(output: string): RuntimeTask[] {
+  const kv = parseKeyValues(output);
+  const tasks: RuntimeTask[] = [];
+  for (const v of kv.get('task') ?? []) {
+    const m = /^([A-Za-z0-9._-]{1,100}) ([A-Za-z0-9._-]{1,100}) (\d{1,9}|-) ([A-Za-z]|gone)$/.exec(v);
+    if (!m) continue;
+    if (tasks.some((t) => t.namespace === m[1] && t.id === m[2])) continue;
+    tasks.push({ namespace: m[1]!, id: m[2]!, ...(m[3] === '-' ? {} : { pid: Number(m[3]) }), state: m[4]!, logs: [] });
+  }
+  for (const v of kv.get('tasklog') ?? []) {
+    const m = /^([A-Za-z0-9._-]{1,100}) (.*)$/.exec(v);
+    if (!m || !m[2]!.trim()) continue;
+    for (const t of tasks) if (t.id === m[1] && t.logs.length < 2) t.logs.push(clean(m[2]!));
+  }
+  return tasks;
+}
+
+/** "STOPPED" or "RUNNING", as containerd would say it. */
+export const taskStatus = (task: RuntimeTask): string => (taskRunning(task) ? 'RUNNING' : 'STOPPED');

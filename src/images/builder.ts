@@ -15,7 +15,7 @@ import { loadDefinition, packageFor, type ContainerSpec, type ImageDefinition } 
 import { checkLibraries } from './elf.ts';
 import { describeOutput, readManifest, type ImageManifest } from './manifest.ts';
 import { installModules } from './modules.ts';
-import { bootScript, onbootBundle, onbootSpec, serviceRootfs } from './oci.ts';
+import { bootScript, containerSpec, onbootBundle, serviceBundle } from './oci.ts';
 import { fetchedBefore, fetchPackages, newestSelection, planPackages, recordFetched, selectionLines, type FetchedPackage } from './packages.ts';
 import { linkBusyboxApplets, makeSkeleton, removePaths, writeFiles } from './rootfs.ts';
 import { joinInRoot } from './root-paths.ts';
@@ -131,9 +131,14 @@ async function assemble(
   for (const [index, container] of def.onboot.entries()) {
     const bundle = onbootBundle(index, container.name);
     await addContainer(container, joinInRoot(root, `${bundle}/rootfs`, { followLast: true }));
-    if (container.runtime !== 'host') writeFileSync(joinInRoot(root, `${bundle}/config.json`, { followLast: true }), `${JSON.stringify(onbootSpec(container), null, 2)}\n`);
+    if (container.runtime !== 'host') writeFileSync(joinInRoot(root, `${bundle}/config.json`, { followLast: true }), `${JSON.stringify(containerSpec(container), null, 2)}\n`);
   }
-  for (const container of def.services) await addContainer(container, joinInRoot(root, serviceRootfs(container.name), { followLast: true }));
+  for (const container of def.services) {
+    const bundle = serviceBundle(container.name);
+    await addContainer(container, joinInRoot(root, `${bundle}/rootfs`, { followLast: true }));
+    const spec = containerSpec(container, { namespace: def.containerd.namespace });
+    if (container.runtime !== 'host') writeFileSync(joinInRoot(root, `${bundle}/config.json`, { followLast: true }), `${JSON.stringify(spec, null, 2)}\n`);
+  }
 
   writeFiles(root, def.files);
   const bootFile = joinInRoot(root, 'etc/kittest/boot.sh', { followLast: true });

@@ -6,7 +6,7 @@ import { stableJson } from './merge.ts';
 import type { ImageTarget } from './targets.ts';
 
 /** Bumped whenever the builder's output changes for the same inputs (2: onboot `keep:`, pvpanic modules; 3: services share one shim). */
-export const builderVersion = '5';
+export const builderVersion = '6';
 
 function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');

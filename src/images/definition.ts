@@ -46,8 +46,12 @@ export interface ContainerSpec {
   env?: string[];
   net?: 'host' | 'none';
   pid?: 'host' | 'private';
+  ipc?: 'host' | 'new';
+  uts?: 'host' | 'new';
   privileged?: boolean;
   capabilities?: string[];
+  /** `capabilities` is the whole set, not an addition to the default set. */
+  onlyCapabilities?: boolean;
   binds?: string[];
   runtime?: 'container' | 'host';
   /** Onboot only: keep runc's record of the container after it exits (LinuxKit deletes it). */

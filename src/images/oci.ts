@@ -1,5 +1,6 @@
-// How init runs containers: the OCI runtime spec (config.json) of onboot bundles for runc, the
-// ctr run command line of services, and the generated /etc/kittest/boot.sh that init sources.
+// How init runs containers: the OCI runtime spec (config.json) of every onboot container and
+// service, in LinuxKit's layout (/containers/onboot/NNN-NAME/, /containers/services/NAME/, each
+// with config.json and rootfs), and the generated /etc/kittest/boot.sh that init sources.
 import type { ContainerSpec, ImageDefinition } from './definition.ts';
 
 const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -28,10 +29,22 @@ export function parseBinds(binds: readonly string[] = []): { source: string; des
   });
 }
 
-/** OCI runtime spec for an onboot container run with `runc run --bundle DIR` (rootfs at DIR/rootfs). */
-export function onbootSpec(container: ContainerSpec): object {
+/** The capabilities a container gets: all when privileged, else the default set plus its own (its own alone with onlyCapabilities). */
+export function containerCapabilities(container: ContainerSpec): string[] {
+  if (container.privileged) return allCapabilities;
+  if (container.onlyCapabilities) return [...new Set(container.capabilities ?? [])];
+  return [...new Set([...defaultCapabilities, ...(container.capabilities ?? [])])];
+}
+
+/**
+ * OCI runtime spec of a container, as `linuxkit build` writes it: root `rootfs` beside config.json,
+ * a new mount namespace always, the other namespaces new unless the definition shares the host's.
+ * Onboot containers run with `runc run --bundle DIR`; services are started from theirs under
+ * containerd (`place` gives a service its cgroup and the shim group all services share).
+ */
+export function containerSpec(container: ContainerSpec, place?: { readonly namespace: string }): object {
   const privileged = container.privileged ?? false;
-  const caps = privileged ? allCapabilities : [...new Set([...defaultCapabilities, ...(container.capabilities ?? [])])];
+  const caps = containerCapabilities(container);
   const mounts: object[] = [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     privileged
@@ -50,7 +63,9 @@ export function onbootSpec(container: ContainerSpec): object {
   for (const bind of parseBinds(container.binds)) {
     mounts.push({ destination: bind.destination, type: 'bind', source: bind.source, options: ['rbind', bind.readonly ? 'ro' : 'rw'] });
   }
-  const namespaces = [{ type: 'mount' }, { type: 'ipc' }, { type: 'uts' }];
+  const namespaces = [{ type: 'mount' }];
+  if (container.ipc !== 'host') namespaces.push({ type: 'ipc' });
+  if (container.uts !== 'host') namespaces.push({ type: 'uts' });
   if (container.pid !== 'host') namespaces.push({ type: 'pid' });
   if (container.net !== 'host') namespaces.push({ type: 'network' });
   return {
@@ -66,9 +81,13 @@ export function onbootSpec(container: ContainerSpec): object {
       noNewPrivileges: !privileged,
     },
     root: { path: 'rootfs', readonly: true },
-    hostname: container.name,
+    ...(container.uts === 'host' ? {} : { hostname: container.name }),
     mounts,
+    // One shim for every service (containerd's runc.v2 grouping): each further service starts no
+    // shim daemon of its own, a Go program that takes a second or more to start under emulation.
+    ...(place ? { annotations: { 'io.containerd.runc.v2.group': serviceShimGroup } } : {}),
     linux: {
+      ...(place ? { cgroupsPath: `/${place.namespace}/${container.name}` } : {}),
       namespaces,
       resources: { devices: [{ allow: privileged, access: 'rwm' }] },
       ...(privileged
@@ -84,22 +103,6 @@ export function onbootSpec(container: ContainerSpec): object {
 /** The runc.v2 shim group all services share. */
 export const serviceShimGroup = 'services';
 
-/** `ctr run` arguments (after `ctr -n NS`) that start a service from its rootfs directory. */
-export function serviceCtrArgs(container: ContainerSpec, rootfs: string): string[] {
-  // One shim for every service (containerd's runc.v2 grouping): each further service starts no
-  // shim daemon of its own, a Go program that takes a second or more to start under emulation.
-  const args = ['run', '-d', '--log-uri', `file:///var/log/${container.name}.log`, '--rootfs', '--read-only', '--annotation', `io.containerd.runc.v2.group=${serviceShimGroup}`];
-  if (container.net === 'host') args.push('--net-host');
-  if (container.privileged) args.push('--privileged');
-  if (container.pid === 'host') args.push('--with-ns', 'pid:/proc/1/ns/pid');
-  for (const cap of container.capabilities ?? []) args.push('--cap-add', cap);
-  for (const env of container.env ?? []) args.push('--env', env);
-  for (const bind of parseBinds(container.binds)) {
-    args.push('--mount', `type=bind,src=${bind.source},dst=${bind.destination},options=rbind:${bind.readonly ? 'ro' : 'rw'}`);
-  }
-  args.push(rootfs, container.name, ...container.command);
-  return args;
-}
 
 /** Quote one word for a POSIX shell. */
 export function shellQuote(word: string): string {
@@ -111,8 +114,9 @@ export function onbootBundle(index: number, name: string): string {
   return `/containers/onboot/${String(index).padStart(3, '0')}-${name}`;
 }
 
-export function serviceRootfs(name: string): string {
-  return `/containers/services/${name}/rootfs`;
+/** Where a service's declaration (config.json) and rootfs live in the image. */
+export function serviceBundle(name: string): string {
+  return `/containers/services/${name}`;
 }
 
 /** The text of /etc/kittest/boot.sh, sourced by /init: settings plus onboot_all and services_all. */
@@ -122,11 +126,8 @@ export function bootScript(def: ImageDefinition, target: string, modules: readon
   const onboot = def.onboot.map((c, i) =>
     c.runtime === 'host' ? `  run_onboot ${q([c.name, ...c.command])}` : `  run_onboot ${q([c.name, 'runc', 'run', ...(c.keep === false ? [] : ['--keep']), '--bundle', onbootBundle(i, c.name), c.name])}`,
   );
-  const services = def.services.map((c) =>
-    c.runtime === 'host'
-      ? `  start_host_service ${q([c.name, ...c.command])}`
-      : `  start_service ${q([c.name, 'ctr', '-n', def.containerd.namespace, ...serviceCtrArgs(c, serviceRootfs(c.name))])}`,
-  );
+  // Services in containers are started from their declarations (init's start_declared_services).
+  const services = def.services.filter((c) => c.runtime === 'host').map((c) => `  start_host_service ${q([c.name, ...c.command])}`);
   return [
     `# Generated by kittest from ${def.name} for ${target}: settings and containers for /init.`,
     `IMAGE_NAME=${shellQuote(def.name)}`,
@@ -145,6 +146,7 @@ export function bootScript(def: ImageDefinition, target: string, modules: readon
     '}',
     '',
     'services_all() {',
+    '  start_declared_services',
     ...services,
     '  :',
     '}',

@@ -5,10 +5,11 @@ import { farEnough, judgeRngSamples, nextSampleScript, rngCheck, rngScript, samp
 import { settingDefaults } from '../../src/cases/case-schema.ts';
 import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
-import { cgroupPath, judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
+import { judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
+import { cgroupPath } from '../../src/cases/containment.ts';
 import { decideHostContext } from '../../src/cases/host-context.ts';
 import { parseScan } from '../../src/cases/service-scan.ts';
-import { crashloopRngd, fakeRngd, referenceIsolation, referenceRng } from './fixtures-services.ts';
+import { crashloopRngd, fakeRngd, referenceIsolation, referenceRngSamples } from './fixtures-services.ts';
 
 test('containerd: the server version is read from the Server section only', (t) => {
   const out = 'version: Client:\nversion:   Version:  1.7.24\nversion: \nversion: Server:\nversion:   Version:  1.7.24~ds1\nversion:   UUID: x';
@@ -27,6 +28,8 @@ interface Proc {
   mnt?: string;
   pidns?: string;
   cgroup?: string[];
+  /** CapEff in hex. */
+  cap?: string;
 }
 
 const hostMnt = 'mnt:[4026531841]';
@@ -35,16 +38,22 @@ const init: Proc = { pid: 1, comm: 'init', start: 1, mnt: hostMnt, pidns: hostPi
 
 function scan(procs: Proc[], options: { isolation?: boolean; rng?: boolean } = {}): string {
   const lines: string[] = [];
+  // The rng sample scans namespaces too (the service must run in a container).
+  const isolation = options.isolation ?? options.rng !== false;
   if (options.rng !== false) lines.push('rng_current=virtio_rng.0', 'rng_available=virtio_rng.0', 'crng=dmesg');
-  lines.push('source=/dev/hwrng a:b7');
+  lines.push('source=/dev/hwrng a:b7', 'source=/dev/random 1:8');
+  const shown = new Set<number>();
   const show = (p: Proc) => {
+    if (shown.has(p.pid)) return;
+    shown.add(p.pid);
     lines.push(`proc=${p.pid} ${p.start ?? 100 + p.pid} ${p.comm}`);
-    if (options.isolation) {
+    if (p.cap) lines.push(`cap=${p.pid} ${p.cap}`);
+    if (isolation) {
       lines.push(`ns=${p.pid} ${p.mnt ?? ''} ${p.pidns ?? ''} uts:[4026531838] ipc:[4026531839]`);
       for (const c of p.cgroup ?? []) lines.push(`cgroup=${p.pid} ${c}`);
     }
   };
-  if (options.isolation) show(init);
+  if (isolation) show(init);
   for (const p of procs.filter((x) => x.named)) {
     lines.push(`named=${p.pid} ${p.named}`);
     show(p);
@@ -52,7 +61,7 @@ function scan(procs: Proc[], options: { isolation?: boolean; rng?: boolean } = {
   lines.push('fdmode=stat');
   for (const p of procs) {
     for (const [fd, rdev, path] of p.fds ?? []) {
-      if (!p.named && rdev !== 'a:b7') continue;
+      if (!p.named && rdev !== 'a:b7' && rdev !== '1:8') continue;
       if (!p.named) show(p);
       lines.push(`fd=${p.pid} ${fd} ${rdev} ${path}`);
     }
@@ -60,16 +69,18 @@ function scan(procs: Proc[], options: { isolation?: boolean; rng?: boolean } = {
   return lines.join('\n');
 }
 
-const rngSettings: RngSettings = { hwrng: /virtio_rng/, sources: ['/dev/hwrng'], processNames: ['rngd', 'rng-tools'], sampleGapMs: 3000 };
+const rngSettings: RngSettings = { hwrng: /virtio_rng/, sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd', 'rng-tools'], sampleGapMs: 3000 };
 const consoleFds: [number, string, string][] = [
   [0, '5:1', '/dev/console'],
   [1, '5:1', '/dev/console'],
   [2, '5:1', '/dev/console'],
 ];
+const inContainer = (pid: number) => ({ mnt: `mnt:[40265322${pid % 100}]`, pidns: `pid:[40265323${pid % 100}]`, cgroup: [`0::/services.linuxkit/rng${pid}`] });
 const realRngd = (pid: number, comm = 'rngd', start = 2400): Proc => ({
   pid,
   comm,
   start,
+  ...inContainer(pid),
   named: comm === 'rngd' ? 'rng' : undefined,
   fds: [[0, '1:3', '/dev/null'], [1, '0:0', 'pipe:[9120]'], [2, '0:0', 'pipe:[9121]'], [3, 'a:b7', '/dev/hwrng'], [4, '1:8', '/dev/random']],
 });
@@ -78,14 +89,14 @@ test('rng: rngd holding /dev/hwrng (10:183) in two samples passes', (t) => {
   const sample = scan([realRngd(312)]);
   const verdict = judgeRngSamples([sample, sample], rngSettings);
   t.true(verdict.passed, verdict.message);
-  t.regex(verdict.message, /rngd \(pid 312\) holds \/dev\/hwrng \(10:183\) open \(fd 3\) and stayed up across 2 samples 3 s apart/);
+  t.regex(verdict.message, /rngd \(pid 312\) reads \/dev\/hwrng \(10:183\) \(fd 3\) in a container, stayed up across 2 samples 3 s apart/);
 });
 
 test('rng: a real rngd under another name passes: the open device counts, not the name', (t) => {
   const sample = scan([realRngd(420, 'entropyd')]);
   const verdict = judgeRngSamples([sample, sample], rngSettings);
   t.true(verdict.passed, verdict.message);
-  t.regex(verdict.message, /entropyd \(pid 420\) holds \/dev\/hwrng/);
+  t.regex(verdict.message, /entropyd \(pid 420\) reads \/dev\/hwrng/);
 });
 
 test('rng: one sample with a holder is not enough: a second sample must follow', (t) => {
@@ -102,7 +113,7 @@ test('rng: a script named rngd with only console fds fails and says what it hold
   t.false(verdict.pending);
   t.is(
     verdict.message,
-    'no process holds /dev/hwrng (10:183) open: rngd (pid 123) runs but has no RNG source open (open fds: 0 /dev/console, 1 /dev/console, 2 /dev/console, 10 /usr/sbin/rngd)',
+    'no process reads /dev/hwrng (10:183) or feeds the kernel pool through /dev/random (1:8): rngd (pid 123) runs but has no RNG source open (open fds: 0 /dev/console, 1 /dev/console, 2 /dev/console, 10 /usr/sbin/rngd)',
   );
 });
 
@@ -110,12 +121,12 @@ test('rng: a regular file or other device at the path /dev/hwrng is not the RNG'
   const fake = scan([{ pid: 124, comm: 'rngd', named: 'rng', fds: [[0, '1:3', '/dev/null'], [3, '0:0', '/dev/hwrng']] }]);
   const verdict = judgeRngSamples([fake, fake], rngSettings);
   t.false(verdict.passed);
-  t.regex(verdict.message, /rngd \(pid 124\) has \/dev\/hwrng open, but it is not the RNG device \(0:0, not 10:183\)/);
+  t.regex(verdict.message, /rngd \(pid 124\) has \/dev\/hwrng open, but it is not an RNG device \(0:0, not 10:183, 1:8\)/);
 });
 
 test('rng: nothing named and nothing holding the source fails', (t) => {
   const verdict = judgeRngSamples([scan([]), scan([])], rngSettings);
-  t.is(verdict.message, 'no process holds /dev/hwrng (10:183) open, and no process named rngd, rng-tools runs');
+  t.is(verdict.message, 'no process reads /dev/hwrng (10:183) or feeds the kernel pool through /dev/random (1:8), and no process named rngd, rng-tools runs');
 });
 
 test('rng: a crash-looping rngd, another pid in the second sample, fails', (t) => {
@@ -148,7 +159,7 @@ test('rng: a second restart fails at once as a crash loop, also with the service
   const loop = judgeRngSamples([a, b, c], rngSettings);
   t.true(loop.final);
   t.regex(loop.message, /rngd restarted 2 times in 3 samples \(pids 120, 131, 140\): a crash-looping service/);
-  t.regex(judgeRngSamples([a, none], rngSettings).message, /no process holds \/dev\/hwrng \(10:183\) open now: rngd \(pid 120\) held it in an earlier sample and is gone/);
+  t.regex(judgeRngSamples([a, none], rngSettings).message, /no process reads \/dev\/hwrng \(10:183\) or feeds the kernel pool through \/dev\/random \(1:8\) now: rngd \(pid 120\) held \/dev\/hwrng open in an earlier sample and is gone/);
   t.true(judgeRngSamples([a, none, b, none], rngSettings).final);
 });
 
@@ -166,7 +177,8 @@ test('rng: the RNG binding and the kernel RNG are judged first', (t) => {
 });
 
 test('rng: without stat -c the source is matched by path', (t) => {
-  const out = 'rng_current=virtio_rng.0\ncrng=dmesg\nsource=/dev/hwrng -\nfdmode=readlink\nproc=77 900 rngd\nfd=77 3 - /dev/hwrng';
+  const ns = `proc=1 1 init\nns=1 ${hostMnt} ${hostPid}\ncgroup=1 0::/\nns=77 mnt:[4026532300] pid:[4026532301]\ncgroup=77 0::/rngd`;
+  const out = `rng_current=virtio_rng.0\ncrng=dmesg\nsource=/dev/hwrng -\nfdmode=readlink\nproc=77 900 rngd\n${ns}\nfd=77 3 - /dev/hwrng`;
   t.true(judgeRngSamples([out, out], rngSettings).passed);
 });
 
@@ -176,16 +188,82 @@ test('rng: forged lines cannot smuggle a holder: malformed device numbers and pi
   t.false(judgeRngSamples([out, out], rngSettings).passed);
 });
 
-test('rng (recorded, reference x86_64): rngd in its container holds /dev/hwrng in both samples', (t) => {
-  const verdict = judgeRngSamples([referenceRng, referenceRng], { ...rngSettings, processNames: ['rngd', 'rng-tools', 'jitterentropy-rngd'] });
+test('rng (recorded, reference x86_64): rngd in its container reads /dev/hwrng; 1.4 s old at sample 1, so sample 2 waits until it is 3 s old', (t) => {
+  const settings = { ...rngSettings, processNames: ['rngd', 'rng-tools', 'jitterentropy-rngd'] };
+  const [one, two] = referenceRngSamples as [string, string];
+  const young = judgeRngSamples([one], settings);
+  t.true(young.pending);
+  t.is(young.notBeforeCs, 1083 + 300, 'rngd started at 10.83 s: it is 3 s old at 13.83 s');
+  t.regex(young.message, /rngd \(pid 275\) reads \/dev\/hwrng \(10:183\) but started less than 3 s ago/);
+  const verdict = judgeRngSamples([one, two], settings);
   t.true(verdict.passed, verdict.message);
-  t.is(verdict.message, 'hwrng virtio_rng.0, kernel RNG initialised, rngd (pid 281) holds /dev/hwrng (10:183) open (fd 3) and stayed up across 2 samples 3 s apart');
+  t.is(verdict.message, "hwrng virtio_rng.0, kernel RNG initialised, rngd (pid 275) reads /dev/hwrng (10:183) (fd 3) in a container, up 4.8 s by the guest kernel's clock");
+});
+
+/** A sample at guest uptime `at` seconds (process start times are in ticks of 10 ms). */
+const at = (seconds: number, procs: Proc[], extra: string[] = []) => `sampled_from=${seconds.toFixed(2)}\n${scan(procs)}\n${extra.join('\n')}\nsampled_to=${(seconds + 0.2).toFixed(2)}`;
+const poolFeeder = (pid: number, cap: string, start = 900): Proc => ({
+  pid,
+  comm: 'rngd',
+  start,
+  named: 'rng',
+  cap,
+  ...inContainer(pid),
+  fds: [[0, '1:3', '/dev/null'], [1, '0:0', 'pipe:[1]'], [2, '0:0', 'pipe:[2]'], [3, '1:8', '/dev/random'], [4, '0:0', 'anon_inode:[eventpoll]']],
+});
+// LinuxKit's rngd: capabilities [CAP_SYS_ADMIN] in its spec, so CapEff is bit 21 alone.
+const sysAdminOnly = (1n << 21n).toString(16).padStart(16, '0');
+
+test("rng: LinuxKit's rngd, holding /dev/random with CAP_SYS_ADMIN in its container, feeds the pool and passes at the first sample once 3 s old", (t) => {
+  const verdict = judgeRngSamples([at(20, [poolFeeder(250, sysAdminOnly)])], rngSettings);
+  t.true(verdict.passed, verdict.message);
+  t.is(verdict.message, "hwrng virtio_rng.0, kernel RNG initialised, rngd (pid 250) feeds the kernel pool through /dev/random (1:8) (fd 3) in a container, up 11 s by the guest kernel's clock");
+});
+
+test('rng: a process holding /dev/random without CAP_SYS_ADMIN cannot add entropy, whatever its name, and fails', (t) => {
+  const noSysAdmin = (0xa80425fbn).toString(16).padStart(16, '0');
+  const verdict = judgeRngSamples([at(20, [poolFeeder(250, noSysAdmin)]), at(24, [poolFeeder(250, noSysAdmin)])], rngSettings);
+  t.false(verdict.passed);
+  t.regex(verdict.message, /rngd \(pid 250\) has \/dev\/random open but not CAP_SYS_ADMIN, so it cannot add entropy/);
+});
+
+test('rng: a holder on the host (PID 1\'s namespaces) fails, naming its role', (t) => {
+  const onHost: Proc = { ...poolFeeder(250, sysAdminOnly), mnt: hostMnt, pidns: hostPid, cgroup: ['0::/'] };
+  const verdict = judgeRngSamples([at(20, [onHost])], rngSettings);
+  t.false(verdict.passed);
+  t.true(verdict.final);
+  t.regex(verdict.message, /^not in a container: rngd \(pid 250\) feeds the kernel pool through \/dev\/random \(1:8\) but runs in PID 1's mount namespace/);
+});
+
+test('rng: a young holder is sampled again; a crash loop still fails because its holder is always young', (t) => {
+  const young = judgeRngSamples([at(10, [poolFeeder(250, sysAdminOnly, 950)])], rngSettings);
+  t.true(young.pending);
+  t.is(young.notBeforeCs, 1250);
+  const loop = judgeRngSamples([at(10, [poolFeeder(250, sysAdminOnly, 950)]), at(12.6, [poolFeeder(261, sysAdminOnly, 1200)]), at(15.1, [poolFeeder(270, sysAdminOnly, 1450)])], rngSettings);
+  t.true(loop.final);
+  t.regex(loop.message, /restarted 2 times in 3 samples \(pids 250, 261, 270\): a crash-looping service/);
+});
+
+test('rng: an RNG service whose containerd task stopped fails at once with its task status and last log line (LinuxKit rngd on arm64)', (t) => {
+  const tasks = ['task=services.linuxkit getty 230 S', 'task=services.linuxkit rngd 251 gone', 'tasklog=rngd 2026/12/04 18:00:01 No random source available'];
+  const verdict = judgeRngSamples([at(20, [], tasks)], rngSettings);
+  t.false(verdict.passed);
+  t.true(verdict.final);
+  t.is(
+    verdict.message,
+    'no process reads /dev/hwrng (10:183) or feeds the kernel pool through /dev/random (1:8): the service rngd was started (containerd task services.linuxkit/rngd, pid 251) and is gone: task STOPPED, its process has exited; its last log line: "2026/12/04 18:00:01 No random source available"',
+  );
+  // A running task of that name, or a stopped one of another name, says nothing of the kind.
+  t.notRegex(judgeRngSamples([at(20, [], ['task=services.linuxkit rngd 251 S'])], rngSettings).message, /was started/);
+  t.notRegex(judgeRngSamples([at(20, [], ['task=services.linuxkit nginx 251 gone'])], rngSettings).message, /was started/);
+  // Forged task lines are dropped.
+  t.notRegex(judgeRngSamples([at(20, [], ['task=services.linuxkit rngd; 251 gone', 'task=x rngd 25x gone'])], rngSettings).message, /was started/);
 });
 
 test('rng (recorded, fake-rngd x86_64): a script named rngd, fds sorted by number in the message', (t) => {
   const verdict = judgeRngSamples([fakeRngd, fakeRngd], rngSettings);
   t.false(verdict.passed);
-  t.is(verdict.message, 'no process holds /dev/hwrng (10:183) open: rngd (pid 284) runs but has no RNG source open (open fds: 0 /dev/null, 1 pipe:[525], 2 pipe:[526], 10 /usr/sbin/rngd)');
+  t.is(verdict.message, 'no process reads /dev/hwrng (10:183) or feeds the kernel pool through /dev/random (1:8): rngd (pid 284) runs but has no RNG source open (open fds: 0 /dev/null, 1 pipe:[525], 2 pipe:[526], 10 /usr/sbin/rngd)');
 });
 
 test('rng (recorded, crashloop-rngd x86_64): rngd killed every 2 s is a crash loop', (t) => {
@@ -237,7 +315,7 @@ test('rng: samples closer than the gap on the guest\'s clock do not count; anoth
   const close = judgeRngSamples([clocked(up, 10, 10.5), clocked(up, 11, 11.5)], rngSettings);
   t.false(close.passed);
   t.true(close.pending);
-  t.regex(close.message, /less than 3\.0 s apart on the guest's clock/);
+  t.regex(close.message, /less than 3 s apart on the guest's clock/);
   t.true(judgeRngSamples([clocked(up, 10, 10.5), clocked(up, 11, 11.5), clocked(up, 14.5, 15)], rngSettings).passed);
   t.true(judgeRngSamples([clocked(up, 10, 10.5), clocked(up, 13.5, 14)], rngSettings).passed);
 });
@@ -246,7 +324,7 @@ test('rng: an earlier holder gone and none now is not final: the check samples a
   const verdict = judgeRngSamples([scan([realRngd(120, 'rngd', 900)]), scan([])], rngSettings);
   t.false(verdict.passed);
   t.false(verdict.final);
-  t.regex(verdict.message, /held it in an earlier sample and is gone/);
+  t.regex(verdict.message, /held \/dev\/hwrng open in an earlier sample and is gone/);
   // The restarted service then holds the source across two more gaps: one restart forgiven.
   const back = scan([realRngd(131, 'rngd', 1210)]);
   t.true(judgeRngSamples([scan([realRngd(120, 'rngd', 900)]), scan([]), back, back, back], rngSettings).passed);
@@ -255,7 +333,7 @@ test('rng: an earlier holder gone and none now is not final: the check samples a
 for (const shell of ['dash', 'busybox']) {
   test(`rng: a later sample waits on the guest's clock (${shell}, this machine's /proc/uptime)`, async (t) => {
     const argv = shell === 'busybox' ? (['busybox', ['sh', '-c']] as const) : (['dash', ['-c']] as const);
-    const settings = { sources: ['/dev/hwrng'], processNames: ['rngd'], sampleGapMs: 600 };
+    const settings = { sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd'], sampleGapMs: 600 };
     const firstSample = await execa(argv[0], [...argv[1], rngScript(settings)], { reject: false });
     const { toCs } = sampleClock(firstSample.stdout);
     t.truthy(toCs, firstSample.stdout);
@@ -280,10 +358,11 @@ test('rng check: with the guest\'s clock, the second sample is sent at once, las
   t.true(verdict.passed, verdict.message);
   t.true(Date.now() - started < 1000, 'no wait on the host');
   t.deepEqual(asked.map((a) => a.position), ['first', 'last']);
-  t.regex(asked[1]!.script, /-lt 2360 \]/);
+  // rngd started at tick 2400 (24.00 s): the second sample waits until it is 3 s old (+50 ms).
+  t.regex(asked[1]!.script, /-lt 2705 \]/);
 });
 
-const isoSettings = { sources: ['/dev/hwrng'], processNames: ['rngd'], clientNames: ['udhcpc', 'dhcpcd'] };
+const isoSettings = { sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd'], clientNames: ['udhcpc', 'dhcpcd'] };
 const containerRngd: Proc = { ...realRngd(312), mnt: 'mnt:[4026532200]', pidns: 'pid:[4026532201]', cgroup: ['0::/services.linuxkit/rngd'] };
 
 test('services-isolated: rngd in a container by PID namespace passes; a one-shot DHCP client is not observed', (t) => {
@@ -334,7 +413,7 @@ test('services-isolated: nothing observed fails with the reason', (t) => {
   const verdict = judgeIsolation(scan([], { isolation: true }), isoSettings);
   t.false(verdict.passed);
   t.is(verdict.observed, 0);
-  t.regex(verdict.message, /no service observed, so their isolation cannot be shown; RNG service not observed \(nothing holds \/dev\/hwrng open, no rngd runs\); DHCP client not observed/);
+  t.regex(verdict.message, /no service observed, so their isolation cannot be shown; RNG service not observed \(nothing holds \/dev\/hwrng or \/dev\/random open to read or feed it, no rngd runs\); DHCP client not observed/);
 });
 
 test("services-isolated: systemd units and sessions are not container cgroups; PID 1's namespaces must be readable", (t) => {

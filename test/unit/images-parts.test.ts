@@ -4,7 +4,7 @@ import { chooseCompression, chooseInitramfsCompression } from '../../src/images/
 import { readElfNeeds } from '../../src/images/elf.ts';
 import { globToRegExp } from '../../src/images/glob.ts';
 import { moduleName, parseModulesDep } from '../../src/images/modules.ts';
-import { bootScript, onbootSpec, serviceCtrArgs, shellQuote } from '../../src/images/oci.ts';
+import { bootScript, containerSpec, shellQuote } from '../../src/images/oci.ts';
 import { parsePackages } from '../../src/images/apt.ts';
 import { busyboxApplets } from '../../src/images/rootfs.ts';
 import { loadDefinition, referenceDefinition } from '../../src/images/definition.ts';
@@ -65,24 +65,44 @@ test('busybox applet names are read from the binary itself', (t) => {
 test('an onboot spec with host networking has no network namespace and the asked capabilities', (t) => {
   const def = loadDefinition(referenceDefinition);
   const dhcp = def.onboot[0]!;
-  const spec = onbootSpec(dhcp) as { linux: { namespaces: { type: string }[] }; process: { capabilities: { bounding: string[] } }; root: { readonly: boolean }; mounts: { destination: string }[] };
+  const spec = containerSpec(dhcp) as { linux: { namespaces: { type: string }[] }; process: { capabilities: { bounding: string[] } }; root: { readonly: boolean }; mounts: { destination: string }[] };
   t.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['ipc', 'mount', 'pid', 'uts']);
   t.true(spec.process.capabilities.bounding.includes('CAP_NET_ADMIN'));
   t.true(spec.root.readonly);
   t.true(spec.mounts.some((m) => m.destination === '/run/dhcp'));
 });
 
-test('service command lines use ctr run with the rootfs, host namespaces and a log file', (t) => {
+interface Spec {
+  root: { path: string; readonly: boolean };
+  annotations?: Record<string, string>;
+  hostname?: string;
+  linux: { cgroupsPath?: string; namespaces: { type: string }[] };
+  process: { args: string[]; capabilities: { effective: string[]; bounding: string[] } };
+  mounts: { destination: string; source: string }[];
+}
+
+test("a service's declaration is its OCI spec in LinuxKit's layout: host namespaces only where shared, one shim group, its own cgroup", (t) => {
   const def = loadDefinition(referenceDefinition);
   const getty = def.services.find((s) => s.name === 'getty')!;
-  const args = serviceCtrArgs(getty, '/containers/services/getty/rootfs');
-  t.deepEqual(args.slice(0, 6), ['run', '-d', '--log-uri', 'file:///var/log/getty.log', '--rootfs', '--read-only']);
-  // Every service joins one runc.v2 shim.
-  t.is(args[args.indexOf('--annotation') + 1], 'io.containerd.runc.v2.group=services');
-  t.true(args.includes('--net-host'));
-  t.true(args.includes('--privileged'));
-  t.is(args[args.indexOf('--with-ns') + 1], 'pid:/proc/1/ns/pid');
-  t.deepEqual(args.slice(-3), ['/containers/services/getty/rootfs', 'getty', '/usr/local/bin/getty-loop']);
+  const spec = containerSpec(getty, { namespace: 'services.linuxkit' }) as Spec;
+  t.deepEqual(spec.root, { path: 'rootfs', readonly: true });
+  // pid: host and net: host share PID 1's; mount, ipc and uts are its own.
+  t.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['ipc', 'mount', 'uts']);
+  t.is(spec.linux.cgroupsPath, '/services.linuxkit/getty');
+  t.is(spec.annotations?.['io.containerd.runc.v2.group'], 'services');
+  t.true(spec.process.capabilities.effective.includes('CAP_SYS_ADMIN'), 'privileged: every capability');
+  t.true(spec.mounts.some((m) => m.destination === '/dev' && m.source === '/dev'));
+  t.deepEqual(spec.process.args, ['/usr/local/bin/getty-loop']);
+});
+
+test("LinuxKit's capabilities meaning: onlyCapabilities makes the list the whole set; ipc and uts may be the host's", (t) => {
+  const rngd = { name: 'rngd', command: ['/usr/sbin/rngd'], capabilities: ['CAP_SYS_ADMIN'], onlyCapabilities: true, ipc: 'new' as const, uts: 'host' as const };
+  const spec = containerSpec(rngd, { namespace: 'services.linuxkit' }) as Spec;
+  t.deepEqual(spec.process.capabilities.effective, ['CAP_SYS_ADMIN']);
+  t.deepEqual(spec.linux.namespaces.map((n) => n.type).sort(), ['ipc', 'mount', 'network', 'pid']);
+  t.is(spec.hostname, undefined, 'the host UTS namespace keeps its hostname');
+  const added = containerSpec({ ...rngd, onlyCapabilities: false }) as Spec;
+  t.true(added.process.capabilities.effective.includes('CAP_CHOWN') && added.process.capabilities.effective.includes('CAP_SYS_ADMIN'));
 });
 
 test('the generated boot script quotes arguments and carries the settings', (t) => {
@@ -91,5 +111,6 @@ test('the generated boot script quotes arguments and carries the settings', (t) 
   t.regex(script, /^READONLY_ROOT=1$/m);
   t.regex(script, /^CONTAINERD_NAMESPACE=services\.linuxkit$/m);
   t.regex(script, /run_onboot dhcp runc run --keep --bundle \/containers\/onboot\/000-dhcp dhcp/);
+  t.regex(script, /^services_all\(\) \{\n  start_declared_services\n/m, 'services are started from their declarations');
   t.is(shellQuote("it's"), `'it'\\''s'`);
 });

@@ -11,45 +11,19 @@
 // one-shot DHCP client that already exited is reported as not observed, never as isolated.
 // Only /proc is read: no runc or ctr is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
-import { sourcesSetting } from '../service-scan.ts';
-import { label, parseScan, type ScannedProcess, serviceScanScript, sourceHolders } from '../service-scan.ts';
+import { containment, scannedInit } from '../containment.ts';
+import { feedsSetting, label, parseScan, type ScannedProcess, serviceScanScript, sourcesSetting } from '../service-scan.ts';
+import { rngHolders } from './rng.ts';
 
 export interface IsolationSettings {
   readonly sources: readonly string[];
+  readonly feeds: readonly string[];
   readonly processNames: readonly string[];
   readonly clientNames: readonly string[];
 }
 
 export function isolationScript(settings: IsolationSettings): string {
-  return serviceScanScript({ sources: settings.sources, groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true });
-}
-
-/** The cgroup path that stands for the process: the cgroup v2 (unified) one, else a v1 hierarchy's. */
-export function cgroupPath(lines: readonly string[]): string | undefined {
-  const parsed = lines.map((l) => /^(\d+):([^:]*):(\/.*)$/.exec(l));
-  if (parsed.some((m) => m === null)) return undefined;
-  const entries = (parsed as RegExpExecArray[]).map((m) => ({ id: m[1]!, controllers: m[2]!.split(','), path: m[3]! }));
-  // The same hierarchy twice means the text cannot be trusted (a path with a newline in it).
-  if (new Set(entries.map((e) => e.id)).size !== entries.length) return undefined;
-  const unified = entries.find((e) => e.id === '0' && e.controllers.join('') === '');
-  if (unified) return unified.path;
-  for (const controller of ['pids', 'memory', 'cpu', 'name=systemd']) {
-    const e = entries.find((x) => x.controllers.includes(controller));
-    if (e) return e.path;
-  }
-  return entries[0]?.path;
-}
-
-/** Why `path` is not a container's cgroup, or undefined when it is one. */
-export function notContainerCgroup(path: string | undefined, initPath: string | undefined): string | undefined {
-  if (path === undefined) return 'cgroup unreadable';
-  if (initPath === undefined) return "PID 1's cgroup unreadable";
-  if (path === initPath) return `PID 1's cgroup ${path}`;
-  if (path === '/') return 'the root cgroup';
-  if (initPath.startsWith(`${path}/`)) return `cgroup ${path}, an ancestor of PID 1's`;
-  if (/\.service$/.test(path.split('/').at(-1) ?? '')) return `cgroup ${path}, a systemd service unit`;
-  if (/(^|\/)user\.slice(\/|$)/.test(path)) return `cgroup ${path}, a login session's`;
-  return undefined;
+  return serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true });
 }
 
 interface Observed {
@@ -64,14 +38,11 @@ const who = (o: Observed): string => `${o.process.comm || '?'} (pid ${o.process.
 /** Pure judgement of the services-isolated script's output. */
 export function judgeIsolation(output: string, settings: IsolationSettings): { passed: boolean; message: string; observed: number } {
   const scan = parseScan(output);
-  const init = scan.processes.get(1);
-  const hostMnt = init?.ns.mnt;
-  const hostPid = init?.ns.pid;
-  if (!init || !hostMnt || !hostPid) return { passed: false, message: "cannot read PID 1's mount and PID namespaces", observed: 0 };
-  const initCgroup = cgroupPath(init.cgroup);
+  const init = scannedInit(scan.processes);
+  if (!init) return { passed: false, message: "cannot read PID 1's mount and PID namespaces", observed: 0 };
 
   const roles = new Map<number, string>();
-  for (const h of sourceHolders(scan, settings.sources)) roles.set(h.process.pid, `holds ${h.fd.path || settings.sources[0]}`);
+  for (const h of rngHolders(scan, settings)) roles.set(h.process.pid, h.role === 'reads' ? `holds ${h.fd.path || settings.sources[0]}` : `feeds the kernel pool through ${h.fd.path || settings.feeds[0]}`);
   for (const p of scan.processes.values()) {
     if (!roles.has(p.pid) && p.groups.includes('rng')) roles.set(p.pid, 'named like the RNG service');
     if (!roles.has(p.pid) && p.groups.includes('dhcp')) roles.set(p.pid, 'DHCP client');
@@ -81,29 +52,15 @@ export function judgeIsolation(output: string, settings: IsolationSettings): { p
   const vanished: ScannedProcess[] = [];
   for (const [pid, role] of roles) {
     const p = scan.processes.get(pid)!;
-    const { mnt, pid: pidns } = p.ns;
-    if (!mnt || !pidns) {
-      vanished.push(p);
-      continue;
-    }
-    const cgroup = cgroupPath(p.cgroup);
-    const notContainer = notContainerCgroup(cgroup, initCgroup);
-    const where = `${mnt} ${pidns} cgroup ${cgroup ?? '?'}`;
-    if (mnt === hostMnt) {
-      observed.push({ process: p, role, isolated: false, why: `runs in PID 1's mount namespace ${hostMnt}` });
-    } else if (pidns !== hostPid) {
-      observed.push({ process: p, role, isolated: true, why: `own mount and PID namespaces (${where})` });
-    } else if (!notContainer) {
-      observed.push({ process: p, role, isolated: true, why: `own mount namespace and container cgroup (${where}; PID namespace shared with PID 1)` });
-    } else {
-      observed.push({ process: p, role, isolated: false, why: `has a private mount namespace ${mnt} only: PID 1's PID namespace ${hostPid}, ${notContainer} (unshare -m is not a container)` });
-    }
+    const place = containment(p, init);
+    if (place.kind === 'vanished') vanished.push(p);
+    else observed.push({ process: p, role, isolated: place.kind === 'contained', why: place.why });
   }
 
   const dhcpSeen = observed.some((o) => o.process.groups.includes('dhcp'));
-  const rngSeen = observed.some((o) => o.role.startsWith('holds') || o.process.groups.includes('rng'));
+  const rngSeen = observed.some((o) => o.role.startsWith('holds') || o.role.startsWith('feeds') || o.process.groups.includes('rng'));
   const notes: string[] = [];
-  if (!rngSeen) notes.push(`RNG service not observed (nothing holds ${settings.sources.join(' or ')} open, no ${settings.processNames.join('/')} runs)`);
+  if (!rngSeen) notes.push(`RNG service not observed (nothing holds ${[...settings.sources, ...settings.feeds].join(' or ')} open to read or feed it, no ${settings.processNames.join('/')} runs)`);
   if (!dhcpSeen) notes.push(`DHCP client not observed (no ${settings.clientNames.join('/')} runs: a one-shot client that exited leaves nothing to judge)`);
   if (vanished.length) notes.push(`${vanished.map(label).join(', ')} exited before its namespaces could be read`);
   const noteText = notes.length ? `; ${notes.join('; ')}` : '';
@@ -127,6 +84,7 @@ export const servicesIsolatedCheck = defineCheck<IsolationSettings>({
   summary: 'every service process runs in a container: its own mount namespace, and its own PID namespace or a container cgroup',
   settings: {
     sources: sourcesSetting,
+    feeds: feedsSetting,
     processNames: { type: 'array', items: { type: 'string' }, default: ['rngd'], description: 'Processes with these names are judged as services too (as well as any process holding an RNG source).' },
     clientNames: { type: 'array', items: { type: 'string' }, default: ['dhcpcd', 'udhcpc', 'dhclient'], description: 'Process names of DHCP clients, judged for isolation while they run.' },
   },
