@@ -50,6 +50,8 @@ export interface ContainerSpec {
   uts?: 'host' | 'new';
   privileged?: boolean;
   capabilities?: string[];
+  /** OCI linux.readonlyPaths, replacing the default set of unprivileged containers. */
+  readonlyPaths?: string[];
   /** `capabilities` is the whole set, not an addition to the default set. */
   onlyCapabilities?: boolean;
   binds?: string[];

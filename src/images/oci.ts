@@ -94,7 +94,7 @@ export function containerSpec(container: ContainerSpec, place?: { readonly names
         ? {}
         : {
             maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware'],
-            readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+            readonlyPaths: container.readonlyPaths ?? ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
           }),
     },
   };
