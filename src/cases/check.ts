@@ -56,6 +56,8 @@ export interface Verdict {
   readonly passed: boolean;
   readonly message: string;
   readonly evidence: string;
+  /** The case has nothing to judge on this image (`message` says why): reported skipped, it does not fail the run. */
+  readonly notApplicable?: boolean;
 }
 
 export type Check<S = unknown> = (context: CheckContext<S>) => Promise<Verdict>;
@@ -117,3 +119,4 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 export const pass = (message: string, evidence: string): Verdict => ({ passed: true, message, evidence });
 export const fail = (message: string, evidence: string): Verdict => ({ passed: false, message, evidence });
+export const doesNotApply = (message: string, evidence: string): Verdict => ({ passed: false, message, evidence, notApplicable: true });

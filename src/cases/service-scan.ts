@@ -265,7 +265,9 @@ export const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
  * No containerd client is started (a Go program start costs seconds under emulation).
  */
 export function taskScanScript(logsOf: readonly string[]): string {
-  const list = logsOf.map(safeName).filter(Boolean).join(' ');
+  // '*': the logs of every task.
+  const list = logsOf.includes('*') ? '*' : logsOf.map(safeName).filter(Boolean).join(' ');
+  const pattern = list === '*' ? '*' : `*" $id "*`;
   return `for f in ${taskStateDir}/*/*/init.pid; do
   [ -f "$f" ] || continue
   d=\${f%/init.pid}; id=\${d##*/}; ns=\${d%/*}; ns=\${ns##*/}
@@ -274,7 +276,7 @@ export function taskScanScript(logsOf: readonly string[]): string {
   case "$tp" in ''|*[!0-9]*) tp=-;; esac
   st=gone; s=; [ "$tp" != - ] && read -r s 2>/dev/null < "/proc/$tp/stat" && { s=\${s##*) }; st=\${s%% *}; }
   echo "task=$ns $id $tp $st"
-  case " ${list} " in *" $id "*)
+  case " ${list} " in ${pattern})
     for l in "/var/log/$id.log" "/var/log/$id.out.log"; do
       [ -s "$l" ] && echo "tasklog=$id $(tail -n 1 "$l" 2>/dev/null | tr -cd '\\40-\\176' | cut -c1-300)"
     done;;

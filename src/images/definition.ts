@@ -14,6 +14,8 @@ export interface Relocation {
 
 export interface PackageChoice {
   name: string;
+  /** Another suite to take it from, where the image's own suite serves no .deb of it for a target. */
+  suite?: string;
   include?: string[];
   relocate?: Relocation[];
 }

@@ -82,8 +82,11 @@ export async function planPackages(def: ImageDefinition, target: ImageTarget, lo
   const kernelEntry = def.kernel.packages[target.name];
   const kernelSuite = typeof kernelEntry === 'object' ? kernelEntry.suite : def.suite;
   const lists = [await archiveFor(def, def.suite, log).listsVersion(target.debianArch)];
-  if (kernelSuite !== def.suite) lists.push(await archiveFor(def, kernelSuite, log).listsVersion(target.debianArch));
-  const names = packageChoices(def, target.name).map((c) => c.name);
+  const choices = packageChoices(def, target.name);
+  for (const suite of new Set([kernelSuite, ...choices.map((c) => c.suite ?? def.suite)])) {
+    if (suite !== def.suite) lists.push(await archiveFor(def, suite, log).listsVersion(target.debianArch));
+  }
+  const names = choices.map((c) => (c.suite ? `${c.name}@${c.suite}` : c.name));
   const id = createHash('sha256').update(stableJson({ mirror: def.mirror, arch: target.debianArch, lists, names, kernelEntry: kernelEntry ?? null })).digest('hex');
   const file = join(cacheDir(), 'apt', 'plans', `${id.slice(0, 32)}.json`);
   if (existsSync(file)) {
@@ -100,11 +103,11 @@ export async function planPackages(def: ImageDefinition, target: ImageTarget, lo
 
 async function resolvePlan(def: ImageDefinition, target: ImageTarget, log: (line: string) => void): Promise<PackagePlan> {
   const arch = target.debianArch;
-  const main = archiveFor(def, def.suite, log);
   const packages = new Map<string, PlannedPackage>();
   for (const choice of packageChoices(def, target.name)) {
     if (packages.has(choice.name)) continue;
-    packages.set(choice.name, { name: choice.name, suite: def.suite, candidates: await candidatesOrConfigError(def, main, choice.name, arch) });
+    const suite = choice.suite ?? def.suite;
+    packages.set(choice.name, { name: choice.name, suite, candidates: await candidatesOrConfigError(def, archiveFor(def, suite, log), choice.name, arch) });
   }
   const kernelEntry = def.kernel.packages[target.name];
   if (!kernelEntry) {

@@ -117,7 +117,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
         if (def.check === 'boot') return;
         const elsewhere = notApplicable(def, target.name, image.format);
         if (elsewhere) {
-          verdict(index, { status: 'skipped', message: `not run: ${elsewhere}` });
+          verdict(index, { status: 'skipped', notApplicable: true, message: `not run: ${elsewhere}` });
           return;
         }
         if (broken) {
@@ -135,7 +135,8 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
           // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
           if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
           verdict(index, {
-            status: result.passed ? 'passed' : 'failed',
+            status: result.passed ? 'passed' : result.notApplicable ? 'skipped' : 'failed',
+            ...(result.notApplicable && !result.passed ? { notApplicable: true as const } : {}),
             message: result.message,
             evidence: cap(result.evidence),
             durationMs: Math.round(engine.now() - caseStart),

@@ -13,6 +13,8 @@ export interface CaseReport {
   evidence: string;
   /** Console lines printed while the case ran (for JUnit system-out). */
   console?: string;
+  /** Skipped because the case does not apply here (appliesTo, or nothing to judge on this image): it does not fail the run. */
+  notApplicable?: true;
 }
 
 /** Named moments of one run, in milliseconds since QEMU started. */
@@ -98,7 +100,9 @@ export function summarize(runs: readonly RunReport[]): Summary {
 export function runStatus(cases: readonly CaseReport[], machineFailure?: RunReport['machineFailure']): RunStatus {
   if (cases.some((c) => c.status === 'interrupted')) return 'interrupted';
   if (cases.some((c) => c.status === 'error')) return 'error';
-  if (machineFailure || cases.length === 0 || cases.some((c) => c.status !== 'passed')) return 'failed';
+  // A case that does not apply here neither passes nor fails the run; the others must all pass.
+  const judged = cases.filter((c) => !(c.status === 'skipped' && c.notApplicable));
+  if (machineFailure || judged.length === 0 || judged.some((c) => c.status !== 'passed')) return 'failed';
   return 'passed';
 }
 

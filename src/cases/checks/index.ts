@@ -7,10 +7,11 @@ import { rngCheck } from './rng.ts';
 import { rootfsImmutableCheck } from './rootfs-immutable.ts';
 import { runcCheck } from './runc.ts';
 import { scriptCheck } from './script.ts';
+import { servicesDeclaredCheck } from './services-declared.ts';
 import { servicesIsolatedCheck } from './services-isolated.ts';
 
 // The settings of each are typed in its own module; here they are handled as data.
-export const checkModules: readonly CheckModule<any>[] = [bootCheck, containerdCheck, runcCheck, dhcpCheck, rngCheck, rootfsImmutableCheck, servicesIsolatedCheck, scriptCheck];
+export const checkModules: readonly CheckModule<any>[] = [bootCheck, containerdCheck, runcCheck, dhcpCheck, rngCheck, rootfsImmutableCheck, servicesIsolatedCheck, servicesDeclaredCheck, scriptCheck];
 
 /** The check a case's `check:` names (the case schema allows only these names). */
 export function checkNamed(name: string): CheckModule<any> {

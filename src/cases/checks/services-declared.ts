@@ -1,0 +1,263 @@
+// services-declared: every service an image declares runs as its declaration says.
+//
+// A LinuxKit image declares each service by its OCI spec, /containers/services/NAME/config.json,
+// and each onboot container by /containers/onboot/NNN-NAME/config.json, as `linuxkit build` writes
+// them; LinuxKit's `service` starts the services in containerd's services.linuxkit namespace.
+// Each declared service must have a running task there (its init process alive, as the kernel says),
+// in PID 1's pid/net/ipc/uts namespaces exactly where its spec shares them and in its own where the
+// spec says new (and always its own mount namespace), with no effective capability (CapEff) beyond
+// its spec's, and a read-only root where the spec says so. Each onboot container must have run: a
+// log where LinuxKit (or kittest's init) writes one, or runc's record of it.
+// An image without declarations is not judged here: the case does not apply and says why.
+// Only files and /proc are read: no ctr or runc is started (each start takes seconds under emulation).
+import { type CheckContext, defineCheck, doesNotApply, fail, pass, settle, type Verdict } from '../check.ts';
+import { parseKeyValues } from '../guest-output.ts';
+import { parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStateDir, taskStatus } from '../service-scan.ts';
+
+export interface DeclaredSettings {
+  /** containerd namespace the services run in. */
+  readonly namespace: string;
+}
+
+/** Capability names by their bit in CapEff (Linux 6.x). */
+export const capabilityBits: readonly string[] = [
+  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
+  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
+  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
+  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
+  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
+];
+
+/** The kinds of namespace a spec may share with the host, with their names in /proc/PID/ns and in OCI. */
+const sharable = [
+  { proc: 'pid', oci: 'pid' },
+  { proc: 'net', oci: 'network' },
+  { proc: 'ipc', oci: 'ipc' },
+  { proc: 'uts', oci: 'uts' },
+] as const;
+
+const safeNamespace = (ns: string): string => ns.replace(/[^A-Za-z0-9._-]/g, '');
+
+/**
+ * Shell snippet printing the declarations and what the kernel says of each service's task:
+ *   decl=KIND NAME              a declaration (KIND services or onboot), then its config.json's lines as
+ *   jsonl=KIND NAME LINE
+ *   hostns=pid:[N] net:[N] ipc:[N] uts:[N] mnt:[N]           PID 1's namespaces
+ *   svcns=ID ...  svccap=ID HEX  svcroot=ID OPTIONS           of each task's init process in the namespace
+ *   onbootlog=NNN-NAME PATH  onbootrunc=NNN-NAME              what an onboot container left
+ * and the runtime's tasks (taskScanScript) with their last log lines.
+ */
+export function declaredScript(settings: DeclaredSettings): string {
+  const ns = safeNamespace(settings.namespace);
+  return `for f in /containers/services/*/config.json /containers/onboot/*/config.json; do
+  [ -f "$f" ] || continue
+  d=\${f%/config.json}; n=\${d##*/}; k=\${d%/*}; k=\${k##*/}
+  case "$n" in *[!A-Za-z0-9._-]*) continue;; esac
+  echo "decl=$k $n"
+  head -c 131072 "$f" | sed "s/^/jsonl=$k $n /"; echo
+  if [ "$k" = onboot ]; then
+    for l in "/var/log/onboot.$n.log" "/var/log/onboot.\${n#*-}.log" "/var/log/onboot/onboot.$n.log" "/run/log/onboot/onboot.$n.log"; do [ -e "$l" ] && echo "onbootlog=$n $l"; done
+    [ -d "/run/runc/$n" ] || [ -d "/run/runc/\${n#*-}" ] && echo "onbootrunc=$n"
+  fi
+done
+echo "hostns=$(readlink /proc/1/ns/pid) $(readlink /proc/1/ns/net) $(readlink /proc/1/ns/ipc) $(readlink /proc/1/ns/uts) $(readlink /proc/1/ns/mnt)"
+for f in ${taskStateDir}/${ns}/*/init.pid; do
+  [ -f "$f" ] || continue
+  id=\${f%/init.pid}; id=\${id##*/}
+  case "$id" in *[!A-Za-z0-9._-]*) continue;; esac
+  tp=; read -r tp 2>/dev/null < "$f"
+  case "$tp" in ''|*[!0-9]*) continue;; esac
+  [ -d "/proc/$tp" ] || continue
+  echo "svcns=$id $(readlink /proc/$tp/ns/pid) $(readlink /proc/$tp/ns/net) $(readlink /proc/$tp/ns/ipc) $(readlink /proc/$tp/ns/uts) $(readlink /proc/$tp/ns/mnt)"
+  while read -r _k _v; do case "$_k" in CapEff:) echo "svccap=$id $_v"; break;; esac; done 2>/dev/null < "/proc/$tp/status"
+  o=; while read -r _a _b _c _d _m _o _r; do [ "$_m" = / ] && o=$_o; done 2>/dev/null < "/proc/$tp/mountinfo"
+  echo "svcroot=$id $o"
+done
+${taskScanScript(['*'])}`;
+}
+
+interface Declaration {
+  readonly kind: 'services' | 'onboot';
+  readonly name: string;
+  readonly json: string;
+}
+
+const NSID = /^(pid|net|ipc|uts|mnt):\[\d{1,20}\]$/;
+
+/** Namespace ids by kind from "pid:[N] net:[N] ..." (ids of other shapes are dropped). */
+function namespaces(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const id of text.split(' ')) if (NSID.test(id)) out[id.slice(0, id.indexOf(':'))] = id;
+  return out;
+}
+
+/** What the guest printed, parsed strictly (guest output is untrusted). */
+export function parseDeclared(output: string) {
+  const declarations = new Map<string, Declaration>();
+  for (const line of output.split('\n')) {
+    const decl = /^decl=(services|onboot) ([A-Za-z0-9._-]{1,100})$/.exec(line);
+    if (decl) {
+      const key = `${decl[1]}/${decl[2]}`;
+      if (!declarations.has(key) && declarations.size < 100) declarations.set(key, { kind: decl[1] as Declaration['kind'], name: decl[2]!, json: '' });
+      continue;
+    }
+    const json = /^jsonl=(services|onboot) ([A-Za-z0-9._-]{1,100}) (.*)$/.exec(line);
+    const d = json && declarations.get(`${json[1]}/${json[2]}`);
+    if (d && d.json.length < 262_144) declarations.set(`${d.kind}/${d.name}`, { ...d, json: `${d.json}${json![3]}\n` });
+  }
+  const kv = parseKeyValues(output);
+  const byId = (key: string) => {
+    const map = new Map<string, string>();
+    for (const v of kv.get(key) ?? []) {
+      const m = /^([A-Za-z0-9._-]{1,100}) ?(.*)$/.exec(v);
+      if (m && !map.has(m[1]!)) map.set(m[1]!, m[2]!);
+    }
+    return map;
+  };
+  const onbootLogs = byId('onbootlog');
+  const onbootRunc = new Set((kv.get('onbootrunc') ?? []).filter((v) => /^[A-Za-z0-9._-]{1,100}$/.test(v)));
+  return {
+    declarations: [...declarations.values()],
+    host: namespaces(kv.get('hostns')?.[0] ?? ''),
+    serviceNs: new Map([...byId('svcns')].map(([id, text]) => [id, namespaces(text)])),
+    serviceCaps: new Map([...byId('svccap')].flatMap(([id, hex]) => (/^[0-9a-f]{1,16}$/.test(hex) ? [[id, BigInt(`0x${hex}`)] as const] : []))),
+    serviceRoot: byId('svcroot'),
+    onbootLogs,
+    onbootRunc,
+    tasks: parseTasks(output),
+  };
+}
+
+interface Spec {
+  readonly namespaces: { type: string; path?: string }[];
+  readonly effective?: string[];
+  readonly readonlyRoot: boolean;
+}
+
+/** The parts of an OCI spec this check reads, or why it cannot be read. */
+function readSpec(json: string): Spec | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return 'its config.json is not JSON';
+  }
+  const spec = parsed as { linux?: { namespaces?: unknown }; process?: { capabilities?: { effective?: unknown } }; root?: { readonly?: unknown } };
+  const list = spec?.linux?.namespaces;
+  if (!Array.isArray(list) || !list.every((n) => typeof n?.type === 'string')) return 'its config.json has no linux.namespaces list';
+  const effective = spec.process?.capabilities?.effective;
+  if (effective !== undefined && (!Array.isArray(effective) || !effective.every((c) => typeof c === 'string'))) return 'its process.capabilities.effective is not a list of names';
+  return { namespaces: list as Spec['namespaces'], ...(effective ? { effective: effective as string[] } : {}), readonlyRoot: spec.root?.readonly === true };
+}
+
+const capsIn = (mask: bigint): string[] => capabilityBits.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 1n);
+
+export interface DeclaredVerdict {
+  readonly passed: boolean;
+  readonly message: string;
+  /** No declarations: the case does not apply. */
+  readonly notApplicable?: boolean;
+  /** Some declared service has no task yet (it may still be starting). */
+  readonly waiting: boolean;
+}
+
+/** Pure judgement of declaredScript's output. */
+export function judgeDeclared(output: string, settings: DeclaredSettings): DeclaredVerdict {
+  const seen = parseDeclared(output);
+  if (seen.declarations.length === 0) {
+    return { passed: false, notApplicable: true, waiting: false, message: 'the image declares no services (no /containers/services/*/config.json or /containers/onboot/*/config.json): nothing to check against' };
+  }
+  const problems: string[] = [];
+  const fine: string[] = [];
+  let waiting = false;
+  for (const d of seen.declarations.filter((x) => x.kind === 'services')) {
+    const spec = readSpec(d.json);
+    if (typeof spec === 'string') {
+      problems.push(`service ${d.name}: ${spec}`);
+      continue;
+    }
+    const task = seen.tasks.find((t) => t.namespace === settings.namespace && t.id === d.name);
+    if (!task) {
+      waiting = true;
+      problems.push(`service ${d.name} is declared but has no task in containerd's ${settings.namespace} namespace`);
+      continue;
+    }
+    if (!taskRunning(task)) {
+      problems.push(stoppedText(task));
+      continue;
+    }
+    const differences = compare(d.name, spec, seen);
+    if (differences.length) problems.push(`service ${d.name} (pid ${task.pid}) ${differences.join(', ')}`);
+    else fine.push(`${d.name} (pid ${task.pid})`);
+  }
+  const onboot = seen.declarations.filter((x) => x.kind === 'onboot');
+  for (const d of onboot) {
+    if (!seen.onbootLogs.has(d.name) && !seen.onbootRunc.has(d.name)) {
+      problems.push(`onboot ${d.name} is declared but shows no sign of having run (no log in /var/log or /run/log/onboot, no runc record)`);
+    }
+  }
+  if (problems.length) return { passed: false, waiting, message: problems.join('; ') };
+  const ran = onboot.length ? `; onboot ${onboot.map((d) => d.name).join(', ')} ran` : '';
+  return { passed: true, waiting: false, message: `every declared service runs as its spec says (namespaces, capabilities, read-only root): ${fine.join(', ') || 'none declared'}${ran}` };
+}
+
+/** "service rngd was started and is not running: task STOPPED, ..." */
+function stoppedText(task: RuntimeTask): string {
+  const log = task.logs.length ? `; its last log line: "${task.logs.at(-1)}"` : '';
+  return `service ${task.id} is declared and not running: task ${taskStatus(task)} (pid ${task.pid ?? '?'} ${task.state === 'gone' ? 'has exited' : 'is a zombie'})${log}`;
+}
+
+/** How a running service differs from its spec, one phrase each (empty: as declared). */
+function compare(name: string, spec: Spec, seen: ReturnType<typeof parseDeclared>): string[] {
+  const own = seen.serviceNs.get(name);
+  const caps = seen.serviceCaps.get(name);
+  const root = seen.serviceRoot.get(name);
+  const out: string[] = [];
+  if (!own || !seen.host.mnt) return ["could not have its namespaces read (it may have just exited)"];
+  for (const kind of sharable) {
+    const entry = spec.namespaces.find((n) => n.type === kind.oci);
+    if (entry?.path) continue; // joins a namespace named by path: not the host's by declaration
+    const shares = own[kind.proc] !== undefined && own[kind.proc] === seen.host[kind.proc];
+    if (entry && shares) out.push(`shares PID 1's ${kind.proc} namespace ${own[kind.proc]} where its spec says new (fewer namespaces than declared)`);
+    if (!entry && !shares) out.push(`has its own ${kind.proc} namespace ${own[kind.proc] ?? '?'} where its spec shares PID 1's ${seen.host[kind.proc] ?? '?'}`);
+  }
+  if (own.mnt === seen.host.mnt) out.push(`runs in PID 1's mount namespace ${own.mnt}`);
+  if (caps === undefined) out.push('has unreadable capabilities');
+  else {
+    const declared = new Set(spec.effective ?? []);
+    const extra = capsIn(caps).filter((c) => !declared.has(c));
+    const unknown = caps >> BigInt(capabilityBits.length);
+    if (extra.length || unknown) out.push(`has capabilities beyond its spec: ${[...extra, ...(unknown ? [`bits above ${capabilityBits.length - 1}`] : [])].join(', ')}`);
+  }
+  if (spec.readonlyRoot && !(root ?? '').split(',').includes('ro')) out.push(`has a writable root (${root || 'mount options unreadable'}) where its spec says read-only`);
+  return out;
+}
+
+export const servicesDeclaredCheck = defineCheck<DeclaredSettings>({
+  name: 'services-declared',
+  summary: "every service declared by /containers/services/*/config.json runs in containerd as its spec says (namespaces, capabilities, read-only root), and every declared onboot container ran",
+  settings: {
+    namespace: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'services.linuxkit', description: "containerd namespace the declared services run in (LinuxKit's: services.linuxkit)." },
+  },
+  settles: true,
+  check: (context) => declaredJudged(context),
+});
+
+function declaredJudged(context: CheckContext<DeclaredSettings>): Promise<Verdict> {
+  const script = declaredScript(context.settings);
+  let waiting = false;
+  // Only a declared service without a task yet is waited for; a stopped task stays stopped (LinuxKit does not restart services).
+  return settle(
+    context,
+    async () => {
+      const { output } = await context.host.run(script);
+      const verdict = judgeDeclared(output, context.settings);
+      waiting = verdict.waiting;
+      if (verdict.notApplicable) return doesNotApply(verdict.message, output);
+      return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
+    },
+    2000,
+    () => waiting,
+  );
+}
