@@ -54,6 +54,8 @@ export interface ContainerSpec {
   capabilities?: string[];
   /** OCI linux.readonlyPaths, replacing the default set of unprivileged containers. */
   readonlyPaths?: string[];
+  /** Broken variants only: init starts this service with `ctr run --privileged`, ignoring its declaration. */
+  startPrivileged?: boolean;
   /** `capabilities` is the whole set, not an addition to the default set. */
   onlyCapabilities?: boolean;
   binds?: string[];

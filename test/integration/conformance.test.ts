@@ -29,7 +29,7 @@ for (const target of arches) {
   test(`every case passes on ${target}`, (t) => {
     const run = report.runs.find((r) => r.target === target)!;
     for (const c of run.cases) t.is(c.status, 'passed', `${c.id}: ${c.message}`);
-    t.deepEqual(run.cases.map((c) => c.id), ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated']);
+    t.deepEqual(run.cases.map((c) => c.id), ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated', 'services-declared']);
   });
 
   test(`the ${target} image files are unchanged and their sha256 is in the report`, async (t) => {

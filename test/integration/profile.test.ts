@@ -10,7 +10,7 @@ import { version } from '../../src/version.ts';
 import { kittest } from '../helpers/cli.ts';
 import { referenceImage } from '../helpers/images.ts';
 
-const core = ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated'];
+const core = ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated', 'services-declared'];
 const out = mkdtempSync(join(tmpdir(), 'kt-profile-'));
 let report: Report;
 let exitCode: number | undefined;
@@ -32,7 +32,7 @@ test('kittest run --profile linuxkit-core runs exactly the profile\'s cases and 
 
 test('the JSON report carries the statement: profile, case file hashes, kittest and QEMU versions', async (t) => {
   const s = report.statement!;
-  t.like(s.profile, { name: 'linuxkit-core', version: '1', folder: 'profiles', path: 'linuxkit-core.yml', cases: core });
+  t.like(s.profile, { name: 'linuxkit-core', version: '2', folder: 'profiles', path: 'linuxkit-core.yml', cases: core });
   t.is(s.kittest, version);
   t.deepEqual(s.cases.map((c) => [c.id, c.folder, c.path]), core.map((id) => [id, 'cases', `${id}.yml`]));
   for (const c of s.cases) t.is(c.sha256, await sha256File(join('cases', c.path)), c.id);
@@ -42,8 +42,8 @@ test('the JSON report carries the statement: profile, case file hashes, kittest 
 });
 
 test('JUnit and HTML name the profile too', (t) => {
-  t.regex(readFileSync(join(out, 'r.xml'), 'utf8'), /<property name="conformance\.profile" value="linuxkit-core 1"\/>/);
-  t.regex(readFileSync(join(out, 'r.html'), 'utf8'), /<section id="statement" data-profile="linuxkit-core" data-version="1">/);
+  t.regex(readFileSync(join(out, 'r.xml'), 'utf8'), /<property name="conformance\.profile" value="linuxkit-core 2"\/>/);
+  t.regex(readFileSync(join(out, 'r.html'), 'utf8'), /<section id="statement" data-profile="linuxkit-core" data-version="2">/);
 });
 
 test('kittest report verify holds for the report the run wrote', async (t) => {

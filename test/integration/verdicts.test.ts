@@ -51,7 +51,7 @@ test('crashloop-rngd: the real rngd, restarted every 2 s, fails rng as a crash-l
   t.is(exitCode, 1);
   // Which of the two a sample sees depends on where it lands in the 2 s loop: a restarted holder,
   // or none at all between two lives. Both fail the service for dying.
-  expectVerdicts(t, run, { rng: /restarted .*a crash-looping service|held it in an earlier sample and is gone/ });
+  expectVerdicts(t, run, { rng: /restarted .*a crash-looping service|held \/dev\/hwrng open in an earlier sample and is gone/ });
 });
 
 test('panic-after-shell: a panic while the cases run fails the run, and QEMU reports it over QMP', async (t) => {

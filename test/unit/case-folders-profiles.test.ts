@@ -11,7 +11,7 @@ import { kittest } from '../helpers/cli.ts';
 import { profileFile, vendorFolder } from '../helpers/vendor-cases.ts';
 
 const oneLine = (text: string) => text.trim().split('\n').length === 1;
-const builtInIds = ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated'];
+const builtInIds = ['boot', 'containerd', 'runc', 'dhcp', 'rng', 'rootfs-immutable', 'services-isolated', 'services-declared'];
 
 test('a --cases folder adds its cases to the built-ins, in run order', (t) => {
   const ids = loadAllCases([vendorFolder(['acme-rng'])]).map((c) => c.id);
@@ -56,12 +56,12 @@ test('a vendor case reusing a built-in id is exit 2 for run too, naming cases/ a
   t.regex(String(r.stderr), /dhcp\.yml:2: duplicate case id "dhcp", also declared at .*cases\/dhcp\.yml:2/);
 });
 
-test('linuxkit-core is the built-in profile and names the seven built-in cases', (t) => {
+test('linuxkit-core (version 2) is the built-in profile and names the eight built-in cases', (t) => {
   t.true(builtInProfiles().includes('linuxkit-core'));
   const cases = loadAllCases();
   const profile = loadProfile('linuxkit-core', cases);
   t.is(profile.name, 'linuxkit-core');
-  t.is(profile.version, '1');
+  t.is(profile.version, '2');
   t.deepEqual(profileCases(profile, cases).map((c) => c.id), builtInIds);
 });
 

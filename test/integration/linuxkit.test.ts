@@ -1,0 +1,66 @@
+// LinuxKit's own components, as a judge can see them: the LinuxKit-shaped image (images/linuxkit.yml:
+// config.json declarations, dhcpcd one-shot, agetty autologin, an RNG service that feeds the kernel
+// pool through /dev/random and never opens /dev/hwrng) passes every case on every target, and its
+// broken variants get their verdicts with a reason.
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureImage } from '../../src/commands/build.ts';
+import { imagesDir } from '../../src/config/paths.ts';
+import type { Report, RunReport } from '../../src/report/model.ts';
+import { kittest } from '../helpers/cli.ts';
+import { brokenImage } from '../helpers/images.ts';
+import { limiter } from '../helpers/limit.ts';
+import { expectVerdicts } from '../helpers/verdicts.ts';
+
+const two = limiter(2);
+const arches = ['x86_64', 'arm64', 's390x', 'ppc64le', 'riscv64'];
+
+async function run(prefix: string, arch: string): Promise<{ exitCode: number | undefined; run: RunReport }> {
+  const json = join(mkdtempSync(join(tmpdir(), 'kt-linuxkit-')), 'r.json');
+  const r = await two(() => kittest(['run', '--arch', arch, '--image', prefix, '--json', json]));
+  return { exitCode: r.exitCode, run: (JSON.parse(readFileSync(json, 'utf8')) as Report).runs[0]! };
+}
+
+for (const arch of arches) {
+  test(`the LinuxKit-shaped image passes every case on ${arch}`, async (t) => {
+    const { prefix } = await ensureImage(join(imagesDir, 'linuxkit.yml'), arch);
+    const { exitCode, run: r } = await run(prefix, arch);
+    expectVerdicts(t, r, {});
+    t.is(exitCode, 0);
+    const rng = r.cases.find((c) => c.id === 'rng')!;
+    t.regex(rng.message, /feeds the kernel pool through \/dev\/random \(1:8\) \(fd \d+\) in a container/);
+    t.regex(r.cases.find((c) => c.id === 'services-declared')!.message, /getty \(pid \d+\), rngd \(pid \d+\); onboot 000-dhcpcd ran/);
+  });
+}
+
+test('a pool-feeding RNG service (jitterentropy-rngd) passes rng on a reference-shaped image too', async (t) => {
+  const { exitCode, run: r } = await run(await brokenImage('pool-rngd'), 'x86_64');
+  expectVerdicts(t, r, {});
+  t.is(exitCode, 0);
+});
+
+for (const arch of ['x86_64', 'arm64']) {
+  test(`an rngd that exits at start fails rng on ${arch}, quoting its task status and reason`, async (t) => {
+    const { exitCode, run: r } = await run(await brokenImage('linuxkit-rngd-exits', arch), arch);
+    t.is(exitCode, 1);
+    expectVerdicts(t, r, {
+      rng: /the service rngd was started \(containerd task services\.linuxkit\/rngd, pid \d+\) and is gone: task STOPPED, its process has exited; its last log line: ".*No random source available"/,
+      'services-isolated': /no service observed/,
+      'services-declared': /service rngd is declared and not running: task STOPPED .*No random source available/,
+    });
+  });
+}
+
+test('a declared service that is not running fails services-declared, naming it', async (t) => {
+  const { exitCode, run: r } = await run(await brokenImage('linuxkit-service-down'), 'x86_64');
+  t.is(exitCode, 1);
+  expectVerdicts(t, r, { 'services-declared': /service metrics is declared and not running: task STOPPED .*address already in use/ });
+});
+
+test('a service run --privileged where its spec declares CAP_SYS_ADMIN alone fails, naming the extra capabilities', async (t) => {
+  const { exitCode, run: r } = await run(await brokenImage('linuxkit-privileged-rngd'), 'x86_64');
+  t.is(exitCode, 1);
+  expectVerdicts(t, r, { 'services-declared': /service rngd \(pid \d+\) .*has capabilities beyond its spec: CAP_CHOWN, .*CAP_SYS_MODULE/ });
+});
