@@ -259,7 +259,9 @@ export const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
 /**
  * Shell snippet printing containerd's tasks as the runtime's state directory records them, and
  * whether the kernel still runs each one's init process:
- *   task=NAMESPACE ID PID STATE    STATE is /proc/PID/stat's state letter, `gone` when no such process
+ *   task_uptime=SECONDS            the guest's uptime when the scan began
+ *   task=NAMESPACE ID PID STATE START   STATE is /proc/PID/stat's state letter, `gone` when no such
+ *                                  process; START its start time in clock ticks after boot
  *   tasklog=ID LINE                the last line of /var/log/ID.log and /var/log/ID.out.log (LinuxKit's
  *                                  service logs; kittest's images write there too), for ids in `logsOf`
  * No containerd client is started (a Go program start costs seconds under emulation).
@@ -268,14 +270,15 @@ export function taskScanScript(logsOf: readonly string[]): string {
   // '*': the logs of every task.
   const list = logsOf.includes('*') ? '*' : logsOf.map(safeName).filter(Boolean).join(' ');
   const pattern = list === '*' ? '*' : `*" $id "*`;
-  return `for f in ${taskStateDir}/*/*/init.pid; do
+  return `read -r kt_tu _ < /proc/uptime; echo "task_uptime=$kt_tu"
+for f in ${taskStateDir}/*/*/init.pid; do
   [ -f "$f" ] || continue
   d=\${f%/init.pid}; id=\${d##*/}; ns=\${d%/*}; ns=\${ns##*/}
   case "$id$ns" in *[!A-Za-z0-9._-]*) continue;; esac
   tp=; read -r tp 2>/dev/null < "$f"
   case "$tp" in ''|*[!0-9]*) tp=-;; esac
-  st=gone; s=; [ "$tp" != - ] && read -r s 2>/dev/null < "/proc/$tp/stat" && { s=\${s##*) }; st=\${s%% *}; }
-  echo "task=$ns $id $tp $st"
+  st=gone; s=; ts=; [ "$tp" != - ] && read -r s 2>/dev/null < "/proc/$tp/stat" && { s=\${s##*) }; st=\${s%% *}; set -- $s; ts=\${20}; }
+  echo "task=$ns $id $tp $st $ts"
   case " ${list} " in ${pattern})
     for l in "/var/log/$id.log" "/var/log/$id.out.log"; do
       [ -s "$l" ] && echo "tasklog=$id $(tail -n 1 "$l" 2>/dev/null | tr -cd '\\40-\\176' | cut -c1-300)"
@@ -290,6 +293,8 @@ export interface RuntimeTask {
   readonly pid?: number;
   /** The init process's state letter (R, S, D, Z, ...), or `gone`. */
   readonly state: string;
+  /** How long its init process had run when the scan began, in centiseconds (USER_HZ is 100), where the kernel told. */
+  readonly ageCs?: number;
   /** Last log lines (stderr's, then stdout's), where the guest keeps them. */
   readonly logs: string[];
 }
@@ -301,11 +306,14 @@ export const taskRunning = (task: RuntimeTask): boolean => task.state !== 'gone'
 export function parseTasks(output: string): RuntimeTask[] {
   const kv = parseKeyValues(output);
   const tasks: RuntimeTask[] = [];
+  const up = /^(\d{1,9})\.(\d\d)$/.exec(kv.get('task_uptime')?.[0] ?? '');
+  const uptimeCs = up ? Number(up[1]) * 100 + Number(up[2]) : undefined;
   for (const v of kv.get('task') ?? []) {
-    const m = /^([A-Za-z0-9._-]{1,100}) ([A-Za-z0-9._-]{1,100}) (\d{1,9}|-) ([A-Za-z]|gone)$/.exec(v);
+    const m = /^([A-Za-z0-9._-]{1,100}) ([A-Za-z0-9._-]{1,100}) (\d{1,9}|-) ([A-Za-z]|gone) ?(\d{1,12})?$/.exec(v);
     if (!m) continue;
     if (tasks.some((t) => t.namespace === m[1] && t.id === m[2])) continue;
-    tasks.push({ namespace: m[1]!, id: m[2]!, ...(m[3] === '-' ? {} : { pid: Number(m[3]) }), state: m[4]!, logs: [] });
+    const ageCs = uptimeCs !== undefined && m[5] !== undefined ? uptimeCs - Number(m[5]) : undefined;
+    tasks.push({ namespace: m[1]!, id: m[2]!, ...(m[3] === '-' ? {} : { pid: Number(m[3]) }), state: m[4]!, ...(ageCs !== undefined ? { ageCs } : {}), logs: [] });
   }
   for (const v of kv.get('tasklog') ?? []) {
     const m = /^([A-Za-z0-9._-]{1,100}) (.*)$/.exec(v);
@@ -317,3 +325,30 @@ export function parseTasks(output: string): RuntimeTask[] {
 
 /** "STOPPED" or "RUNNING", as containerd would say it. */
 export const taskStatus = (task: RuntimeTask): string => (taskRunning(task) ? 'RUNNING' : 'STOPPED');
+
+/**
+ * Shell snippet printing `declared=NAME` for every service the image declares the way `linuxkit
+ * build` does (/containers/services/NAME/config.json). With taskScanScript's output it tells when
+ * every declared service has been started (see allDeclaredStarted).
+ */
+export const declaredServicesScript = `for f in /containers/services/*/config.json; do
+  [ -f "$f" ] || continue
+  n=\${f%/config.json}; n=\${n##*/}
+  case "$n" in *[!A-Za-z0-9._-]*) continue;; esac
+  echo "declared=$n"
+done`;
+
+/** How long a started service is given to open what it will hold (its device, its sockets) before waiting for it ends. */
+export const settledAfterCs = 300;
+
+/**
+ * The one settle policy of the cases that wait for services: on an image that declares its services,
+ * waiting ends once every declared service has a task that has exited or has run for settledAfterCs,
+ * since nothing else is coming. False where the image declares none (those cases keep their settle window).
+ */
+export function allDeclaredStarted(output: string): boolean {
+  const declared = (parseKeyValues(output).get('declared') ?? []).filter((n) => /^[A-Za-z0-9._-]{1,100}$/.test(n));
+  if (declared.length === 0) return false;
+  const tasks = parseTasks(output);
+  return declared.every((name) => tasks.some((t) => t.id === name && (!taskRunning(t) || (t.ageCs ?? 0) >= settledAfterCs)));
+}

@@ -37,6 +37,8 @@ import {
   taskRunning,
   taskScanScript,
   taskStatus,
+  allDeclaredStarted,
+  declaredServicesScript,
 } from '../service-scan.ts';
 
 export interface RngSettings {
@@ -84,6 +86,7 @@ dmesg 2>/dev/null | grep -q 'crng init done' && echo crng=dmesg
 t 5 dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null </dev/null && echo crng=random-does-not-block
 ${serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames }, listFdsOf: ['rng'], isolation: true })}
 ${taskScanScript(settings.processNames)}
+${declaredServicesScript}
 read -r kt_u _ < /proc/uptime; echo "sampled_to=$kt_u"`;
 }
 
@@ -200,11 +203,14 @@ export function judgeRngSamples(samples: readonly string[], settings: RngSetting
   if (now.length === 0) {
     const stopped = stoppedService(lastOutput, settings);
     if (stopped) return no(`no process ${wanted}: ${stopped}`, true);
+    // Every declared service has started (or exited): no RNG service is still to come.
+    const settled = allDeclaredStarted(lastOutput);
+    const over = settled ? '; every declared service has been started, so none is left to come' : '';
     if (restarts.length === 1) {
       const r = restarts[0]!;
-      return no(`no process ${wanted} now: ${label(r.gone.process)} held ${r.gone.fd.path || 'it'} open in an earlier sample and is gone`);
+      return no(`no process ${wanted} now: ${label(r.gone.process)} held ${r.gone.fd.path || 'it'} open in an earlier sample and is gone${over}`, settled);
     }
-    return no(lookAlikes(last, settings, wanted));
+    return no(`${lookAlikes(last, settings, wanted)}${over}`, settled);
   }
   // After one restart the new process must live across two gaps, else across one: by its age
   // where the kernel tells it, else by samples that far apart that all show it.

@@ -12,7 +12,7 @@
 // Only /proc is read: no runc or ctr is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
 import { containment, scannedInit } from '../containment.ts';
-import { feedsSetting, label, parseScan, type ScannedProcess, serviceScanScript, sourcesSetting } from '../service-scan.ts';
+import { allDeclaredStarted, declaredServicesScript, feedsSetting, label, parseScan, type ScannedProcess, serviceScanScript, sourcesSetting, taskScanScript } from '../service-scan.ts';
 import { rngHolders } from './rng.ts';
 
 export interface IsolationSettings {
@@ -23,7 +23,9 @@ export interface IsolationSettings {
 }
 
 export function isolationScript(settings: IsolationSettings): string {
-  return serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true });
+  const scan = serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true });
+  // With the declarations and the runtime's tasks: waiting ends once every declared service has started.
+  return `${scan}\n${taskScanScript([])}\n${declaredServicesScript}`;
 }
 
 interface Observed {
@@ -96,17 +98,19 @@ function isolationJudged(context: CheckContext<IsolationSettings>): Promise<Verd
   const settings = context.settings;
   const script = isolationScript(settings);
   let observed = 0;
-  // Only "nothing observed" is retried (services may still be starting); a service outside a
-  // container does not move into one later.
+  let settled = false;
+  // Only "nothing observed" is retried (services may still be starting), and only until every
+  // declared service has started; a service outside a container does not move into one later.
   return settle(
     context,
     async () => {
       const { output } = await context.host.run(script);
       const verdict = judgeIsolation(output, settings);
       observed = verdict.observed;
+      settled = allDeclaredStarted(output);
       return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
     },
     2000,
-    () => observed === 0,
+    () => observed === 0 && !settled,
   );
 }

@@ -1,0 +1,109 @@
+// services-declared on synthetic guest output in the shape declaredScript prints, the one settle
+// policy of the cases that wait for services, and how a case that does not apply counts in a run.
+import test from 'ava';
+import { capabilityBits, declaredScript, judgeDeclared } from '../../src/cases/checks/services-declared.ts';
+import { judgeRngSamples, type RngSettings } from '../../src/cases/checks/rng.ts';
+import { allDeclaredStarted, settledAfterCs } from '../../src/cases/service-scan.ts';
+import { runStatus, type CaseReport } from '../../src/report/model.ts';
+
+const host = 'pid:[4026531836] net:[4026531840] ipc:[4026531839] uts:[4026531838] mnt:[4026531841]';
+const settings = { namespace: 'services.linuxkit' };
+
+/** A declaration as `linuxkit build` writes it (compact JSON, one line). */
+function declaration(kind: 'services' | 'onboot', name: string, spec: { namespaces: string[]; caps: string[]; readonly?: boolean }): string[] {
+  const json = JSON.stringify({
+    ociVersion: '1.0.2',
+    process: { args: ['/bin/x'], capabilities: { bounding: spec.caps, effective: spec.caps, permitted: spec.caps } },
+    root: { path: 'rootfs', readonly: spec.readonly ?? true },
+    linux: { namespaces: spec.namespaces.map((type) => ({ type })) },
+  });
+  return [`decl=${kind} ${name}`, `jsonl=${kind} ${name} ${json}`];
+}
+
+const mask = (caps: string[]) => caps.reduce((m, c) => m | (1n << BigInt(capabilityBits.indexOf(c))), 0n).toString(16).padStart(16, '0');
+const all = mask(capabilityBits as string[]);
+
+// LinuxKit's getty: pid, net, ipc, uts of the host, every capability; its rngd: CAP_SYS_ADMIN alone,
+// its own pid, net, ipc (uts of the host), read-only root.
+const getty = declaration('services', 'getty', { namespaces: ['mount'], caps: [...capabilityBits] });
+const rngd = declaration('services', 'rngd', { namespaces: ['mount', 'pid', 'network', 'ipc'], caps: ['CAP_SYS_ADMIN'] });
+const dhcpcd = declaration('onboot', '000-dhcpcd', { namespaces: ['mount'], caps: ['CAP_NET_ADMIN'] });
+const gettyRunning = ['task=services.linuxkit getty 230 S 600', `svcns=getty ${host.replace('mnt:[4026531841]', 'mnt:[4026532100]')}`, `svccap=getty ${all}`, 'svcroot=getty ro,relatime'];
+const rngdNs = 'pid:[4026532203] net:[4026532205] ipc:[4026532202] uts:[4026531838] mnt:[4026532201]';
+const rngdRunning = (cap = mask(['CAP_SYS_ADMIN']), ns = rngdNs, root = 'ro,relatime') => ['task=services.linuxkit rngd 251 S 700', `svcns=rngd ${ns}`, `svccap=rngd ${cap}`, `svcroot=rngd ${root}`];
+const onbootRan = ['onbootlog=000-dhcpcd /var/log/onboot.dhcpcd.log'];
+const out = (...parts: string[][]) => ['task_uptime=30.00', `hostns=${host}`, ...parts.flat()].join('\n');
+
+test('services-declared: LinuxKit-shaped services running as declared pass, and the onboot container ran', (t) => {
+  const verdict = judgeDeclared(out(getty, rngd, dhcpcd, gettyRunning, rngdRunning(), onbootRan), settings);
+  t.true(verdict.passed, verdict.message);
+  t.is(verdict.message, 'every declared service runs as its spec says (namespaces, capabilities, read-only root): getty (pid 230), rngd (pid 251); onboot 000-dhcpcd ran');
+});
+
+test('services-declared: a declared service that is not running fails with its name, task status and last log line', (t) => {
+  const stopped = ['task=services.linuxkit rngd 251 gone', 'tasklog=rngd 2026/12/04 No random source available'];
+  const verdict = judgeDeclared(out(getty, rngd, gettyRunning, stopped), settings);
+  t.false(verdict.passed);
+  t.false(verdict.waiting, 'a stopped task is final: LinuxKit does not restart services');
+  t.is(verdict.message, 'service rngd is declared and not running: task STOPPED (pid 251 has exited); its last log line: "2026/12/04 No random source available"');
+});
+
+test('services-declared: more capabilities or fewer namespaces than declared fail, naming the difference', (t) => {
+  // Run with --privileged by ctr: every capability, and its own UTS namespace where the spec shares the host's.
+  const privileged = judgeDeclared(out(rngd, rngdRunning(all, rngdNs.replace('uts:[4026531838]', 'uts:[4026532204]'))), settings);
+  t.false(privileged.passed);
+  t.regex(privileged.message, /^service rngd \(pid 251\) has its own uts namespace uts:\[4026532204\] where its spec shares PID 1's uts:\[4026531838\], has capabilities beyond its spec: CAP_CHOWN, CAP_DAC_OVERRIDE, .*CAP_SYS_MODULE/);
+  t.notRegex(privileged.message, /CAP_SYS_ADMIN,/);
+  // Sharing the host's network where the spec says new.
+  const shared = judgeDeclared(out(rngd, rngdRunning(undefined, rngdNs.replace('net:[4026532205]', 'net:[4026531840]'))), settings);
+  t.regex(shared.message, /shares PID 1's net namespace net:\[4026531840\] where its spec says new \(fewer namespaces than declared\)/);
+  const writable = judgeDeclared(out(rngd, rngdRunning(undefined, undefined, 'rw,relatime')), settings);
+  t.regex(writable.message, /has a writable root \(rw,relatime\) where its spec says read-only/);
+});
+
+test('services-declared: an onboot container with no log and no runc record fails; a service without a task yet is waited for', (t) => {
+  t.regex(judgeDeclared(out(dhcpcd), settings).message, /onboot 000-dhcpcd is declared but shows no sign of having run/);
+  const early = judgeDeclared(out(getty, rngd, gettyRunning), settings);
+  t.true(early.waiting);
+  t.regex(early.message, /service rngd is declared but has no task in containerd's services\.linuxkit namespace/);
+});
+
+test('services-declared: no declarations means the case does not apply; bad JSON and forged lines do not pass', (t) => {
+  const none = judgeDeclared(out(gettyRunning), settings);
+  t.true(none.notApplicable);
+  t.regex(none.message, /the image declares no services/);
+  t.regex(judgeDeclared(out(['decl=services x', 'jsonl=services x {not json']), settings).message, /service x: its config\.json is not JSON/);
+  // A task line for another namespace, or a malformed one, is not the service's task.
+  t.true(judgeDeclared(out(rngd, ['task=other rngd 251 S 700', 'task=services.linuxkit rngd; 251 S']), settings).waiting);
+});
+
+test('services-declared: the script reads only declarations, the runtime state and /proc of the namespace asked (sanitised)', (t) => {
+  const script = declaredScript({ namespace: 'services.linuxkit;reboot' });
+  t.regex(script, /io\.containerd\.runtime\.v2\.task\/services\.linuxkitreboot\/\*\/init\.pid/);
+  t.notRegex(script, /\bctr\b|\brunc\b run/);
+});
+
+test('one settle policy: waiting for services ends once every declared service has run for a while or exited', (t) => {
+  const base = ['task_uptime=30.00', 'declared=getty', 'declared=rngd'];
+  t.false(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600'].join('\n')), 'rngd has no task yet');
+  t.false(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', `task=services.linuxkit rngd 251 S ${3000 - settledAfterCs + 1}`].join('\n')), 'rngd only just started');
+  t.true(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', `task=services.linuxkit rngd 251 S ${3000 - settledAfterCs}`].join('\n')));
+  t.true(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', 'task=services.linuxkit rngd 251 gone'].join('\n')), 'an exited one is started too');
+  t.false(allDeclaredStarted('task=services.linuxkit getty 230 S 600'), 'no declarations: the settle window stands');
+});
+
+test('rng: with every declared service started and nothing feeding the kernel, the verdict is final at once', (t) => {
+  const rngSettings: RngSettings = { hwrng: /virtio_rng/, sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd'], sampleGapMs: 3000 };
+  const sample = ['sampled_from=30.00', 'rng_current=virtio_rng.0', 'crng=dmesg', 'source=/dev/hwrng a:b7', 'task_uptime=30.00', 'task=services.linuxkit getty 230 S 600', 'declared=getty', 'sampled_to=30.20'].join('\n');
+  const verdict = judgeRngSamples([sample], rngSettings);
+  t.true(verdict.final);
+  t.regex(verdict.message, /no process named rngd runs; every declared service has been started, so none is left to come$/);
+  t.false(judgeRngSamples([sample.replace('declared=getty', '')], rngSettings).final, 'without declarations the settle window stands');
+});
+
+test('a case that does not apply is skipped without failing the run; a run of only such cases does not pass', (t) => {
+  const c = (id: string, status: CaseReport['status'], notApplicable?: true): CaseReport => ({ id, title: id, status, durationMs: 0, message: '', evidence: '', ...(notApplicable ? { notApplicable } : {}) });
+  t.is(runStatus([c('boot', 'passed'), c('services-declared', 'skipped', true)]), 'passed');
+  t.is(runStatus([c('boot', 'passed'), c('services-declared', 'skipped')]), 'failed');
+  t.is(runStatus([c('services-declared', 'skipped', true)]), 'failed');
+});
