@@ -168,7 +168,7 @@ test('the built-in linuxkit-core profile verifies against this checkout', async 
   const report: Report = { tool: { name: 'kittest', version }, statement, runs: [], summary: summarize([]) };
   const lines = await verifyStatement(report, statement, []);
   t.deepEqual(lines.filter((l) => l.result === 'MISMATCH').map((l) => l.what), ['runs']);
-  t.is(lines.filter((l) => l.what.startsWith('case ') && l.result === 'ok').length, 7);
+  t.is(lines.filter((l) => l.what.startsWith('case ') && l.result === 'ok').length, 8);
 });
 
 test('a report without a statement, and a file that is not a report, are exit 2', async (t) => {
