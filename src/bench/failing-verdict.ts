@@ -17,8 +17,10 @@ export interface FailingInput extends BenchPartInput {
   readonly target: Target;
   readonly good: { readonly image: BootFiles; readonly bytes: number };
   readonly failing: { readonly image: BootFiles; readonly bytes: number };
-  /** The case the failing image must fail (its settle window is the allowance). */
+  /** The case the failing image must fail (its settle window is the allowance, unless allowanceMs says otherwise). */
   readonly failingCase: string;
+  /** How much later the failing image's verdict may come than the good one's. */
+  readonly allowanceMs?: number;
   readonly cases: readonly CaseDef[];
   readonly accel: AccelChoice;
 }
@@ -61,7 +63,7 @@ export function failingGoal(good: readonly number[], failing: readonly number[],
 /** N interleaved pairs (good failing, failing good, ...) on one target. */
 export async function measureFailing(input: FailingInput): Promise<FailingResult> {
   const def = input.cases.find((c) => c.id === input.failingCase);
-  const settleMs = typeof def?.settings.settleMs === 'number' ? def.settings.settleMs : 0;
+  const settleMs = input.allowanceMs ?? (typeof def?.settings.settleMs === 'number' ? def.settings.settleMs : 0);
   const runs = { good: [] as VerdictRun[], failing: [] as VerdictRun[] };
   for (let i = 0; i < input.runs && !input.signal?.aborted; i++) {
     for (const which of i % 2 === 0 ? (['good', 'failing'] as const) : (['failing', 'good'] as const)) {
@@ -78,6 +80,7 @@ export async function measureFailing(input: FailingInput): Promise<FailingResult
   return {
     target: input.target.name,
     image: input.failing.image.prefix,
+    goodImage: input.good.image.prefix,
     failingCase: input.failingCase,
     settleMs,
     good: { runs: runs.good, verdict: spread(good) },

@@ -1,6 +1,6 @@
 // A bench result as the compact text tables the command prints (pure: result in, lines out).
 import { bootStages } from '../console/boot-stage.ts';
-import type { BenchResult, BootResult, Goal } from './result.ts';
+import type { FailingResult, BenchResult, BootResult, Goal } from './result.ts';
 import { median, medianByKey, pairedVerdict } from './stats.ts';
 import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './table.ts';
 
@@ -38,7 +38,7 @@ export function goalLines(r: BenchResult): string[] {
   }
   for (const o of r.overhead) rows.push([`case phase ${o.target} (median harness cases / median bare evidence)`, times(o.casePhaseRatio.value), limit(o.casePhaseRatio), goalMark(o.casePhaseRatio.met)]);
   for (const o of r.overhead) if (o.verdictGoal) rows.push([`full verdict ${o.target} (median harness run, s)`, seconds(o.verdictGoal.value), limitSeconds(o.verdictGoal), goalMark(o.verdictGoal.met)]);
-  if (r.failing) rows.push([`${imageName(r.failing.image)} verdict - good verdict (${r.failing.target}, s)`, seconds(r.failing.goal.value), limitSeconds(r.failing.goal), goalMark(r.failing.goal.met)]);
+  for (const f of [r.failing, r.failingLinuxkit]) if (f) rows.push([`${imageName(f.image)} verdict - ${f.goodImage ? imageName(f.goodImage) : 'good'} verdict (${f.target}, s)`, seconds(f.goal.value), limitSeconds(f.goal), goalMark(f.goal.met)]);
   if (r.panic) rows.push([`panic to verdict (worst of ${r.panic.latency?.n ?? 0}, ms)`, millis(r.panic.latencyGoal.value), limit(r.panic.latencyGoal), goalMark(r.panic.latencyGoal.met)]);
   if (r.matrix) rows.push(['matrix speed-up (median jobs 1 / median jobs 2)', times(r.matrix.speedup.value), limit(r.matrix.speedup), goalMark(r.matrix.speedup.met)]);
   if (r.matrix) rows.push([`matrix of ${r.matrix.targets.length} targets with --jobs 2 (median, s)`, seconds(r.matrix.wallGoal.value), limitSeconds(r.matrix.wallGoal), goalMark(r.matrix.wallGoal.met)]);
@@ -91,22 +91,24 @@ export function casePhaseLines(r: BenchResult): string[] {
   ];
 }
 
-/** Part 4: the failing image against the good one. */
+/** Part 4: the failing images against the good ones. */
 export function failingLines(r: BenchResult): string[] {
-  const f = r.failing;
-  if (!f) return [];
+  return [r.failing, r.failingLinuxkit].flatMap((f) => (f ? failingSection(f) : []));
+}
+
+function failingSection(f: FailingResult): string[] {
   const gone = (runs: readonly { wallMs: number }[]) => seconds(median(runs.map((x) => x.wallMs)));
   const statuses = (runs: readonly { status: string }[]) => runs.map((x) => x.status).join(',') || '-';
   const rows = [
     ['image', 'last verdict (s)', 'QEMU gone, median (s)', 'statuses'],
-    ['good (reference)', spreadSeconds(f.good.verdict), gone(f.good.runs), statuses(f.good.runs)],
+    [`good (${f.goodImage ? imageName(f.goodImage) : 'reference'})`, spreadSeconds(f.good.verdict), gone(f.good.runs), statuses(f.good.runs)],
     [imageName(f.image), spreadSeconds(f.failing.verdict), gone(f.failing.runs), statuses(f.failing.runs)],
   ];
   const failed = [...new Set(f.failing.runs.flatMap((x) => x.notPassed))].join(', ') || '-';
   return [
     `Failing image (${f.target}): time to the last verdict since runTarget was called, min / median / max`,
     ...formatTable(rows, ['left', 'right', 'right', 'left']),
-    `difference of the medians ${seconds(f.differenceMs)} s; one settle window (${f.failingCase}) ${seconds(f.settleMs)} s; not passed: ${failed}`,
+    `difference of the medians ${seconds(f.differenceMs)} s; allowed ${seconds(f.settleMs)} s (${f.failingCase}); not passed: ${failed}`,
   ];
 }
 

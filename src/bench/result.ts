@@ -77,8 +77,11 @@ export interface VerdictRun {
 export interface FailingResult {
   readonly target: string;
   readonly image: string;
-  /** The case the failing image fails; its settleMs is the allowance. */
+  /** The good image it is measured against (absent in results written before it was recorded: the reference). */
+  readonly goodImage?: string;
+  /** The case the failing image fails. */
   readonly failingCase: string;
+  /** The allowance: that case's settle window, or a goal of its own. */
   readonly settleMs: number;
   /** verdict: spread of verdictMs over the runs that count (good passed; failing failed its case, no error). */
   readonly good: { readonly runs: VerdictRun[]; readonly verdict?: Spread };
@@ -141,6 +144,8 @@ export interface BenchResult {
   readonly matrix?: MatrixResult;
   readonly panic?: PanicResult;
   readonly failing?: FailingResult;
+  /** The LinuxKit-shaped image without rngd against the good one: the declared services end the settle window (goal 5 s). */
+  readonly failingLinuxkit?: FailingResult;
   readonly boot: BootResult[];
 }
 
