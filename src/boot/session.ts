@@ -3,7 +3,7 @@
 // and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
 // benchmark's harness runs and the TypeScript API all boot through here.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestShell, HostView } from '../cases/check.ts';
@@ -25,6 +25,7 @@ import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { readCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
+import { makeFolders } from '../util/make-folders.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -170,7 +171,7 @@ export class BootSession {
     try {
       prepareFirmware(target, image, runDir);
       if (options.artifactsDir) {
-        mkdirSync(options.artifactsDir, { recursive: true });
+        makeFolders(options.artifactsDir);
         writeArtifact(options.artifactsDir, 'qemu-argv.json', `${JSON.stringify(argv, null, 2)}\n`);
         writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellQuote).join(' ')}\n`);
       }
