@@ -7,7 +7,7 @@ import { ExitCode, UsageError } from '../errors.ts';
 import { summaryLines } from '../report/human.ts';
 import { mergeReports, missingTargets, readReport } from '../report/merge.ts';
 import { verifyStatement } from '../report/verify.ts';
-import { safeForTerminal } from '../util/terminal-safe.ts';
+import { safeField, safeForTerminal } from '../util/terminal-safe.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { requireReportFiles } from '../util/path-options.ts';
@@ -77,7 +77,7 @@ async function verifyCommand(options: ReportOptions, files: readonly string[]): 
   const width = Math.max(...lines.map((l) => l.what.length));
   for (const line of lines) process.stdout.write(`${line.result.padEnd(8)} ${safeForTerminal(line.what.padEnd(width))}  ${safeForTerminal(line.detail)}\n`);
   const mismatches = lines.filter((l) => l.result === 'MISMATCH').length;
-  const { name, version } = report.statement.profile;
+  const [name, version] = [safeField(report.statement.profile.name), safeField(report.statement.profile.version)];
   process.stdout.write(
     mismatches === 0
       ? `the conformance statement of ${displayPath(file)} (profile ${name} ${version}) holds\n`
