@@ -25,6 +25,7 @@ import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { readCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
+import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
 
 export interface BootOptions {
@@ -248,7 +249,7 @@ export class BootSession {
     const login = target.console.login;
     const found = this.shell.findShell({
       timeoutMs: bootLeftMs,
-      login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
+      login: login && { promptPattern: boundedRegex(login.prompt), user: login.user, password: login.password, passwordPattern: boundedRegex(login.passwordPrompt) },
     });
     await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, found, target.timeouts.silenceMs) : found);
     engine.mark('shell-ready');
@@ -366,7 +367,7 @@ async function waitBeforeTyping(engine: ConsoleEngine, typeAfter: { pattern: str
   });
   try {
     // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
-    const seen = engine.waitFor(new RegExp(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
+    const seen = engine.waitFor(boundedRegex(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
     seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
     await Promise.race([seen.then(() => undefined), fallback]);
   } finally {

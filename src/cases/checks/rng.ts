@@ -19,6 +19,7 @@
 // up); a second restart fails at once as a crash loop.
 import { type CheckContext, defineCheck, fail, pass, sleep, type Verdict } from '../check.ts';
 import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
+import { boundedRegex } from '../../util/bounded-regex.ts';
 import {
   type OpenFd,
   type Scan,
@@ -217,7 +218,7 @@ export interface RngCaseSettings {
 }
 
 export function rngSettings(settings: RngCaseSettings): RngSettings {
-  return { ...settings, hwrng: new RegExp(settings.hwrng) };
+  return { ...settings, hwrng: boundedRegex(settings.hwrng) };
 }
 
 export const rngCheck = defineCheck<RngCaseSettings>({
