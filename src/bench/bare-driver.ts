@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { viaWrapper } from '../cases/host-context.ts';
 import { decodeFrame, frameCommand, type ViaWrapper } from '../console/framing.ts';
+import { onInterruptExit } from '../util/signals.ts';
 import type { GuestStep } from './guest-work.ts';
 
 /** Where the bare driver types and what it reads (QEMU's stdio in a real run, a fake guest in tests). */
@@ -203,6 +204,8 @@ export async function runBare(argv: readonly string[], plan: BarePlan, signal?: 
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const kill = () => child.kill('SIGKILL');
   signal?.addEventListener('abort', kill, { once: true });
+  // A second signal exits kittest at once: QEMU must not outlive it.
+  const forget = onInterruptExit(kill);
   let times: BareTimes;
   try {
     const port: BarePort = {
@@ -221,6 +224,7 @@ export async function runBare(argv: readonly string[], plan: BarePlan, signal?: 
       await closed;
       clearTimeout(timer);
     }
+    forget();
   }
   return { ...times, wallMs: performance.now() - started };
 }

@@ -24,6 +24,7 @@ import { bareEvidenceMs, bootStageDurations, casePhaseMs, stepDurations } from '
 import { goal, type BootResult, type OverheadResult } from './result.ts';
 import { median, medianByKey, pairedRatio, ratio, spread } from './stats.ts';
 import type { BenchPartInput } from './part.ts';
+import { boundedRegex } from '../util/bounded-regex.ts';
 
 /** Everything one target's overhead measurement needs. */
 export interface OverheadInput extends BenchPartInput {
@@ -89,7 +90,7 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: 
   const steps = guestSteps(work);
   const typeAfter = target.console.typeAfter;
   const plan: BarePlan = {
-    typeAfter: typeAfter && { pattern: new RegExp(typeAfter.pattern), orAfterMs: typeAfter.orAfterMs },
+    typeAfter: typeAfter && { pattern: boundedRegex(typeAfter.pattern), orAfterMs: typeAfter.orAfterMs },
     probeEveryMs: consoleDefaults.probeEveryMs,
     maxLineBytes: consoleDefaults.maxLineBytes,
     context: work.context,

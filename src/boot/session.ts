@@ -3,7 +3,7 @@
 // and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
 // benchmark's harness runs and the TypeScript API all boot through here.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestShell, HostView } from '../cases/check.ts';
@@ -25,6 +25,8 @@ import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { readCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
+import { boundedRegex } from '../util/bounded-regex.ts';
+import { makeFolders } from '../util/make-folders.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -170,7 +172,7 @@ export class BootSession {
     try {
       prepareFirmware(target, image, runDir);
       if (options.artifactsDir) {
-        mkdirSync(options.artifactsDir, { recursive: true });
+        makeFolders(options.artifactsDir);
         writeArtifact(options.artifactsDir, 'qemu-argv.json', `${JSON.stringify(argv, null, 2)}\n`);
         writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellQuote).join(' ')}\n`);
       }
@@ -247,7 +249,7 @@ export class BootSession {
     const login = target.console.login;
     const found = this.shell.findShell({
       timeoutMs: bootLeftMs,
-      login: login && { promptPattern: new RegExp(login.prompt), user: login.user, password: login.password, passwordPattern: new RegExp(login.passwordPrompt) },
+      login: login && { promptPattern: boundedRegex(login.prompt), user: login.user, password: login.password, passwordPattern: boundedRegex(login.passwordPrompt) },
     });
     await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, found, target.timeouts.silenceMs) : found);
     engine.mark('shell-ready');
@@ -365,7 +367,7 @@ async function waitBeforeTyping(engine: ConsoleEngine, typeAfter: { pattern: str
   });
   try {
     // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
-    const seen = engine.waitFor(new RegExp(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
+    const seen = engine.waitFor(boundedRegex(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
     seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
     await Promise.race([seen.then(() => undefined), fallback]);
   } finally {

@@ -24,6 +24,7 @@ import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { detectAccel, type AccelChoice } from '../qemu/accel.ts';
 import { findOnPath } from '../qemu/find-binary.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
+import { requireWritableFile } from '../util/path-options.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { version } from '../version.ts';
@@ -62,6 +63,8 @@ function requireQemu(target: Target): void {
 /** The bench command; resolves with the exit code (0 when every part produced its numbers, whether or not the goals were met). */
 export async function benchCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as BenchOptions;
+  // The results are written after up to an hour of runs: a path that cannot take them is refused now.
+  if (options.out !== undefined) requireWritableFile('--out', options.out);
   const runs = runsOf(options.runs);
   const archNames = options.arch?.split(',').map((s) => s.trim()).filter(Boolean);
   const all = loadTargets();

@@ -7,6 +7,7 @@ import { builtInProfiles, loadProfile } from '../config/profiles.ts';
 import { imagesDir } from '../config/paths.ts';
 import { loadAllTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
+import { safeField } from '../util/terminal-safe.ts';
 
 function yamlFiles(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yml')).sort().map((f) => join(dir, f)) : [];
@@ -46,6 +47,7 @@ export async function listCommand(values: Record<string, unknown>, positionals: 
   } else {
     throw new UsageError(`list: unknown kind "${what}" (use targets, cases, images or profiles)`);
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  // Names, titles and descriptions come from files, a vendor's among them.
+  process.stdout.write(`${lines.map(safeField).join('\n')}\n`);
   return 0;
 }

@@ -2,12 +2,12 @@
 // kittest report verify REPORT.json: check a report's conformance statement against what can be recomputed.
 import { existsSync, statSync } from 'node:fs';
 import { displayPath } from '../config/load-yaml.ts';
-import { loadTargets, selectTargets } from '../config/targets.ts';
+import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { summaryLines } from '../report/human.ts';
 import { mergeReports, missingTargets, readReport } from '../report/merge.ts';
 import { verifyStatement } from '../report/verify.ts';
-import { safeForTerminal } from '../util/terminal-safe.ts';
+import { safeField, safeForTerminal } from '../util/terminal-safe.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { requireReportFiles } from '../util/path-options.ts';
@@ -18,11 +18,13 @@ export interface ReportOptions {
   json?: string;
   junit?: string;
   html?: string;
+  /** merge: folders of vendor target files whose runs the shards hold. */
+  targets?: string[];
   /** verify: folders holding the vendor case files the statement names. */
   cases?: string[];
 }
 
-const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]';
+const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--targets DIR ...] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]';
 
 /** Read every report file; all the unreadable ones are named in one UsageError. */
 function readAll(files: readonly string[]): ReturnType<typeof readReport>[] {
@@ -49,8 +51,9 @@ export async function reportCommand(values: Record<string, unknown>, positionals
   if (options.cases) throw new UsageError('report merge: --cases is for report verify');
   if (files.length === 0) throw new UsageError(`report merge: no report files given (usage: ${usage})`);
   requireReportFiles(options);
-  const expected = selectTargets(loadTargets(), options.arch?.split(',').map((a) => a.trim()).filter(Boolean)).map((t) => t.name);
-  const report = mergeReports(readAll(files), files.map(displayPath));
+  const all = loadAllTargets(options.targets);
+  const expected = selectTargets(all, options.arch?.split(',').map((a) => a.trim()).filter(Boolean)).map((t) => t.name);
+  const report = mergeReports(readAll(files), files.map(displayPath), all.map((t) => t.name));
   writeReports(report, { json: options.json, junit: options.junit, html: options.html });
   const color = colorFor(process.stdout);
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
@@ -64,7 +67,7 @@ export async function reportCommand(values: Record<string, unknown>, positionals
 
 /** report verify: one line per check; 0 when the statement holds, 1 when it does not. */
 async function verifyCommand(options: ReportOptions, files: readonly string[]): Promise<number> {
-  const flag = (['arch', 'json', 'junit', 'html'] as const).find((k) => options[k] !== undefined);
+  const flag = (['arch', 'json', 'junit', 'html', 'targets'] as const).find((k) => options[k] !== undefined);
   if (flag) throw new UsageError(`report verify: --${flag} is for report merge`);
   if (files.length !== 1) throw new UsageError(`report verify: give one report file (usage: ${usage})`);
   const file = files[0]!;
@@ -77,7 +80,7 @@ async function verifyCommand(options: ReportOptions, files: readonly string[]): 
   const width = Math.max(...lines.map((l) => l.what.length));
   for (const line of lines) process.stdout.write(`${line.result.padEnd(8)} ${safeForTerminal(line.what.padEnd(width))}  ${safeForTerminal(line.detail)}\n`);
   const mismatches = lines.filter((l) => l.result === 'MISMATCH').length;
-  const { name, version } = report.statement.profile;
+  const [name, version] = [safeField(report.statement.profile.name), safeField(report.statement.profile.version)];
   process.stdout.write(
     mismatches === 0
       ? `the conformance statement of ${displayPath(file)} (profile ${name} ${version}) holds\n`

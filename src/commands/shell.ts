@@ -1,6 +1,6 @@
 // kittest shell: boot an image and attach the user's terminal to its serial console.
 // Ctrl-] leaves and powers the guest off; the console log is saved all the same.
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { BootSession } from '../boot/session.ts';
 import { attachTerminal } from '../boot/terminal.ts';
@@ -12,6 +12,7 @@ import { detectAccel } from '../qemu/accel.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { requirePrintablePath, requireWritableFolder } from '../util/path-options.ts';
+import { makeFolders } from '../util/make-folders.ts';
 import { tmpdir } from 'node:os';
 
 /** The console log file of `target` in the log folder; refused when something other than a file is there. */
@@ -42,7 +43,7 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   const logFile = requireLogFile(logOption, logPath, target.name);
   await checkBootFiles(image);
   const accel = await detectAccel(target);
-  mkdirSync(dirname(logFile), { recursive: true });
+  makeFolders(dirname(logFile));
   let logFailed = false;
   const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${target.qemu.unsafe.reason}]` : '';
   process.stderr.write(`kittest: booting ${safeForTerminal(image.prefix)} on ${target.name} [${accel.reason}]${safeForTerminal(unsafe)}; Ctrl-] leaves and powers off\n`);

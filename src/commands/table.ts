@@ -97,11 +97,12 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'report',
     summary: "merge the JSON reports of shards into one report (JSON, JUnit, HTML), or verify a report's conformance statement",
-    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]',
-    options: { arch: { type: 'string' }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' }, cases: { type: 'string', multiple: true } },
+    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--targets DIR ...] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]',
+    options: { arch: { type: 'string' }, targets: { type: 'string', multiple: true }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' }, cases: { type: 'string', multiple: true } },
     help: {
       cases: 'verify: a folder of vendor case files the statement names (repeatable)',
       arch: 'targets the merged report must have a run for (default: the default targets, as kittest run and kittest matrix use); one absent exits 1, naming it',
+      targets: 'merge: a folder of vendor target files the shards ran with kittest run --targets (repeatable), so --arch and the default targets include them',
       json: 'write the merged JSON report to FILE',
       junit: 'write the merged JUnit XML report to FILE',
       html: 'write the merged self-contained HTML report to FILE',

@@ -1,8 +1,11 @@
 // What a target may add to QEMU's command line. Whatever a target says, kittest keeps two promises:
 // no path from the guest to the host (one user network with restrict=on and no forwards; no host
 // file, folder, socket or device handed to the guest or to QEMU) and images are never written.
-// The free strings of a target (binary, device models, extraArgs) are checked against them when the target
-// is loaded; `qemu.unsafe` (with a reason, carried into every report) lifts the check.
+// The free strings of a target (binary, device models, extraArgs, firmware paths) are checked against them when
+// the target is loaded; `qemu.unsafe` (with a reason, carried into every report) lifts the check.
+import { realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { normalize, sep } from 'node:path';
 
 /** One refused setting: where it is in the target file, and why. */
 export interface QemuSettingProblem {
@@ -78,11 +81,32 @@ function optionPairs(value: string, implied: string): [string, string][] {
   });
 }
 
+/** -device in QEMU's JSON form as [key, value] pairs; only flat objects are read (anything else is refused). */
+function jsonPairs(value: string): [string, string][] | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(value);
+  } catch {
+    return 'is not JSON that kittest can read (QEMU reads a value starting with "{" as JSON)';
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'is not a JSON object';
+  const pairs = Object.entries(data);
+  if (pairs.some(([, v]) => typeof v === 'object' && v !== null)) return 'has a nested JSON value, which kittest does not read';
+  return pairs.map(([k, v]) => [k, String(v)]);
+}
+
 /** Why one -device, -global or -machine value could reach the host, if it could. */
 function propertyProblem(option: 'device' | 'global' | 'machine', value: string): string | undefined {
   let driver: string | undefined;
   let properties: string[];
-  if (option === 'global' && !/(^|,)(driver|property)=/.test(value)) {
+  // QEMU reads a value starting with "{" as JSON: for -device (and, in newer QEMUs, other options too).
+  if (value.trimStart().startsWith('{')) {
+    if (option !== 'device') return 'is in JSON form, which kittest reads only for -device';
+    const pairs = jsonPairs(value.trim());
+    if (typeof pairs === 'string') return pairs;
+    driver = pairs.find(([key]) => key === 'driver')?.[1];
+    properties = pairs.map(([key]) => key);
+  } else if (option === 'global' && !/(^|,)(driver|property)=/.test(value)) {
     // -global DRIVER.PROPERTY=VALUE (QEMU splits at the first dot)
     const head = value.split('=')[0] ?? '';
     driver = head.slice(0, head.indexOf('.'));
@@ -97,13 +121,73 @@ function propertyProblem(option: 'device' | 'global' | 'machine', value: string)
   return property ? `sets ${property}=, which names a host file, folder or device` : undefined;
 }
 
-/** Why a -drive value could write an image or reach beyond a local file, if it could. */
+/**
+ * Host folders a -drive image may not sit in, even read-only: the system (its programs, configuration,
+ * secrets and state), pseudo file systems and devices, and home folders.
+ */
+export const hostSystemFolders = ['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/root', '/run', '/sbin', '/snap', '/sys', '/usr', '/var/backups', '/var/cache', '/var/lib', '/var/log', '/var/mail', '/var/run', '/var/spool'];
+
+/** Whether `path` is `folder` or inside it. */
+const isUnder = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+
+/** The path itself and, when it exists, where its symbolic links lead: both are checked. */
+function pathAndTarget(path: string): { real?: string; isFile?: boolean } {
+  try {
+    return { real: realpathSync(path), isFile: statSync(path).isFile() };
+  } catch {
+    return {}; // missing here (another host, a package not installed): QEMU refuses it at boot
+  }
+}
+
+/** Why `path` cannot be a drive image: not absolute and plain, under a host folder, or not a regular file. */
+function drivePathProblem(path: string): string | undefined {
+  if (!path.startsWith('/') || normalize(path) !== path || path.endsWith('/')) return `names ${path}, which is not an absolute, plain path to an image file`;
+  const { real, isFile } = pathAndTarget(path);
+  const home = homedir();
+  for (const p of real === undefined ? [path] : [path, real]) {
+    const folder = [...hostSystemFolders, ...(home && home !== '/' ? [home] : [])].find((f) => isUnder(p, f));
+    if (folder) return `names ${p}, under the host folder ${folder}, which the guest may not read`;
+  }
+  if (isFile === false) return `names ${path}, which is not a regular file (a device or a folder is not an image)`;
+  return undefined;
+}
+
+/** Why a -drive value could write an image or reach beyond a local image file, if it could. */
 function driveProblem(value: string): string | undefined {
+  if (value.trimStart().startsWith('{')) return 'is in JSON form, which kittest reads only for -device';
   const options = new Map(optionPairs(value, 'file'));
   if (!on.has(options.get('readonly') ?? 'off')) return 'attaches a drive without readonly=on, so QEMU could write the file';
   const file = options.get('file');
   if (file === undefined || /^[A-Za-z0-9+.-]+:/.test(file) || options.has('driver')) return 'is not a plain local file (file=PATH, with no protocol and no driver=)';
+  return drivePathProblem(file);
+}
+
+/** Folders of the Debian packages that ship QEMU firmware (ovmf, qemu-efi-aarch64, qemu-efi-arm, qemu-efi-riscv64, seabios, qemu-system-data, opensbi, u-boot-qemu). */
+export const firmwareFolders = ['/usr/share/OVMF', '/usr/share/ovmf', '/usr/share/AAVMF', '/usr/share/qemu-efi-aarch64', '/usr/share/qemu-efi-riscv64', '/usr/share/qemu', '/usr/share/seabios', '/usr/lib/riscv64-linux-gnu/opensbi', '/usr/lib/u-boot'];
+
+/** Why a firmware path (QEMU reads it, and efi.vars is copied for the guest to read) is not packaged firmware, if it is not. */
+function firmwareProblem(field: string, path: string): string | undefined {
+  const where = `${field} ${JSON.stringify(path)}`;
+  if (!path.startsWith('/') || normalize(path) !== path) return `${where} is not an absolute, plain path`;
+  const { real, isFile } = pathAndTarget(path);
+  for (const p of real === undefined ? [path] : [path, real]) {
+    if (!firmwareFolders.some((f) => isUnder(p, f) && p !== f)) return `${where}${p === path ? '' : ` (${p})`} is not a file of the Debian firmware packages (under ${firmwareFolders.join(', ')})`;
+  }
+  if (isFile === false) return `${where} is not a regular file`;
   return undefined;
+}
+
+/** Problems with a target's firmware paths (qemu.firmware, efi.code, efi.vars). */
+export function firmwareProblems(target: { readonly qemu: { readonly firmware?: string }; readonly efi?: { readonly code: string; readonly vars: string } }): QemuSettingProblem[] {
+  const fields: [(string | number)[], string | undefined][] = [
+    [['qemu', 'firmware'], target.qemu.firmware],
+    [['efi', 'code'], target.efi?.code],
+    [['efi', 'vars'], target.efi?.vars],
+  ];
+  return fields.flatMap(([path, value]) => {
+    const text = value === undefined ? undefined : firmwareProblem(path.join('.'), value);
+    return text ? [{ path, text }] : [];
+  });
 }
 
 /** Problems with a target's QEMU settings, in file order (empty when they keep kittest's promises). */
@@ -135,7 +219,9 @@ export function qemuSettingProblems(qemu: { readonly extraArgs: readonly string[
       if (problem) problems.push({ path: ['qemu', 'extraArgs', value === undefined ? i : i + 1], text: `${where}${value === undefined ? '' : ` ${JSON.stringify(value)}`} ${problem}` });
       i++;
     } else if (name in shapeOnly) {
-      if (shapeOnly[name]) i++;
+      if (!shapeOnly[name]) continue;
+      const value = args[++i];
+      if (value?.trimStart().startsWith('{')) problems.push({ path: ['qemu', 'extraArgs', i], text: `${where} ${JSON.stringify(value)} is in JSON form, which kittest reads only for -device` });
     } else {
       problems.push({ path: ['qemu', 'extraArgs', i], text: `${where} ${refusedBecause[name] ?? 'is not one of the options that only shape the machine'}` });
     }

@@ -2,6 +2,7 @@
 // bad input (file:line, exit 2), never a run that fails half-way.
 import { ConfigError } from '../errors.ts';
 import { displayPath, lineOfField } from './load-yaml.ts';
+import { boundedRegex, linearTimeProblem } from '../util/bounded-regex.ts';
 
 /** One regular expression field of a data file: where it is, and its source as written. */
 export interface RegexField {
@@ -15,11 +16,12 @@ export interface RegexField {
 export function regexProblem(source: string, mustNotMatchEmpty = false): string | undefined {
   let regex: RegExp;
   try {
-    regex = new RegExp(source);
+    regex = boundedRegex(source);
   } catch (error) {
     return `is not a valid regular expression: ${(error as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, '')}`;
   }
-  return mustNotMatchEmpty && regex.test('') ? 'matches an empty line, so every console line would match' : undefined;
+  if (mustNotMatchEmpty && regex.test('')) return 'matches an empty line, so every console line would match';
+  return linearTimeProblem(source);
 }
 
 /** "console.failurePatterns[0]" */

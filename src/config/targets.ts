@@ -6,7 +6,7 @@ import { dataFilesIn, vendorFolders } from './data-folders.ts';
 import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
 import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
-import { qemuBinaryProblem, qemuSettingProblems } from './qemu-safety.ts';
+import { firmwareProblems, qemuBinaryProblem, qemuSettingProblems } from './qemu-safety.ts';
 import { checkRegexFields, type RegexField } from './regex-fields.ts';
 
 export interface Target {
@@ -82,7 +82,7 @@ export function loadTarget(file: string, bases: readonly Target[] = []): Target 
   checkRegexFields(file, regexFields(raw.console));
   const notQemu = qemuBinaryProblem(raw.qemu.binary);
   if (notQemu) throw new ConfigError(displayPath(file), notQemu, lineOfField(file, ['qemu', 'binary']));
-  const [unsafe] = raw.qemu.unsafe ? [] : qemuSettingProblems(raw.qemu);
+  const [unsafe] = raw.qemu.unsafe ? [] : [...qemuSettingProblems(raw.qemu), ...firmwareProblems(raw)];
   if (unsafe) throw new ConfigError(displayPath(file), `${unsafe.text}; a target may do that only with qemu.unsafe: { reason: "..." }`, lineOfField(file, unsafe.path));
   return Object.freeze({ ...raw, aliases: raw.aliases ?? [], kernelArch: raw.kernelArch ?? raw.name, imageTarget: raw.extends ?? raw.name, file });
 }

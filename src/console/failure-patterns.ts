@@ -1,5 +1,6 @@
 // Console lines that mean the guest kernel is dead or dying: a wait fails at once
 // instead of running into its timeout (QEMU's functional tests and LAVA do the same).
+import { boundedRegex } from '../util/bounded-regex.ts';
 
 /** A named fatal pattern, matched against one complete console line. */
 export interface FailurePattern {
@@ -43,7 +44,7 @@ export function compileFailurePatterns(
     if (spec instanceof RegExp) return { name: spec.source, regex: spec };
     if (typeof spec !== 'string') return spec;
     try {
-      return { name: spec, regex: new RegExp(spec) };
+      return { name: spec, regex: boundedRegex(spec) };
     } catch (error) {
       // The config layer wraps this with the file and field it came from.
       throw new SyntaxError(`failure pattern ${JSON.stringify(spec)} is not a valid regular expression: ${(error as Error).message}`);

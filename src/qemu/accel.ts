@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import type { Target } from '../config/targets.ts';
 import type { Accel } from './argv.ts';
+import { onInterruptExit } from '../util/signals.ts';
 import { QmpClient } from './qmp.ts';
 
 export interface AccelChoice {
@@ -62,6 +63,8 @@ async function runKvmProbe(target: Target, aliveMs: number, startMs: number): Pr
   const args = ['-accel', 'kvm', '-machine', target.qemu.machine, '-cpu', target.qemu.cpu.kvm ?? 'host', '-m', '64', '-nodefaults', '-display', 'none', '-no-reboot', '-qmp', 'stdio'];
   const child = spawn(target.qemu.binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.on('error', () => {}); // QEMU gone: the close handler says why
+  // A second signal exits kittest at once: the probe's QEMU must not outlive it.
+  const forget = onInterruptExit(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-2000)));
   // 'close' comes after stderr is drained, so the reason is complete.
@@ -91,6 +94,7 @@ async function runKvmProbe(target: Target, aliveMs: number, startMs: number): Pr
     return { ok: false, why: why ?? (e as Error).message };
   } finally {
     child.kill('SIGKILL');
+    forget();
   }
 }
 

@@ -1,6 +1,6 @@
 // Human output: a line per case with its verdict and time, then a summary. Guest text is escaped.
 import type { ChalkInstance } from 'chalk';
-import { safeForTerminal } from '../util/terminal-safe.ts';
+import { safeField, safeForTerminal } from '../util/terminal-safe.ts';
 import type { CaseReport, CaseStatus, Report, RunReport } from './model.ts';
 
 const marks: Record<CaseStatus, string> = { passed: 'PASS', failed: 'FAIL', error: 'ERROR', skipped: 'SKIP', interrupted: 'INTR' };
@@ -15,12 +15,12 @@ function paint(color: ChalkInstance, status: string, text: string): string {
 /** One line for a case verdict. */
 export function caseLine(color: ChalkInstance, target: string, c: CaseReport): string {
   const time = `${(c.durationMs / 1000).toFixed(1)}s`.padStart(7);
-  return `${paint(color, c.status, marks[c.status].padEnd(5))} ${target.padEnd(8)} ${c.id.padEnd(18)} ${color.dim(time)}  ${safeForTerminal(c.message).slice(0, 300)}`;
+  return `${paint(color, c.status, marks[c.status].padEnd(5))} ${safeField(target).padEnd(8)} ${safeField(c.id).padEnd(18)} ${color.dim(time)}  ${safeForTerminal(c.message).slice(0, 300)}`;
 }
 
 /** The header line of a run. */
 export function runLine(color: ChalkInstance, run: RunReport): string {
-  return `${paint(color, run.status, run.status.toUpperCase().padEnd(6))} ${run.target.padEnd(8)} ${run.image.format} ${color.dim(safeForTerminal(run.image.path))} ${color.dim(`[${run.accel}] ${(run.durationMs / 1000).toFixed(1)}s`)}`;
+  return `${paint(color, run.status, run.status.toUpperCase().padEnd(6))} ${safeField(run.target).padEnd(8)} ${safeField(run.image.format)} ${color.dim(safeField(run.image.path))} ${color.dim(`[${safeField(run.accel)}] ${(run.durationMs / 1000).toFixed(1)}s`)}`;
 }
 
 /** Final summary lines. */

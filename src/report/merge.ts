@@ -148,8 +148,11 @@ export function missingTargets(report: Report, expected: readonly string[]): str
   return expected.filter((target) => !present.has(target));
 }
 
-/** Merge shard reports: runs in target order, a target at most once, statuses and summary recomputed. `names` label the reports in errors. */
-export function mergeReports(reports: readonly Report[], names: readonly string[] = reports.map((_, i) => `report ${i + 1}`)): Report {
+/**
+ * Merge shard reports: runs in target order, a target at most once, statuses and summary recomputed. `names` label the reports in errors;
+ * `order` is the targets as kittest run lists them (built-in ones, then each --targets folder's), the others following by file name.
+ */
+export function mergeReports(reports: readonly Report[], names: readonly string[] = reports.map((_, i) => `report ${i + 1}`), order: readonly string[] = []): Report {
   const first = reports[0];
   if (!first) throw new UsageError('report merge: no reports to merge');
   const from = new Map<string, string>();
@@ -165,7 +168,8 @@ export function mergeReports(reports: readonly Report[], names: readonly string[
       runs.push({ ...run, status: recomputedStatus(run) });
     }
   });
-  runs.sort(byTargetFile);
+  const rank = (run: RunReport) => (order.includes(run.target) ? order.indexOf(run.target) : order.length);
+  runs.sort((a, b) => rank(a) - rank(b) || byTargetFile(a, b));
   const statement = mergedStatement(reports, names);
   return { tool: first.tool, ...(statement ? { statement } : {}), runs, summary: summarize(runs) };
 }

@@ -1,10 +1,11 @@
 // Write a file so readers never see half of it: write a temp file beside it, then rename.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeFolders } from './make-folders.ts';
 
 /** Write `data` to `file` atomically (parent folders created). */
 export function writeFileAtomic(file: string, data: string | Buffer): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolders(dirname(file));
   const temp = `${file}.tmp-${process.pid}`;
   try {
     writeFileSync(temp, data);

@@ -1,7 +1,7 @@
 // Paths given on the command line, checked before anything starts: no control characters (a
 // newline would split kittest's one-line messages and reports), and report files and output folders
 // that can really be written, so a long matrix or a booted shell never ends in a failed write.
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
+import { accessSync, constants, statfsSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 
@@ -44,11 +44,30 @@ export function requireWritableFolder(option: string, path: string): void {
   requireWritableAncestor(option, path, dir);
 }
 
+/** Pseudo file systems by their statfs f_type (linux/magic.h): they hold no files, and root may "write" them (access(2) says yes). */
+const pseudoFileSystems: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'], [0x62656572, 'sysfs'], [0x64626720, 'debugfs'], [0x74726163, 'tracefs'], [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'], [0x73636673, 'securityfs'], [0x6165676c, 'pstore'], [0xcafe4a11, 'bpf'], [0x62656570, 'configfs'],
+  [0x1cd1, 'devpts'], [0x19800202, 'mqueue'], [0x958458f6, 'hugetlbfs'], [0x42494e4d, 'binfmt_misc'], [0xf97cff8c, 'selinuxfs'],
+  [0x43415d53, 'smackfs'], [0xde5e81e4, 'efivarfs'], [0x65735543, 'fusectl'], [0x6e736673, 'nsfs'],
+]);
+
+/** The pseudo file system `dir` is on, if it is on one. */
+export function pseudoFileSystemOf(dir: string): string | undefined {
+  try {
+    return pseudoFileSystems.get(Number(statfsSync(dir).type) >>> 0);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The nearest existing folder at or above `start` must be a folder kittest may write in (missing ones are made later). */
 function requireWritableAncestor(option: string, path: string, start: string): void {
   let dir = start;
   while (!statOf(dir) && dirname(dir) !== dir) dir = dirname(dir);
   if (!statOf(dir)?.isDirectory()) throw new UsageError(`${option} ${path} cannot be created: ${dir} is not a folder`);
+  const pseudo = pseudoFileSystemOf(dir);
+  if (pseudo) throw new UsageError(`${option} ${path} cannot be written: ${dir} is on ${pseudo}, a pseudo file system that holds no files`);
   try {
     accessSync(dir, constants.W_OK | constants.X_OK);
   } catch (error) {

@@ -11,33 +11,18 @@ import pty from 'node-pty';
 import type { Report } from '../../src/report/model.ts';
 import { kittestBin } from '../helpers/cli.ts';
 import { brokenImage } from '../helpers/images.ts';
+import { qemusUnder } from '../helpers/qemu-processes.ts';
 
-/** QEMU processes whose parent is `pid` (kittest starts QEMU itself). */
-function qemuChildren(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(join('/proc', entry, 'stat'), 'utf8');
-      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && comm.startsWith('qemu-system')) found.push(Number(entry));
-    } catch {
-      // The process ended while /proc was read.
-    }
-  }
-  return found;
-}
-
-const alive = (pid: number) => existsSync(join('/proc', String(pid)));
-
-/** kittest under a real pty: what it has printed so far, a wait for a pattern, its exit code. */
-function spawnOnPty(t: ExecutionContext, args: readonly string[]) {
+/**
+ * kittest under a real pty: what it has printed so far, a wait for a pattern, its exit code. Its
+ * TMPDIR is `tmp`, so its QEMUs are found by their run folders there (qemusUnder), whatever their
+ * parent: one left behind by a kittest that has exited would have been reparented.
+ */
+function spawnOnPty(t: ExecutionContext, tmp: string, args: readonly string[]) {
   const term = pty.spawn(process.execPath, [kittestBin, ...args], {
     cols: 160,
     rows: 40,
-    env: { ...process.env, NO_COLOR: '1' } as Record<string, string>,
+    env: { ...process.env, NO_COLOR: '1', TMPDIR: tmp } as Record<string, string>,
   });
   let screen = '';
   let done = false;
@@ -86,7 +71,9 @@ test.serial('run --keep-failed prints the failed case\'s evidence, hands over th
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const json = join(dir, 'r.json');
   const artifacts = join(dir, 'artifacts');
-  const session = spawnOnPty(t, ['run', '--keep-failed', '--arch', 'x86_64', '--image', prefix, '--case', 'boot,rng', '--json', json, '--artifacts', artifacts]);
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const session = spawnOnPty(t, tmp, ['run', '--keep-failed', '--arch', 'x86_64', '--image', prefix, '--case', 'boot,rng', '--json', json, '--artifacts', artifacts]);
   const { term, waitFor } = session;
 
   await waitFor(/kittest: x86_64 is kept running \(--keep-failed\); this is its console \(ttyS0\)\. Ctrl-\] leaves/, 150_000);
@@ -94,9 +81,8 @@ test.serial('run --keep-failed prints the failed case\'s evidence, hands over th
   t.regex(session.screen, /kittest: x86_64: case rng failed: no process reads \/dev\/hwrng \(10:183\)/);
   t.regex(session.screen, /  evidence:\r?\n {4}\S/);
   t.notRegex(session.screen, /case boot failed/, 'only failed cases are shown');
-  // The machine is still the run's: QEMU runs as kittest's child while the person is on its console.
-  const [qemu] = qemuChildren(term.pid);
-  t.truthy(qemu, 'QEMU runs while the console is held');
+  // The machine is still the run's: its QEMU runs while the person is on its console.
+  t.is((await qemusUnder(tmp)).length, 1, 'QEMU runs while the console is held');
 
   const answered = await typeUntilAnswered(session);
   t.regex(session.screen, answered, `the guest answered on the kept console; screen ends: ${session.screen.slice(-800)}`);
@@ -105,7 +91,8 @@ test.serial('run --keep-failed prints the failed case\'s evidence, hands over th
   term.write('\x1d');
   t.is(await session.exited, 1, `a failed run exits 1; screen ends: ${session.screen.slice(-1500)}`);
   t.regex(session.screen, /left the console, powering x86_64 off/);
-  t.false(alive(qemu!), 'QEMU is gone once kittest has exited');
+  t.deepEqual(await qemusUnder(tmp), [], 'QEMU is gone once kittest has exited');
+  t.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kittest-')), [], 'so is its run folder');
 
   // The reports are written after the person left, and say what the run found.
   const [run] = (JSON.parse(readFileSync(json, 'utf8')) as Report).runs;
@@ -126,7 +113,9 @@ test.serial('with --jobs 2 only the first failed machine is kept; the other fail
   mkdirSync(join(dir, 'targets'));
   writeFileSync(join(dir, 'targets', 'twin.yml'), 'extends: x86_64\nname: x86-twin\ndescription: x86_64 again, to run two machines side by side\ndefault: false\n');
   const json = join(dir, 'r.json');
-  const session = spawnOnPty(t, ['run', '--keep-failed', '--jobs', '2', '--targets', join(dir, 'targets'), '--arch', 'x86_64,x86-twin', '--image', prefix, '--case', 'boot,rng', '--json', json]);
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  const session = spawnOnPty(t, tmp, ['run', '--keep-failed', '--jobs', '2', '--targets', join(dir, 'targets'), '--arch', 'x86_64,x86-twin', '--image', prefix, '--case', 'boot,rng', '--json', json]);
   const { term, waitFor } = session;
 
   await waitFor(/kittest: (x86_64|x86-twin) is kept running \(--keep-failed\)/, 240_000);
@@ -134,8 +123,8 @@ test.serial('with --jobs 2 only the first failed machine is kept; the other fail
   const other = kept === 'x86_64' ? 'x86-twin' : 'x86_64';
   // The other run goes on while the console is held: it fails rng too, stops its machine, and is not kept.
   const end = Date.now() + 120_000;
-  while (qemuChildren(term.pid).length > 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
-  t.is(qemuChildren(term.pid).length, 1, 'only the kept machine still runs');
+  while ((await qemusUnder(tmp)).length > 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
+  t.is((await qemusUnder(tmp)).length, 1, 'only the kept machine still runs');
   t.is(session.screen.match(/is kept running/g)?.length, 1, 'one machine is kept');
   t.false(session.screen.includes(`kittest: ${other}: case rng failed`), 'a later failed run is not handed over');
 
@@ -144,7 +133,8 @@ test.serial('with --jobs 2 only the first failed machine is kept; the other fail
 
   term.write('\x1d');
   t.is(await session.exited, 1, `screen ends: ${session.screen.slice(-1500)}`);
-  t.deepEqual(qemuChildren(term.pid), []);
+  t.deepEqual(await qemusUnder(tmp), [], 'no QEMU is left once kittest has exited');
+  t.deepEqual(readdirSync(tmp).filter((f) => f.startsWith('kittest-')), []);
   const runs = (JSON.parse(readFileSync(json, 'utf8')) as Report).runs;
   t.deepEqual(runs.map((r) => [r.target, r.status, r.cases.map((c) => `${c.id} ${c.status}`).join(', ')]).sort(), [
     ['x86-twin', 'failed', 'boot passed, rng failed'],

@@ -287,6 +287,23 @@ test('report options that cannot be written are refused before anything runs, na
   t.regex(String(merged.stderr), /--html .* is a folder/);
 });
 
+test('a path on /proc or /sys is refused before anything boots, naming the option and path', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--arch', 'x86_64', '--json', '/proc/nonexistent/r.json'], /^kittest: --json \/proc\/nonexistent\/r\.json cannot be written: \/proc is on proc, a pseudo file system that holds no files$/],
+    [['run', '--arch', 'x86_64', '--artifacts', '/sys/kernel/art'], /^kittest: --artifacts \/sys\/kernel\/art cannot be written: \/sys\/kernel is on sysfs/],
+    [['shell', '--arch', 'x86_64', '--log', '/proc/logs'], /^kittest: --log \/proc\/logs cannot be written: \/proc is on proc/],
+    [['report', 'merge', '/nonexistent/a.json', '--junit', '/proc/j.xml'], /^kittest: --junit \/proc\/j\.xml cannot be written/],
+    // --runs 0 would be refused too, but only after --out: the bench checks where its results go first.
+    [['bench', '--runs', '0', '--out', '/proc/nonexistent/b.json'], /^kittest: --out \/proc\/nonexistent\/b\.json cannot be written: \/proc is on proc/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await kittest(args);
+    t.is(r.exitCode, 2, `${args.join(' ')}: ${String(r.stderr)}`);
+    t.regex(String(r.stderr).trim(), message);
+    t.true(oneLine(String(r.stderr)));
+  }
+});
+
 test('a report on a read-only file system is refused before anything runs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kt-ro-'));
   const r = await kittestOnTmpfs(dir, 'ro,size=1m', ['run', '--image', '/nonexistent/img', '--junit', join(dir, 'out', 'junit.xml')]);

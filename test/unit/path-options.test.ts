@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.ts';
 import { requirePrintablePath, requireReportFiles, requireWritableFile, requireWritableFolder } from '../../src/util/path-options.ts';
+import { makeFolders } from '../../src/util/make-folders.ts';
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'kittest-paths-'));
 
@@ -66,4 +67,21 @@ test('an output folder without write access is refused', (t) => {
   mkdirSync(join(dir, 'locked'), { mode: 0o500 });
   t.throws(() => requireWritableFolder('--artifacts', join(dir, 'locked')), { instanceOf: UsageError, message: /--artifacts .*locked cannot be written: no write access to .*locked \(EACCES\)/ });
   t.throws(() => requireWritableFolder('--artifacts', join(dir, 'locked', 'new')), { instanceOf: UsageError, message: /no write access to .*locked \(EACCES\)/ });
+});
+
+test('paths on /proc, /sys and other pseudo file systems are refused, naming the option and path', (t) => {
+  t.throws(() => requireWritableFile('--json', '/proc/nonexistent/r.json'), { instanceOf: UsageError, message: '--json /proc/nonexistent/r.json cannot be written: /proc is on proc, a pseudo file system that holds no files' });
+  t.throws(() => requireWritableFile('--out', '/sys/kernel/b.json'), { instanceOf: UsageError, message: /^--out \/sys\/kernel\/b\.json cannot be written: \/sys\/kernel is on sysfs/ });
+  t.throws(() => requireWritableFolder('--artifacts', '/proc/self/art'), { instanceOf: UsageError, message: /^--artifacts \/proc\/self\/art cannot be written: \/proc\/self is on proc/ });
+  t.throws(() => requireReportFiles({ html: '/proc/r.html' }), { instanceOf: UsageError, message: /^--html \/proc\/r\.html cannot be written: \/proc is on proc/ });
+});
+
+test('folders are made one level at a time, and a level that cannot be made stops at once (recursive mkdir spins on /proc)', (t) => {
+  const dir = scratch();
+  makeFolders(join(dir, 'a', 'b', 'c'));
+  makeFolders(join(dir, 'a', 'b', 'c'));
+  t.deepEqual(readdirSync(join(dir, 'a', 'b')), ['c']);
+  t.throws(() => makeFolders('/proc/nonexistent/deeper'), { code: 'ENOENT', message: /mkdir '\/proc\/nonexistent'/ });
+  writeFileSync(join(dir, 'file'), '');
+  t.throws(() => makeFolders(join(dir, 'file', 'sub')), { code: 'EEXIST' });
 });

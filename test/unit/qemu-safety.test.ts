@@ -1,6 +1,9 @@
 import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadTargets } from '../../src/config/targets.ts';
-import { qemuBinaryProblem, qemuSettingProblems, splitOptionValue } from '../../src/config/qemu-safety.ts';
+import { firmwareProblems, qemuBinaryProblem, qemuSettingProblems, splitOptionValue } from '../../src/config/qemu-safety.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import { sampleReport } from '../fixtures/reports/sample.ts';
 
@@ -10,6 +13,7 @@ test('every shipped target keeps the promises without qemu.unsafe', (t) => {
   for (const target of loadTargets()) {
     t.is(target.qemu.unsafe, undefined, target.name);
     t.deepEqual(qemuSettingProblems(target.qemu), [], target.name);
+    t.deepEqual(firmwareProblems(target), [], target.name);
   }
 });
 
@@ -39,6 +43,20 @@ const refused: [string, string[], RegExp][] = [
   ['a machine writing its device tree to the host', ['-machine', 'dumpdtb=/etc/passwd'], /sets dumpdtb=/],
   ['a stray value', ['user,hostfwd=tcp::22-:22'], /is not an option \(each option and its value are separate items\)/],
   ['an option with its value missing', ['-device'], /"-device" has no value/],
+  ['a host file loaded into memory, written as JSON', ['-device', '{"driver":"loader","file":"/etc/shadow","addr":4096}'], /"-device" "\{.*\}" uses device loader/],
+  ['a host PCI device with a ROM, written as JSON', ['-device', '{"driver":"vfio-pci","host":"0000:01:00.0","romfile":"/root/rom"}'], /uses device vfio-pci/],
+  ['a host file as option ROM, written as JSON', ['-device', ' {"driver":"virtio-net-pci","romfile":"/etc/shadow"}'], /sets romfile=/],
+  ['a JSON key spelt with an escape', ['-device', '{"driver":"virtio-net-pci","romfil\\u0065":"/etc/shadow"}'], /sets romfile=/],
+  ['JSON that kittest cannot read', ['-device', "{'driver':'loader','file':'/etc/shadow'}"], /is not JSON that kittest can read/],
+  ['nested JSON', ['-device', '{"driver":"virtio-net-pci","x":{"romfile":"/etc/shadow"}}'], /has a nested JSON value/],
+  ['a JSON -machine', ['-machine', '{"type":"pc","dumpdtb":"/etc/passwd"}'], /is in JSON form, which kittest reads only for -device/],
+  ['a JSON value of a shaping option', ['-smp', '{"cpus":2}'], /"-smp" "\{\\"cpus\\":2\}" is in JSON form/],
+  ['a JSON drive', ['-drive', '{"file":"/etc/shadow","readonly":true}'], /is in JSON form/],
+  ['a host block device as drive', ['-drive', 'file=/dev/sda,readonly=on'], /names \/dev\/sda, under the host folder \/dev/],
+  ['a secret key as drive', ['-drive', 'file=/root/.ssh/id_rsa,readonly=on'], /under the host folder \/root/],
+  ['a home file as drive', ['-drive', 'file=/home/x/disk.img,readonly=on'], /under the host folder \/home/],
+  ['a system file reached through ..', ['-drive', 'file=/srv/../etc/shadow,readonly=on'], /not an absolute, plain path/],
+  ['a relative drive path', ['-drive', 'file=disk.img,readonly=on'], /not an absolute, plain path/],
   ['an unknown option', ['-frobnicate'], /"-frobnicate" is not one of the options that only shape the machine/],
 ];
 for (const [what, args, message] of refused) {
@@ -78,4 +96,30 @@ test('a run on a target with unsafe QEMU settings says so in the JUnit report', 
   const report = structuredClone(sampleReport());
   report.runs[0]!.qemu.unsafe = 'host forward for a debugging session';
   t.regex(renderJunit(report), /<property name="qemu\.unsafe" value="host forward for a debugging session"\/>/);
+});
+
+test('a drive is a regular file, wherever its symbolic links lead', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-drive-'));
+  try {
+    symlinkSync('/etc/passwd', join(dir, 'link.img'));
+    t.regex(problems(['-drive', `file=${join(dir, 'link.img')},readonly=on`]).join(), /names \/etc\/passwd, under the host folder \/etc/);
+    mkdirSync(join(dir, 'folder.img'));
+    t.regex(problems(['-drive', `file=${join(dir, 'folder.img')},readonly=on`]).join(), /is not a regular file/);
+    writeFileSync(join(dir, 'disk.img'), '');
+    t.deepEqual(problems(['-drive', `file=${join(dir, 'disk.img')},readonly=on`]), []);
+    // A link to a device is judged by where it leads.
+    symlinkSync('/dev/null', join(dir, 'null.img'));
+    t.regex(problems(['-drive', `file=${join(dir, 'null.img')},readonly=on`]).join(), /under the host folder \/dev/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('firmware paths must be files of the Debian firmware packages', (t) => {
+  const of = (qemu: { firmware?: string }, efi?: { code: string; vars: string }) => firmwareProblems({ qemu, efi }).map((p) => `${p.path.join('.')}: ${p.text}`);
+  t.deepEqual(of({ firmware: '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf' }, { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/AAVMF/AAVMF_VARS.fd' }), []);
+  t.deepEqual(of({ firmware: '/etc/shadow' }), ['qemu.firmware: qemu.firmware "/etc/shadow" is not a file of the Debian firmware packages (under /usr/share/OVMF, /usr/share/ovmf, /usr/share/AAVMF, /usr/share/qemu-efi-aarch64, /usr/share/qemu-efi-riscv64, /usr/share/qemu, /usr/share/seabios, /usr/lib/riscv64-linux-gnu/opensbi, /usr/lib/u-boot)']);
+  t.regex(of({}, { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/root/.ssh/id_rsa' }).join(), /^efi\.vars: efi\.vars "\/root\/\.ssh\/id_rsa" is not a file of the Debian firmware packages/);
+  t.regex(of({}, { code: '/usr/share/OVMF/../../../etc/shadow', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' }).join(), /efi\.code .* is not an absolute, plain path/);
+  t.regex(of({ firmware: '/usr/share/qemu' }).join(), /is not a file of the Debian firmware packages/);
 });

@@ -190,3 +190,22 @@ test.serial('report without "merge", or merge without files, is a usage error', 
   await t.throwsAsync(() => reportCommand({}, ['merge']), { instanceOf: UsageError, message: /report merge: no report files given/ });
   t.false(existsSync(join(dir, 'a.json')));
 });
+
+test.serial('report merge --targets expects and orders the runs of vendor targets as kittest run --targets does', async (t) => {
+  const vendor = join(projectRoot, 'examples', 'vendor', 'targets');
+  const base = sampleReport().runs[0]!;
+  const runOf = (target: string) => ({ ...structuredClone(base), target, status: 'passed' as const, attempts: 1 });
+  const one = [runOf('acme-pc')];
+  const two = [runOf('x86_64')];
+  const files = [save('vendor-1.json', { tool: sampleReport().tool, runs: one, summary: summarize(one) }), save('vendor-2.json', { tool: sampleReport().tool, runs: two, summary: summarize(two) })];
+  // Without the folder the vendor target is unknown to merge.
+  await t.throwsAsync(quietly(() => reportCommand({ arch: 'x86_64,acme-pc' }, ['merge', ...files])), { instanceOf: UsageError, message: /unknown arch "acme-pc"/ });
+  const json = join(dir, 'out', 'vendor.json');
+  t.is(await quietly(() => reportCommand({ arch: 'x86_64,acme-pc', targets: [vendor], json }, ['merge', ...files])), 0);
+  // Built-in targets first, then the folder's, as in one run's report (not acme-pc before x86_64 by name).
+  t.deepEqual((JSON.parse(readFileSync(json, 'utf8')) as Report).runs.map((r) => r.target), ['x86_64', 'acme-pc']);
+  const stderr: string[] = [];
+  t.is(await quietly(() => reportCommand({ arch: 'x86_64,acme-pc', targets: [vendor] }, ['merge', files[1]!]), stderr), 1);
+  t.regex(stderr.join(''), /no report has a run for acme-pc/);
+  await t.throwsAsync(quietly(() => reportCommand({ targets: [vendor] }, ['verify', files[0]!])), { instanceOf: UsageError, message: 'report verify: --targets is for report merge' });
+});

@@ -42,6 +42,13 @@ test('an unknown base, a bad field or an unknown key in a vendor target is a fil
   // What a built-in target may not do, a variant may not either.
   const unsafe = folder({ 'd.yml': 'extends: x86_64\nname: d\nqemu:\n  extraArgs: [-netdev, "user,id=x,hostfwd=tcp::2222-:22"]\n' });
   t.throws(() => loadAllTargets([unsafe]), { instanceOf: ConfigError, message: /d\.yml:\d+: .*qemu\.unsafe/ });
+  // A device in JSON form is read like its key=value form; firmware must come from the firmware packages.
+  const json = folder({ 'e.yml': 'extends: x86_64\nname: e\nqemu:\n  extraArgs:\n    - -device\n    - \'{"driver":"loader","file":"/etc/shadow","addr":4096}\'\n' });
+  t.throws(() => loadAllTargets([json]), { instanceOf: ConfigError, message: /e\.yml:6: qemu\.extraArgs\[0\] "-device" .* uses device loader, which reaches the host by itself; a target may do that only with qemu\.unsafe/ });
+  const vars = folder({ 'f.yml': 'extends: x86_64\nname: f\nefi:\n  vars: /root/.ssh/id_rsa\n' });
+  t.throws(() => loadAllTargets([vars]), { instanceOf: ConfigError, message: /f\.yml:4: efi\.vars "\/root\/\.ssh\/id_rsa" is not a file of the Debian firmware packages/ });
+  const allowed = folder({ 'g.yml': 'extends: x86_64\nname: g\nefi:\n  vars: /srv/vars.fd\nqemu:\n  unsafe: { reason: own firmware build }\n' });
+  t.is(loadAllTargets([allowed]).find((x) => x.name === 'g')?.efi?.vars, '/srv/vars.fd', 'qemu.unsafe lifts the check');
 });
 
 test('a name or alias used twice is exit 2 naming both files', (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
@@ -55,3 +55,54 @@ setInterval(() => {}, 1000);`);
   t.true(existsSync(join(dir, 'cleaned')));
   t.deepEqual(String(result.stderr).split('\n'), ['kittest: SIGINT received, stopping every machine', 'kittest: SIGTERM received, stopping now']);
 });
+
+/** Whether process `pid` is still there. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A stand-in QEMU that writes its PID to DIR/pid and waits (it ignores stdin's end, as QEMU might). */
+function fakeQemu(dir: string): string {
+  const file = join(dir, 'qemu-system-fake');
+  writeFileSync(file, `#!/bin/sh\necho $$ > "${dir}/pid"\nexec sleep 60 </dev/null\n`, { mode: 0o755 });
+  return file;
+}
+
+async function pidIn(dir: string): Promise<number> {
+  for (let i = 0; i < 100 && !existsSync(join(dir, 'pid')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  return Number(readFileSync(join(dir, 'pid'), 'utf8'));
+}
+
+const starters: [string, string][] = [
+  ["the bench's bare driver", `import { runBare } from ${JSON.stringify(join(projectRoot, 'src', 'bench', 'bare-driver.ts'))};
+void runBare([QEMU], { typeAfter: { pattern: /never/, orAfterMs: 60_000 }, probeEveryMs: 1000, maxLineBytes: 1000, context: 'true', chooseWay: () => ({ via: '', gzip: false }), steps: [], deadlineMs: 60_000 }).catch(() => {});`],
+  ["the KVM probe", `import { probeKvm } from ${JSON.stringify(join(projectRoot, 'src', 'qemu', 'accel.ts'))};
+void probeKvm({ qemu: { binary: QEMU, machine: 'q35', cpu: { tcg: 'max' } } }, 1000, 60_000);`],
+];
+for (const [what, start] of starters) {
+  test(`a second signal stops the QEMU of ${what}`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kt-fake-qemu-'));
+    const { proc } = await child(`
+installSignalHandlers((code) => process.exit(code));
+stopOnInterrupt('stopping the bench');
+const QEMU = ${JSON.stringify(fakeQemu(dir))};
+${start}
+console.log('ready');
+setInterval(() => {}, 1000);`);
+    const pid = await pidIn(dir);
+    t.true(alive(pid));
+    proc.kill('SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    proc.kill('SIGINT');
+    t.is((await proc).exitCode, 130);
+    for (let i = 0; i < 40 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const left = alive(pid);
+    if (left) process.kill(pid, 'SIGKILL');
+    t.false(left, 'the QEMU is gone when kittest exits');
+  });
+}

@@ -20,6 +20,7 @@
 // status and its last log line (LinuxKit does not restart services).
 import { type CheckContext, defineCheck, fail, pass, sleep, type Verdict } from '../check.ts';
 import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
+import { boundedRegex } from '../../util/bounded-regex.ts';
 import { containment, scannedInit } from '../containment.ts';
 import {
   type OpenFd,
@@ -309,7 +310,7 @@ export interface RngCaseSettings {
 }
 
 export function rngSettings(settings: RngCaseSettings): RngSettings {
-  return { ...settings, hwrng: new RegExp(settings.hwrng) };
+  return { ...settings, hwrng: boundedRegex(settings.hwrng) };
 }
 
 export const rngCheck = defineCheck<RngCaseSettings>({

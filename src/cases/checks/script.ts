@@ -11,6 +11,7 @@
 import { type CheckContext, defineCheck, fail, pass, sleep, type Verdict } from '../check.ts';
 import { shellQuote } from '../guest-output.ts';
 import { dhcpExchange } from '../../wire/dhcp.ts';
+import { boundedRegex } from '../../util/bounded-regex.ts';
 
 export interface ScriptStep {
   readonly name?: string;
@@ -101,9 +102,9 @@ export function judgeRunStep(step: ScriptStep, status: number, fullOutput: strin
   const output = fullOutput.replace(/\n$/, '');
   const expected = step.status ?? 0;
   if (status !== expected) return `exit status ${status}, expected ${expected}; output: ${quoted(output.trim())}`;
-  if (step.output !== undefined && !new RegExp(step.output).test(output)) return `output does not match /${step.output}/: ${quoted(output.trim())}`;
+  if (step.output !== undefined && !boundedRegex(step.output).test(output)) return `output does not match /${step.output}/: ${quoted(output.trim())}`;
   if (step.notOutput !== undefined) {
-    const found = new RegExp(step.notOutput).exec(output);
+    const found = boundedRegex(step.notOutput).exec(output);
     if (found) return `output matches /${step.notOutput}/ (${quoted(found[0])}), which it must not`;
   }
   if (step.json) {
@@ -118,7 +119,7 @@ export function judgeRunStep(step: ScriptStep, status: number, fullOutput: strin
     if ('equals' in step.json && JSON.stringify(value) !== JSON.stringify(step.json.equals)) {
       return `${step.json.path} is ${quoted(JSON.stringify(value))}, expected ${quoted(JSON.stringify(step.json.equals))}`;
     }
-    if (step.json.matches !== undefined && !new RegExp(step.json.matches).test(typeof value === 'string' ? value : JSON.stringify(value))) {
+    if (step.json.matches !== undefined && !boundedRegex(step.json.matches).test(typeof value === 'string' ? value : JSON.stringify(value))) {
       return `${step.json.path} is ${quoted(JSON.stringify(value))}, which does not match /${step.json.matches}/`;
     }
   }
