@@ -251,7 +251,9 @@ export class BootSession {
       timeoutMs: bootLeftMs,
       login: login && { promptPattern: boundedRegex(login.prompt), user: login.user, password: login.password, passwordPattern: boundedRegex(login.passwordPrompt) },
     });
-    await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, found, target.timeouts.silenceMs) : found);
+    const idleMs = target.timeouts.idleMs ?? defaultIdleMs;
+    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.cpuMs(), found, idleMs) : found;
+    await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, watched, target.timeouts.silenceMs) : watched);
     engine.mark('shell-ready');
   }
 
@@ -354,6 +356,55 @@ async function raceSilence<T>(engine: ConsoleEngine, speech: GuestSpeech, work: 
   });
   try {
     return await Promise.race([work, silent]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** How long a silent, idle guest is given before its boot is called hung (targets' timeouts.idleMs). */
+export const defaultIdleMs = 20_000;
+
+/** Below this share of one CPU, QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
+export const idleCpuShare = 0.05;
+
+/**
+ * Whether QEMU was idle over the last `windowMs`, from its CPU time sampled as [time, cpuMs] pairs
+ * (oldest first, engine clock): true when the samples span the window and QEMU used under idleCpuShare of it.
+ */
+export function idleOver(samples: readonly (readonly [number, number])[], nowMs: number, windowMs: number): { idle: boolean; share?: number } {
+  const from = [...samples].reverse().find(([at]) => at <= nowMs - windowMs);
+  const last = samples.at(-1);
+  if (!from || !last || last[0] <= from[0]) return { idle: false };
+  const share = (last[1] - from[1]) / (last[0] - from[0]);
+  return { idle: share < idleCpuShare, share };
+}
+
+/**
+ * Call a hang early: reject once the kernel has started and the console has printed nothing for
+ * `idleMs` while QEMU itself used almost no CPU in that time (an idle guest, waiting forever). A slow
+ * boot under emulation keeps QEMU busy, so it is never called here, however quiet its console.
+ */
+async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, cpuMs: () => number | undefined, work: Promise<T>, idleMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const samples: [number, number][] = [];
+  const idle = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const now = engine.now() - engine.startedAt;
+      const cpu = cpuMs();
+      if (cpu === undefined) return;
+      samples.push([now, cpu]);
+      while (samples.length > 2 && samples[1]![0] <= now - idleMs) samples.shift();
+      const quietSince = speech.lastAtMs;
+      if (quietSince === undefined || now - quietSince < idleMs) return;
+      if (lastBootStage((p) => engine.search(p) !== undefined) === 'firmware') return;
+      const { idle: waiting, share } = idleOver(samples, now, idleMs);
+      if (waiting) {
+        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU used ${((share ?? 0) * 100).toFixed(1)}% of a CPU: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
+      }
+    }, 1000);
+  });
+  try {
+    return await Promise.race([work, idle]);
   } finally {
     clearInterval(timer);
   }

@@ -51,7 +51,7 @@ export interface Target {
   readonly formats: readonly BootFormat[];
   /** UEFI firmware for *-efi formats. */
   readonly efi?: { readonly code: string; readonly vars: string; readonly package: string };
-  readonly timeouts: { readonly bootMs: number; readonly commandMs: number; readonly silenceMs?: number };
+  readonly timeouts: { readonly bootMs: number; readonly commandMs: number; readonly silenceMs?: number; readonly idleMs?: number };
   /** File the target was read from. */
   readonly file: string;
 }

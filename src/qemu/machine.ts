@@ -1,6 +1,6 @@
 // One running QEMU process: its console pipes, its private folder, and a sure way to end it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
@@ -77,6 +77,11 @@ export class Machine {
     return !this.done;
   }
 
+  /** CPU time QEMU has used (user + system, all its threads), in ms, from /proc/PID/stat; undefined once gone. */
+  cpuMs(): number | undefined {
+    return this.child.pid === undefined || this.done ? undefined : processCpuMs(this.child.pid);
+  }
+
   /** Type on the console. */
   write(data: string | Buffer): void {
     if (!this.done && this.child.stdin?.writable) this.child.stdin.write(data);
@@ -113,5 +118,17 @@ export class Machine {
     if (!this.done) this.child.kill('SIGKILL');
     rmSync(this.runDir, { recursive: true, force: true });
     this.forgetCleanup();
+  }
+}
+
+/** A process's CPU time (utime + stime) in ms, from /proc/PID/stat (clock ticks of 10 ms: USER_HZ is 100 on Linux). */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
   }
 }
