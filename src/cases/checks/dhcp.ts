@@ -108,6 +108,8 @@ function dhcpJudgedFromTheWire(context: CheckContext<DhcpSettings>): Promise<Ver
     const wireLines = captured.error ? [`capture unreadable: ${captured.error}`] : describeMessages(wire.messages);
     const evidence = [`wire (host capture of ${view.mac}, ${captured.records.length} frames):`, ...(wireLines.length ? wireLines : ['no DHCP message']), '', 'guest (context only):', output].join('\n');
     if (captured.error) return fail(`the capture of the guest network cannot be read: ${captured.error}`, evidence);
+    // A capture the host stopped short proves nothing against the guest: an error, not a failed dhcp.
+    if (!wire.lease && captured.capped) throw new Error(`the exchange cannot be judged: ${captured.capped}`);
     const verdict = judgeDhcp(wire, view.mac, output, settings);
     return verdict.passed ? pass(verdict.message, evidence) : fail(verdict.message, evidence);
   });
