@@ -9,12 +9,7 @@ import { cacheDir } from '../../src/config/paths.ts';
 import type { Report } from '../../src/report/model.ts';
 import { kittestBin } from '../helpers/cli.ts';
 import { referenceImage } from '../helpers/images.ts';
-
-/** QEMU processes started by kittest runs whose private folder lives under `tmp`. */
-async function qemusUnder(tmp: string): Promise<string[]> {
-  const r = await execa('pgrep', ['-af', `qemu-system.*${tmp}/kittest-`], { reject: false });
-  return String(r.stdout).split('\n').filter(Boolean);
-}
+import { qemusUnder } from '../helpers/qemu-procs.ts';
 
 for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
   test.serial(`${signal} during a matrix stops every QEMU, removes temp folders, keeps the report and exits ${code}`, async (t) => {
