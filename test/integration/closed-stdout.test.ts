@@ -2,7 +2,7 @@
 // the run finishes, its report is written and no QEMU or run folder is left behind.
 import test from 'ava';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../../src/report/model.ts';
@@ -13,6 +13,7 @@ import { qemusUnder } from '../helpers/qemu-procs.ts';
 test('a stdout closed after the first line ends the printing, not the run: report written, no QEMU left', async (t) => {
   await referenceImage('x86_64');
   const tmp = mkdtempSync(join(tmpdir(), 'kt-int-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
   const json = join(tmp, 'report.json');
   const child = execa(process.execPath, [kittestBin, 'run', '--arch', 'x86_64', '--case', 'boot,dhcp', '--json', json], { reject: false, env: { TMPDIR: tmp, NO_COLOR: '1' } });
   // As `| head -1` does: read the first line, then close the pipe while QEMU runs.
