@@ -25,9 +25,11 @@ export interface DhcpSettings {
 
 /** What the wire says, in one line, when it shows no completed exchange. */
 function wireShortfall(wire: WireDhcp, mac: string): string {
-  const sent = wire.messages.filter((m) => m.frameSource === mac).map((m) => m.type);
+  // By direction where the capture has it: a "server" message the guest forged is the guest's.
+  const fromGuest = (m: WireDhcp['messages'][number]) => (m.direction ? m.direction === 'from-guest' : m.frameSource === mac);
+  const sent = wire.messages.filter(fromGuest).map((m) => m.type);
   if (sent.length === 0) return `the host saw no DHCP message from the guest's NIC (${mac})`;
-  const answered = wire.messages.filter((m) => m.frameSource !== mac).map((m) => m.type);
+  const answered = wire.messages.filter((m) => !fromGuest(m)).map((m) => m.type);
   return `the guest's NIC (${mac}) sent ${[...new Set(sent)].join('/')} but no REQUEST was ACKed (server sent: ${[...new Set(answered)].join('/') || 'nothing'})`;
 }
 
