@@ -95,7 +95,8 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
   const builtIn = shippedName || profile.folder === 'profiles';
   const profileFile = shippedName ? join(profilesDir, `${profile.name}.yml`) : resolve(profile.folder, profile.path);
   if (!builtIn && !existsSync(profileFile)) {
-    lines.push({ result: 'skipped', what: `profile ${profileId}`, detail: `${join(profile.folder, profile.path)} is not here, so its sha256 is not checked` });
+    // Without the file nothing ties the statement's case list to the profile: no proof, so no "holds".
+    lines.push({ result: 'MISMATCH', what: `profile ${profileId}`, detail: `${join(profile.folder, profile.path)} is not here, so neither its sha256 nor its cases can be checked (verify where that folder is)` });
   } else {
     lines.push(await fileLine(`profile ${profileId}`, builtIn ? `built-in profile ${profile.name}` : join(profile.folder, profile.path), profile.sha256, builtIn && !shippedName ? [] : [profileFile], builtIn ? "kittest's own profiles/" : profile.folder));
     if ((shippedName || !builtIn) && existsSync(profileFile)) lines.push(profileContentLine(profileFile, statement));

@@ -261,3 +261,12 @@ test('verify says whether the runs passed in its own line: exit 0 when they did,
   t.notRegex(String(r.stdout), /MISMATCH/);
   t.regex(String(r.stdout), /holds\nruns: 1 of 1 runs did not pass: x86_64 failed \(not conformant\)$/);
 });
+
+test('a vendor profile file that is not here is a mismatch: nothing ties the statement\'s cases to it', async (t) => {
+  const f = await fixture();
+  const report = structuredClone(f.report);
+  report.statement = { ...report.statement!, profile: { ...report.statement!.profile, folder: '/nowhere/profiles' } };
+  const lines = await mismatches(f, report);
+  t.deepEqual(lines.map((l) => l.what), ['profile acme 1.0.0']);
+  t.regex(lines[0]!.detail, /\/nowhere\/profiles\/vendor\.yml is not here, so neither its sha256 nor its cases can be checked/);
+});
