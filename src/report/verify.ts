@@ -90,16 +90,19 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
   const { profile } = statement;
   const profileId = `${profile.name} ${profile.version}`;
 
-  // The profile file: a built-in name (or folder) is profiles/NAME.yml as shipped; a vendor's at the path recorded, if it is here.
+  // A built-in profile name is reserved: it is checked against profiles/NAME.yml as shipped, whatever
+  // folder the report names. A vendor's profile is read at the folder recorded.
   const shippedName = builtInProfiles().includes(profile.name);
-  const builtIn = shippedName || profile.folder === 'profiles';
-  const profileFile = shippedName ? join(profilesDir, `${profile.name}.yml`) : resolve(profile.folder, profile.path);
-  if (!builtIn && !existsSync(profileFile)) {
+  const recorded = join(profile.folder, profile.path);
+  const profileFile = shippedName ? join(profilesDir, `${profile.name}.yml`) : profile.folder === 'profiles' ? undefined : resolve(profile.folder, profile.path);
+  if (!profileFile) {
+    lines.push({ result: 'MISMATCH', what: `profile ${profileId}`, detail: `${recorded}: kittest has no built-in profile ${profile.name}` });
+  } else if (!existsSync(profileFile)) {
     // Without the file nothing ties the statement's case list to the profile: no proof, so no "holds".
-    lines.push({ result: 'MISMATCH', what: `profile ${profileId}`, detail: `${join(profile.folder, profile.path)} is not here, so neither its sha256 nor its cases can be checked (verify where that folder is)` });
+    lines.push({ result: 'MISMATCH', what: `profile ${profileId}`, detail: `${recorded} is not here, so neither its sha256 nor its cases can be checked (verify where that folder is)` });
   } else {
-    lines.push(await fileLine(`profile ${profileId}`, builtIn ? `built-in profile ${profile.name}` : join(profile.folder, profile.path), profile.sha256, builtIn && !shippedName ? [] : [profileFile], builtIn ? "kittest's own profiles/" : profile.folder));
-    if ((shippedName || !builtIn) && existsSync(profileFile)) lines.push(profileContentLine(profileFile, statement));
+    lines.push(await fileLine(`profile ${profileId}`, recorded, profile.sha256, [profileFile], shippedName ? "kittest's own profiles/" : profile.folder));
+    lines.push(profileContentLine(profileFile, statement));
   }
 
   // The statement hashes exactly the profile's cases.

@@ -247,6 +247,11 @@ test('a built-in profile name is reserved: another file claiming it, or its fold
   t.deepEqual(lines.map((l) => l.what), ['profile linuxkit-core 1', 'profile linuxkit-core 1 content']);
   t.regex(lines[0]!.detail, /profiles\/linuxkit-core\.yml has sha256 [0-9a-f]{64}; the report records/);
   t.regex(lines[1]!.detail, /says cases boot, containerd, runc, dhcp, rng, rootfs-immutable, services-isolated, unlike the statement/);
+  // A vendor profile claiming to be one of kittest's own (folder "profiles") is not either.
+  const posing = structuredClone(f.report);
+  posing.statement = { ...posing.statement!, profile: { ...posing.statement!.profile, folder: 'profiles' } };
+  const posed = await mismatches(f, posing);
+  t.deepEqual(posed.map((l) => l.detail), ['profiles/vendor.yml: kittest has no built-in profile acme']);
 });
 
 test('verify says whether the runs passed in its own line: exit 0 when they did, 3 when the statement holds but a run failed', async (t) => {
