@@ -24,7 +24,7 @@ import { buildArgv, qmpPath, wireFilters, wirePaths } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
-import { WireCapture, wireCapBytes } from '../wire/capture.ts';
+import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 
 export interface BootOptions {
@@ -172,9 +172,7 @@ export class BootSession {
     // every verdict left becomes an error naming the file.
     const logError = (error: Error) => {
       if (options.onLogError) return options.onLogError(error);
-      if (!session) return;
-      session.hostError ??= error.message;
-      session.engine.end(error.message, { infrastructure: true });
+      if (session) session.#hostFailed(error.message);
     };
     let log: FileLogSink | undefined;
     try {
@@ -217,21 +215,31 @@ export class BootSession {
   }
 
   /**
-   * The capture's two host-side limits. A full disk (QEMU says "network dump write error" and stops
-   * that file) is the host's error, as for the console log. QEMU cannot stop a capture by itself:
-   * past the cap kittest removes both filters over QMP, and the run goes on without them.
+   * The capture's two host-side limits, checked every 250 ms and before the capture is read. QEMU
+   * cannot stop a capture by itself: past the cap kittest removes both filters over QMP.
    */
   #watchCapture(): void {
-    if (!this.hostError && this.machine.stderr.includes('network dump write error')) {
-      this.#hostFailed(`QEMU could not write the wire capture in ${this.runDir} (network dump write error; is ${tmpdir()} full?)`);
-    }
-    const capture = this.#capture;
-    if (capture.capped || capture.bytesOnDisk() <= capture.capBytes) return;
-    const atS = ((Date.now() - this.machine.startedAt) / 1000).toFixed(1);
-    capture.markCapped(`the wire capture passed its cap of ${capture.capBytes / 1024 / 1024} MiB at ${atS} s and was stopped; later frames are not recorded`);
+    this.#checkCaptureWritten();
+    if (!this.#markIfCapped()) return;
     const qmp = this.#qmp;
     const stopped = qmp ? Promise.all(Object.values(wireFilters).map(({ id }) => qmp.execute('object-del', { id }))) : Promise.reject(new Error('QMP does not answer'));
     stopped.catch((error: unknown) => this.#hostFailed(`the wire capture passed its cap and could not be stopped: ${firstLine(error)}`));
+  }
+
+  /** A full disk under the capture (QEMU says so and stops that file) is the host's error, as for the console log. */
+  #checkCaptureWritten(): void {
+    if (!this.hostError && this.machine.stderr.includes('network dump write error')) {
+      this.#hostFailed(`QEMU could not write the wire capture in ${this.runDir} (network dump write error; is ${tmpdir()} full?)`);
+    }
+  }
+
+  /** Mark the capture capped once its files pass the cap; true the first time. */
+  #markIfCapped(): boolean {
+    const capture = this.#capture;
+    if (capture.capped || capture.bytesOnDisk() <= capture.capBytes) return false;
+    const atS = ((Date.now() - this.machine.startedAt) / 1000).toFixed(1);
+    capture.markCapped(`the wire capture passed its cap of ${capture.capBytes / 1024 / 1024} MiB at ${atS} s and was stopped; later frames are not recorded`);
+    return true;
   }
 
   /** The host failed the run (a full disk): every verdict left becomes an error naming why. */
@@ -351,7 +359,9 @@ export class BootSession {
     clearInterval(this.#captureWatch);
     let dhcpAckMs: number | undefined;
     const keepCapture = () => {
-      if (!this.hostError && machine.stderr.includes('network dump write error')) this.#watchCapture();
+      // QEMU has ended: its stderr and the files are final.
+      this.#checkCaptureWritten();
+      this.#markIfCapped();
       const ack = dhcpExchange(this.#capture.read().records, this.mac).lease;
       if (ack) dhcpAckMs = Math.round(ack.ackAtS * 1000);
       if (this.#artifactsDir && Object.values(wirePaths(this.runDir)).some((file) => existsSync(file))) {
