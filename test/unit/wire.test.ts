@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
-import { hexToIp, judgeDhcp } from '../../src/cases/checks/dhcp.ts';
+import { dhcpCheck, hexToIp, judgeDhcp } from '../../src/cases/checks/dhcp.ts';
 import { decodeDhcpFrame, dhcpExchange, maskToPrefix } from '../../src/wire/dhcp.ts';
 import { WireCapture, type WireRecord } from '../../src/wire/capture.ts';
 import { parsePcap } from '../../src/wire/pcap.ts';
@@ -247,4 +247,20 @@ test('no more than the cap is ever read from the capture files', (t) => {
   const again = capture.read();
   t.is(again.records.length, 10);
   t.is(again.capped, 'the wire capture passed its cap');
+});
+
+test('a capture stopped at its cap with no lease in it makes dhcp an error, not a failed case; a lease before the cap still counts', async (t) => {
+  const capped = 'the wire capture passed its cap of 16 MiB at 3.0 s and was stopped; later frames are not recorded';
+  const check = (records: WireRecord[]) =>
+    dhcpCheck.check!({
+      host: { run: async () => ({ status: 0, output: holds('10.0.2.15/24'), durationMs: 1 }) },
+      hostView: { mac: GUEST, readWire: () => ({ records, capped }) },
+      settings,
+      settleMs: 0,
+      timeoutMs: 10_000,
+      nonce: () => 'n',
+      now: () => 0,
+    });
+  await t.throwsAsync(check([]), { message: `the exchange cannot be judged: ${capped}` });
+  t.true((await check(records(fullExchange))).passed);
 });
