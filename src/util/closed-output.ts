@@ -4,6 +4,11 @@
 /** Once `stream` fails (EPIPE, or any write error), drop what is written to it instead of crashing. */
 export function dropOutputOnceClosed(stream: NodeJS.WriteStream): void {
   stream.on('error', () => {
-    stream.write = (() => true) as typeof stream.write;
+    // process.stdout is never destroyed: without this every later write would fail (and emit) again.
+    stream.write = ((_chunk: unknown, encoding?: unknown, done?: unknown) => {
+      const callback = typeof encoding === 'function' ? encoding : done;
+      if (typeof callback === 'function') queueMicrotask(() => callback());
+      return true;
+    }) as typeof stream.write;
   });
 }
