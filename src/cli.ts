@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { commands, type CommandSpec } from './commands/table.ts';
 import { ExitCode, KittestError, UsageError } from './errors.ts';
+import { dropOutputOnceClosed } from './util/closed-output.ts';
 import { installSignalHandlers } from './util/signals.ts';
 import { safeForTerminal } from './util/terminal-safe.ts';
 import { version } from './version.ts';
@@ -75,6 +76,9 @@ async function main(argv: string[]): Promise<number> {
 
 // Ctrl-C outside a machine's life (a build, a download) cleans up and exits 130 (143 for SIGTERM) at once.
 installSignalHandlers((code) => process.exit(code));
+// A closed stdout or stderr stops the printing; the run still stops its machines and writes its reports.
+dropOutputOnceClosed(process.stdout);
+dropOutputOnceClosed(process.stderr);
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -6,6 +6,8 @@ export const ExitCode = {
   ok: 0,
   failed: 1,
   usage: 2,
+  /** report verify: the statement holds but a run did not pass. */
+  runsFailed: 3,
   internal: 70,
   sigint: 130,
   sigterm: 143,

@@ -16,6 +16,7 @@ import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
 import { detectAccel } from '../qemu/accel.ts';
 import { dhcpExchange, type WireLease } from '../wire/dhcp.ts';
+import { killedWithProcess, stopWithProcess } from './cleanup.ts';
 
 export { AssertionFailed, ConfigError, HostError, KittestError, MachineError, UsageError } from '../errors.ts';
 export type { Target } from '../config/targets.ts';
@@ -76,13 +77,13 @@ export class BootFailed extends Error {
 export class KittestMachine {
   readonly #session: BootSession;
   readonly #access: HostAccess;
-  readonly #forgetAbort: () => void;
+  readonly #forget: () => void;
 
-  /** @internal Made by `boot`. */
-  constructor(session: BootSession, access: HostAccess, forgetAbort: () => void) {
+  /** @internal Made by `boot`; `forget` drops its abort listener and its kill at the program's end. */
+  constructor(session: BootSession, access: HostAccess, forget: () => void) {
     this.#session = session;
     this.#access = access;
-    this.#forgetAbort = forgetAbort;
+    this.#forget = forget;
   }
 
   /** The target booted, as loaded from its YAML file. */
@@ -167,8 +168,8 @@ export class KittestMachine {
 
   /** Power the machine off and remove its files (the artifacts stay). Safe to call twice. */
   async stop(): Promise<void> {
-    this.#forgetAbort();
     await this.#session.stop();
+    this.#forget();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -200,16 +201,21 @@ export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
   const accel = await detectAccel(target, accelWanted);
   request.signal?.throwIfAborted();
   const session = BootSession.start({ target, image, accel, artifactsDir: request.artifactsDir });
+  // SIGINT, SIGTERM or the program's exit kill the machine, as long as it is not stopped.
+  const forgetProcess = stopWithProcess(session);
   const abort = () => session.abort();
   request.signal?.addEventListener('abort', abort, { once: true });
-  const forgetAbort = () => request.signal?.removeEventListener('abort', abort);
+  const forget = () => {
+    request.signal?.removeEventListener('abort', abort);
+    forgetProcess();
+  };
   try {
     await session.waitForShell();
-    return new KittestMachine(session, await session.enterHost(), forgetAbort);
+    return new KittestMachine(session, await session.enterHost(), forget);
   } catch (error) {
-    const failure = session.bootFailure(error, request.signal?.aborted ?? false);
-    forgetAbort();
+    const failure = session.bootFailure(error, (request.signal?.aborted ?? false) || killedWithProcess(session));
     await session.stop();
+    forget();
     throw new BootFailed(`boot on ${target.name} ${failure.status}: ${failure.message}`, failure.status, session.engine.lastLines(40));
   }
 }

@@ -3,7 +3,8 @@
 // and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
 // benchmark's harness runs and the TypeScript API all boot through here.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestShell, HostView } from '../cases/check.ts';
@@ -19,11 +20,11 @@ import { Shell } from '../console/shell.ts';
 import { HostError, MachineError, writeFailed } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
-import { buildArgv, qmpPath, wirePath } from '../qemu/argv.ts';
+import { buildArgv, qmpPath, wireFilters, wirePaths } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
-import { readCapture } from '../wire/capture.ts';
+import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
@@ -70,6 +71,8 @@ export interface BootEnd {
   readonly qmpEvents: readonly QmpEvent[];
   /** The DHCP ACK the host saw for the guest's MAC, ms since QEMU started. */
   readonly dhcpAckMs?: number;
+  /** The wire capture passed its cap and was stopped: when, in one line (a host-side fact, not a verdict). */
+  readonly wireCapped?: string;
 }
 
 const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
@@ -113,18 +116,21 @@ export class BootSession {
   qmpError: string | undefined;
   #qmp: QmpClient | undefined;
   readonly #qmpGiveUp = new AbortController();
+  readonly #capture: WireCapture;
+  readonly #captureWatch: NodeJS.Timeout;
   readonly #log: FileLogSink | undefined;
   readonly #artifactsDir: string | undefined;
   readonly #taps = new Set<(chunk: Buffer) => void>();
   #stopped: Promise<BootEnd> | undefined;
 
-  private constructor(options: BootOptions, runDir: string, argv: string[], log: FileLogSink | undefined) {
+  private constructor(options: BootOptions, runDir: string, argv: string[], mac: string, log: FileLogSink | undefined) {
     const { target, image } = options;
     this.target = target;
     this.image = image;
     this.runDir = runDir;
     this.argv = argv;
-    this.mac = argv.find((a) => a.includes(',mac='))?.replace(/.*,mac=([0-9a-f:]+).*/, '$1') ?? '';
+    // The MAC kittest generated, never one read back from the command line (the kernel's may name another).
+    this.mac = mac;
     this.#log = log;
     this.#artifactsDir = options.artifactsDir;
     const patterns = compileFailurePatterns([...target.console.failurePatterns, ...(image.bootMedium ? firmwareFailurePatterns : [])]);
@@ -141,6 +147,9 @@ export class BootSession {
       target.qemu.package,
     );
     options.onMachine?.(this.machine);
+    this.#capture = new WireCapture(wirePaths(runDir), this.machine.startedAt);
+    this.#captureWatch = setInterval(() => this.#watchCapture(), 250);
+    this.#captureWatch.unref();
     this.#watchQmp();
     void this.machine.exited.then((exit) => {
       if (exit.stoppedByHarness) return;
@@ -158,15 +167,14 @@ export class BootSession {
   static start(options: BootOptions): BootSession {
     const { target, image } = options;
     const runDir = makeRunDir(target.name);
-    const argv = buildArgv(target, image, { accel: options.accel.accel, mac: randomMac(), runDir });
+    const mac = randomMac();
+    const argv = buildArgv(target, image, { accel: options.accel.accel, mac, runDir });
     let session: BootSession | undefined;
     // The disk filling up (or failing) while the console log is written ends the console by default:
     // every verdict left becomes an error naming the file.
     const logError = (error: Error) => {
       if (options.onLogError) return options.onLogError(error);
-      if (!session) return;
-      session.hostError ??= error.message;
-      session.engine.end(error.message, { infrastructure: true });
+      if (session) session.#hostFailed(error.message);
     };
     let log: FileLogSink | undefined;
     try {
@@ -178,7 +186,7 @@ export class BootSession {
       }
       const logFile = options.consoleLog ?? (options.artifactsDir ? join(options.artifactsDir, 'console.log') : undefined);
       if (logFile) log = new FileLogSink(logFile, { maxBytes: options.logMaxBytes, onError: (error) => logError(error) });
-      session = new BootSession(options, runDir, argv, log);
+      session = new BootSession(options, runDir, argv, mac, log);
       return session;
     } catch (error) {
       rmSync(runDir, { recursive: true, force: true });
@@ -206,6 +214,40 @@ export class BootSession {
         // A run that ends before QMP answered stops trying to connect; that is no error.
         if (!this.#qmpGiveUp.signal.aborted) this.qmpError = firstLine(error);
       });
+  }
+
+  /**
+   * The capture's two host-side limits, checked every 250 ms and before the capture is read. QEMU
+   * cannot stop a capture by itself: past the cap kittest removes both filters over QMP.
+   */
+  #watchCapture(): void {
+    this.#checkCaptureWritten();
+    if (!this.#markIfCapped()) return;
+    const qmp = this.#qmp;
+    const stopped = qmp ? Promise.all(Object.values(wireFilters).map(({ id }) => qmp.execute('object-del', { id }))) : Promise.reject(new Error('QMP does not answer'));
+    stopped.catch((error: unknown) => this.#hostFailed(`the wire capture passed its cap and could not be stopped: ${firstLine(error)}`));
+  }
+
+  /** A full disk under the capture (QEMU says so and stops that file) is the host's error, as for the console log. */
+  #checkCaptureWritten(): void {
+    if (!this.hostError && this.machine.stderr.includes('network dump write error')) {
+      this.#hostFailed(`QEMU could not write the wire capture in ${this.runDir} (network dump write error; is ${tmpdir()} full?)`);
+    }
+  }
+
+  /** Mark the capture capped once its files pass the cap; true the first time. */
+  #markIfCapped(): boolean {
+    const capture = this.#capture;
+    if (capture.capped || capture.bytesOnDisk() <= capture.capBytes) return false;
+    const atS = ((Date.now() - this.machine.startedAt) / 1000).toFixed(1);
+    capture.markCapped(`the wire capture passed its cap of ${capture.capBytes / 1024 / 1024} MiB at ${atS} s and was stopped; later frames are not recorded`);
+    return true;
+  }
+
+  /** The host failed the run (a full disk): every verdict left becomes an error naming why. */
+  #hostFailed(message: string): void {
+    this.hostError ??= message;
+    this.engine.end(message, { infrastructure: true });
   }
 
   /**
@@ -295,7 +337,12 @@ export class BootSession {
   hostView(): HostView {
     return {
       mac: this.mac,
-      readWire: () => readCapture(wirePath(this.runDir), this.machine.startedAt),
+      readWire: () => {
+        // Judge nothing from a capture the host failed to write.
+        if (this.machine.running) this.#watchCapture();
+        if (this.hostError) throw new MachineError(this.hostError, true);
+        return this.#capture.read();
+      },
       machineStatus: () => this.machineStatus(),
     };
   }
@@ -313,15 +360,19 @@ export class BootSession {
   async #stop(): Promise<BootEnd> {
     const { engine, machine } = this;
     this.#qmpGiveUp.abort();
+    clearInterval(this.#captureWatch);
     let dhcpAckMs: number | undefined;
     const keepCapture = () => {
-      const capture = readCapture(wirePath(this.runDir), machine.startedAt);
-      const ack = dhcpExchange(capture.records, this.mac).lease;
+      // QEMU has ended: its stderr and the files are final.
+      this.#checkCaptureWritten();
+      this.#markIfCapped();
+      const ack = dhcpExchange(this.#capture.read().records, this.mac).lease;
       if (ack) dhcpAckMs = Math.round(ack.ackAtS * 1000);
-      if (this.#artifactsDir && existsSync(wirePath(this.runDir))) {
+      if (this.#artifactsDir && Object.values(wirePaths(this.runDir)).some((file) => existsSync(file))) {
+        // Both directions in one file, in time order, as Wireshark reads it.
         const pcap = join(this.#artifactsDir, 'network.pcap');
         try {
-          copyFileSync(wirePath(this.runDir), pcap);
+          writeFileSync(pcap, this.#capture.merged());
         } catch (error) {
           this.hostError ??= writeFailed(pcap, error).message;
         }
@@ -335,7 +386,8 @@ export class BootSession {
     qmp?.close();
     if (!machine.running) engine.end('machine stopped');
     await this.#log?.close().catch((error: Error) => (this.hostError ??= error.message));
-    return { exit, qmpEvents, ...(dhcpAckMs === undefined ? {} : { dhcpAckMs }) };
+    const wireCapped = this.#capture.capped;
+    return { exit, qmpEvents, ...(dhcpAckMs === undefined ? {} : { dhcpAckMs }), ...(wireCapped ? { wireCapped } : {}) };
   }
 }
 

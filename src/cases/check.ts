@@ -1,5 +1,5 @@
 // The contract between the case runner and the built-in checks.
-import type { PcapRecord } from '../wire/pcap.ts';
+import type { WireRead } from '../wire/capture.ts';
 
 /** Result of one script run on the guest console. */
 export interface ScriptResult {
@@ -28,8 +28,8 @@ export interface GuestShell {
 export interface HostView {
   /** MAC address of the guest NIC, as kittest gave it to QEMU. */
   readonly mac: string;
-  /** Every frame of the guest NIC captured so far (times in seconds since QEMU started), or why the capture cannot be read. */
-  readonly readWire: () => { readonly records: readonly PcapRecord[]; readonly error?: string };
+  /** Every frame of the guest NIC captured so far (times in seconds since QEMU started, with their direction), why it cannot be read, or that it passed its cap. */
+  readonly readWire: () => WireRead;
   /** QEMU's run state over QMP (`running`, `paused`, `guest-panicked`, ...), where QMP answers. */
   readonly machineStatus?: () => Promise<string>;
 }

@@ -6,7 +6,7 @@ import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { summaryLines } from '../report/human.ts';
 import { mergeReports, missingTargets, readReport } from '../report/merge.ts';
-import { verifyStatement } from '../report/verify.ts';
+import { runsOutcome, verifyStatement } from '../report/verify.ts';
 import { safeField, safeForTerminal } from '../util/terminal-safe.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
@@ -65,7 +65,7 @@ export async function reportCommand(values: Record<string, unknown>, positionals
   return report.runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
 }
 
-/** report verify: one line per check; 0 when the statement holds, 1 when it does not. */
+/** report verify: one line per check, then whether the statement holds and whether the runs passed: 0 both, 1 it does not hold, 3 it holds but a run did not pass. */
 async function verifyCommand(options: ReportOptions, files: readonly string[]): Promise<number> {
   const flag = (['arch', 'json', 'junit', 'html', 'targets'] as const).find((k) => options[k] !== undefined);
   if (flag) throw new UsageError(`report verify: --${flag} is for report merge`);
@@ -81,10 +81,11 @@ async function verifyCommand(options: ReportOptions, files: readonly string[]): 
   for (const line of lines) process.stdout.write(`${line.result.padEnd(8)} ${safeForTerminal(line.what.padEnd(width))}  ${safeForTerminal(line.detail)}\n`);
   const mismatches = lines.filter((l) => l.result === 'MISMATCH').length;
   const [name, version] = [safeField(report.statement.profile.name), safeField(report.statement.profile.version)];
-  process.stdout.write(
-    mismatches === 0
-      ? `the conformance statement of ${displayPath(file)} (profile ${name} ${version}) holds\n`
-      : `the conformance statement of ${displayPath(file)} (profile ${name} ${version}) does not hold: ${mismatches} mismatch${mismatches === 1 ? '' : 'es'}\n`,
-  );
-  return mismatches === 0 ? ExitCode.ok : ExitCode.failed;
+  const claim = `the conformance statement of ${safeField(displayPath(file))} (profile ${name} ${version})`;
+  process.stdout.write(mismatches === 0 ? `${claim} holds\n` : `${claim} does not hold: ${mismatches} mismatch${mismatches === 1 ? '' : 'es'}\n`);
+  // Whether the runs passed is said apart, so "holds" (the report is what it says) is never read as "conformant".
+  const runs = runsOutcome(report);
+  process.stdout.write(`runs: ${safeForTerminal(runs.detail)}${runs.passed ? '' : ' (not conformant)'}\n`);
+  if (mismatches > 0) return ExitCode.failed;
+  return runs.passed ? ExitCode.ok : ExitCode.runsFailed;
 }

@@ -251,6 +251,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   }
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
   for (const line of hostErrors) process.stderr.write(`kittest: ${safeForTerminal(line)}\n`);
+  for (const run of runs) if (run.wireCapped) process.stderr.write(`kittest: note: ${run.target}: ${safeForTerminal(run.wireCapped)}\n`);
   if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
   // Nothing could start (every run failed writing its files before QEMU ran): the host's problem, as bad input is.
   if (runs.every((r) => r.hostError && r.qemu.exit === undefined)) return ExitCode.usage;

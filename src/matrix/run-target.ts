@@ -180,6 +180,7 @@ export async function runTarget(request: RunRequest): Promise<RunReport> {
     if (session.qmpError) report.qmp = { ...report.qmp, error: session.qmpError, events: [] };
     if (session.hasQmp) report.qmp = { ...report.qmp, events: qmpEvents.map((e) => ({ event: e.event, ...(e.data === undefined ? {} : { data: e.data }) })) };
     if (end.dhcpAckMs !== undefined) report.timeline['dhcp-ack'] = end.dhcpAckMs;
+    if (end.wireCapped) report.wireCapped = end.wireCapped;
     if (end.exit) report.qemu.exit = exitText(end.exit);
     // A panic, an Oops or a crash at any moment until kittest stopped QEMU fails the run, even after the last verdict.
     // A machine handed to a person had none then (or it would not have been kept): what happens while

@@ -1,6 +1,7 @@
 // Build the QEMU command line for a target and an image. Pure: no fs, env, clock or randomness.
 import type { Target } from '../config/targets.ts';
 import type { BootFiles } from '../images/boot-files.ts';
+import type { WireDirection } from '../wire/capture.ts';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -29,10 +30,23 @@ export function kernelCmdline(target: Target, image: BootFiles): string {
   return [...own, ...root, `console=${target.console.device}`].join(' ');
 }
 
-/** Where QEMU records every frame of the guest NIC (pcap), for judging the network from the host. */
-export function wirePath(runDir: string): string {
-  return `${runDir}/net.pcap`;
+/**
+ * Where QEMU records the frames of the guest NIC (pcap), one file per direction, for judging the
+ * network from the host: `from-guest` is what the netdev receives (queue=rx), `to-guest` what
+ * QEMU's side sends (queue=tx). A guest can forge a frame's source, never the file it lands in.
+ */
+export function wirePaths(runDir: string): Record<WireDirection, string> {
+  return { 'from-guest': `${runDir}/net-from-guest.pcap`, 'to-guest': `${runDir}/net-to-guest.pcap` };
 }
+
+/** The filter-dump objects writing those files (QMP object-del stops them). */
+export const wireFilters: Readonly<Record<WireDirection, { id: string; queue: 'rx' | 'tx' }>> = {
+  'from-guest': { id: 'wire-rx', queue: 'rx' },
+  'to-guest': { id: 'wire-tx', queue: 'tx' },
+};
+
+/** Bytes kept of each frame (filter-dump's maxlen): a whole Ethernet frame, so a DHCP message is never cut. */
+export const wireFrameBytes = 2048;
 
 /** Where the run's QMP socket is (the host's view of the machine: panics, status, quit). */
 export function qmpPath(runDir: string): string {
@@ -98,8 +112,11 @@ export function buildArgv(target: Target, image: BootFiles, host: RunHost): stri
     ...bootArgs(target, image, host),
     // User-mode network with restrict=on: DHCP still answers, but the guest cannot reach the host or beyond.
     '-netdev', 'user,id=net0,restrict=on',
-    // Every frame the guest NIC sends or receives, recorded by QEMU: the DHCP exchange is judged from it.
-    '-object', `filter-dump,id=wire0,netdev=net0,file=${optionValue(wirePath(host.runDir))}`,
+    // Every frame the guest NIC sends or receives, recorded by QEMU per direction: the DHCP exchange is judged from it.
+    ...(['from-guest', 'to-guest'] as const).flatMap((d) => [
+      '-object',
+      `filter-dump,id=${wireFilters[d].id},netdev=net0,queue=${wireFilters[d].queue},maxlen=${wireFrameBytes},file=${optionValue(wirePaths(host.runDir)[d])}`,
+    ]),
     '-device', `${q.nic},netdev=net0,mac=${host.mac}${image.bootMedium && q.nic.endsWith('-pci') ? ',romfile=' : ''}`,
     // virtio-rng fed from /dev/urandom: a blocking /dev/random hung LinuxKit's arm64 VMs (linuxkit#2636).
     '-object', 'rng-random,id=rng0,filename=/dev/urandom',

@@ -73,6 +73,11 @@ export class Machine {
     return this.child.pid;
   }
 
+  /** The last lines QEMU printed on stderr so far (its own errors, never guest output). */
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
   get running(): boolean {
     return !this.done;
   }

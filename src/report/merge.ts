@@ -61,6 +61,7 @@ const reportSchema = {
           durationMs: ms,
           message: text,
           hostError: text,
+          wireCapped: text,
           qemu: { type: 'object', required: ['argv'], properties: { argv: { type: 'array', items: text }, exit: text, version: text, unsafe: text } },
           timeline: numbers,
           memory: { type: 'object', properties: { usedKiB: { type: 'number' }, rssKiB: numbers } },

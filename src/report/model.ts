@@ -46,6 +46,8 @@ export interface RunReport {
   machineFailure?: { what: string; atMs: number };
   /** The host failed the run (its disk filled up or failed while kittest wrote the run's files): one line naming the file. */
   hostError?: string;
+  /** The wire capture passed its cap (16 MiB) and kittest stopped it: when. A host-side fact, no verdict by itself. */
+  wireCapped?: string;
   cases: CaseReport[];
   artifacts?: string;
 }

@@ -1,9 +1,14 @@
 // Check a report's conformance statement against what can be recomputed here: the case and profile
 // files of this checkout (and the --cases folders given), the image files, and the report itself.
+// Built-in profiles and cases are checked against the files shipped with this kittest only: their
+// names are reserved, so a copy edited elsewhere (KITTEST_CASES, --cases) never verifies as them.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadCase } from '../config/cases.ts';
+import { dataFilesIn } from '../config/data-folders.ts';
 import { displayPath, loadYamlFile } from '../config/load-yaml.ts';
 import { profilesDir, projectRoot, schemaFiles } from '../config/paths.ts';
+import { builtInProfiles } from '../config/profiles.ts';
 import { ConfigError } from '../errors.ts';
 import { sha256File } from '../util/sha256.ts';
 import { version } from '../version.ts';
@@ -45,9 +50,17 @@ async function fileLine(what: string, recorded: string, sha256: string, candidat
   return { result: 'MISMATCH', what, detail: found.map((file, j) => `${displayPath(file)} has sha256 ${hashes[j] ?? '(unreadable)'}`).join(', ') + `; the report records ${sha256}` };
 }
 
-/** Where a recorded case file may be now: cases/ for the built-ins, else each --cases folder. */
-function caseCandidates(entry: ConformanceStatement['cases'][number], folders: readonly string[]): string[] {
-  return entry.folder === 'cases' ? [join(projectRoot, 'cases', entry.path)] : folders.map((dir) => join(resolve(dir), entry.path));
+/** kittest's own case files by id (never KITTEST_CASES): what a built-in case id must be. */
+function shippedCases(): Map<string, string> {
+  const dir = join(projectRoot, 'cases');
+  return new Map(dataFilesIn(dir).map((file) => [loadCase(file).id, file]));
+}
+
+/** Where a recorded case file may be now: kittest's own file for a built-in id (or folder), else each --cases folder. */
+function caseCandidates(entry: ConformanceStatement['cases'][number], folders: readonly string[], shipped: ReadonlyMap<string, string>): string[] {
+  const own = shipped.get(entry.id);
+  if (own) return [own];
+  return entry.folder === 'cases' ? [] : folders.map((dir) => join(resolve(dir), entry.path));
 }
 
 /** Does the profile file say what the statement says it says (name, version, cases)? The hash alone does not tie those fields to it. */
@@ -77,13 +90,19 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
   const { profile } = statement;
   const profileId = `${profile.name} ${profile.version}`;
 
-  // The profile file: a built-in one is in profiles/; a vendor's at the path recorded, if it is here.
-  const profileFile = profile.folder === 'profiles' ? join(profilesDir, profile.path) : resolve(profile.folder, profile.path);
-  if (profile.folder !== 'profiles' && !existsSync(profileFile)) {
-    lines.push({ result: 'skipped', what: `profile ${profileId}`, detail: `${join(profile.folder, profile.path)} is not here, so its sha256 is not checked` });
+  // A built-in profile name is reserved: it is checked against profiles/NAME.yml as shipped, whatever
+  // folder the report names. A vendor's profile is read at the folder recorded.
+  const shippedName = builtInProfiles().includes(profile.name);
+  const recorded = join(profile.folder, profile.path);
+  const profileFile = shippedName ? join(profilesDir, `${profile.name}.yml`) : profile.folder === 'profiles' ? undefined : resolve(profile.folder, profile.path);
+  if (!profileFile) {
+    lines.push({ result: 'MISMATCH', what: `profile ${profileId}`, detail: `${recorded}: kittest has no built-in profile ${profile.name}` });
+  } else if (!existsSync(profileFile)) {
+    // Without the file nothing ties the statement's case list to the profile: no proof, so no "holds".
+    lines.push({ result: 'MISMATCH', what: `profile ${profileId}`, detail: `${recorded} is not here, so neither its sha256 nor its cases can be checked (verify where that folder is)` });
   } else {
-    lines.push(await fileLine(`profile ${profileId}`, join(profile.folder, profile.path), profile.sha256, [profileFile], profile.folder === 'profiles' ? 'profiles/' : profile.folder));
-    if (existsSync(profileFile)) lines.push(profileContentLine(profileFile, statement));
+    lines.push(await fileLine(`profile ${profileId}`, recorded, profile.sha256, [profileFile], shippedName ? "kittest's own profiles/" : profile.folder));
+    lines.push(profileContentLine(profileFile, statement));
   }
 
   // The statement hashes exactly the profile's cases.
@@ -95,9 +114,11 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
       : { result: 'ok', what: 'statement cases', detail: `the statement hashes the profile's ${hashed.length} cases` },
   );
 
+  const shipped = shippedCases();
   const where = caseFolders.length ? `cases/ or ${caseFolders.join(', ')}` : 'cases/ (a vendor case needs its folder given with --cases)';
   for (const entry of statement.cases) {
-    lines.push(await fileLine(`case ${entry.id}`, join(entry.folder, entry.path), entry.sha256, caseCandidates(entry, caseFolders), where));
+    const own = shipped.has(entry.id) || entry.folder === 'cases';
+    lines.push(await fileLine(`case ${entry.id}`, join(entry.folder, entry.path), entry.sha256, caseCandidates(entry, caseFolders, shipped), own ? "kittest's own cases/" : where));
   }
 
   if (report.runs.length === 0) lines.push({ result: 'MISMATCH', what: 'runs', detail: 'the report has no runs' });
@@ -134,4 +155,13 @@ export async function verifyStatement(report: Report, statement: ConformanceStat
 
   if (statement.kittest !== version) lines.push({ result: 'note', what: 'kittest', detail: `the report was written by kittest ${statement.kittest}; this is ${version}` });
   return lines;
+}
+
+/** Whether the runs passed (passed or flaky, as `report merge` counts them): apart from whether the statement holds. */
+export function runsOutcome(report: Report): { passed: boolean; detail: string } {
+  const bad = report.runs.filter((r) => r.status !== 'passed' && r.status !== 'flaky');
+  if (report.runs.length === 0) return { passed: false, detail: 'the report has no runs' };
+  return bad.length === 0
+    ? { passed: true, detail: `all ${report.runs.length} run${report.runs.length === 1 ? '' : 's'} passed` }
+    : { passed: false, detail: `${bad.length} of ${report.runs.length} runs did not pass: ${bad.map((r) => `${r.target} ${r.status}`).join(', ')}` };
 }

@@ -1,5 +1,6 @@
 // DHCP as the host saw it on the wire: decode BOOTP messages from captured Ethernet frames and
 // find the lease a client took. Frames are untrusted bytes: every length is checked before use.
+import type { WireDirection, WireRecord } from './capture.ts';
 import type { PcapRecord } from './pcap.ts';
 
 export type DhcpType = 'DISCOVER' | 'OFFER' | 'REQUEST' | 'DECLINE' | 'ACK' | 'NAK' | 'RELEASE' | 'INFORM';
@@ -8,6 +9,8 @@ const TYPES: Record<number, DhcpType> = { 1: 'DISCOVER', 2: 'OFFER', 3: 'REQUEST
 /** One DHCP message: who sent it (Ethernet source), for which client (chaddr), and what it says. */
 export interface DhcpMessage {
   readonly timeS: number;
+  /** Which capture file the frame is in: only QEMU's side sends `to-guest` frames. */
+  readonly direction?: WireDirection;
   readonly type: DhcpType;
   readonly xid: number;
   /** Ethernet source address of the frame, lower-case aa:bb:... */
@@ -27,7 +30,7 @@ const mac = (b: Buffer) => [...b].map((x) => x.toString(16).padStart(2, '0')).jo
 const ip = (b: Buffer, at: number) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 
 /** Decode a DHCP message from one Ethernet frame, or undefined when the frame is anything else. */
-export function decodeDhcpFrame(record: PcapRecord): DhcpMessage | undefined {
+export function decodeDhcpFrame(record: PcapRecord & { readonly direction?: WireDirection }): DhcpMessage | undefined {
   const f = record.data;
   if (f.length < 14) return undefined;
   let l3 = 14;
@@ -62,6 +65,7 @@ export function decodeDhcpFrame(record: PcapRecord): DhcpMessage | undefined {
   const lease = options.get(51);
   return {
     timeS: record.timeS,
+    ...(record.direction ? { direction: record.direction } : {}),
     type,
     xid: f.readUInt32BE(b + 4),
     frameSource: mac(f.subarray(6, 12)),
@@ -117,18 +121,19 @@ export interface WireDhcp {
 }
 
 /**
- * The DHCP exchange of the client `clientMac`: the last ACK for that client whose transaction the
- * client itself opened with a REQUEST sent from its own MAC address.
+ * The DHCP exchange of the client `clientMac`: the last ACK for that client, sent by QEMU's side
+ * (the to-guest capture: a guest can forge any Ethernet source, not the direction), whose
+ * transaction the client itself opened with a REQUEST sent from its own MAC address.
  */
-export function dhcpExchange(records: readonly PcapRecord[], clientMac: string): WireDhcp {
+export function dhcpExchange(records: readonly WireRecord[], clientMac: string): WireDhcp {
   const want = clientMac.toLowerCase();
   const messages = records.map(decodeDhcpFrame).filter((m): m is DhcpMessage => m !== undefined && m.clientMac === want);
   let lease: WireLease | undefined;
   for (const ack of messages) {
-    if (ack.type !== 'ACK' || ack.frameSource === want || ack.yourIp === '0.0.0.0') continue;
-    const request = [...messages].reverse().find((m) => m.type === 'REQUEST' && m.xid === ack.xid && m.frameSource === want && m.timeS <= ack.timeS);
+    if (ack.type !== 'ACK' || ack.direction !== 'to-guest' || ack.frameSource === want || ack.yourIp === '0.0.0.0') continue;
+    const request = [...messages].reverse().find((m) => m.type === 'REQUEST' && m.direction === 'from-guest' && m.xid === ack.xid && m.frameSource === want && m.timeS <= ack.timeS);
     if (!request) continue;
-    const discover = messages.find((m) => m.type === 'DISCOVER' && m.xid === ack.xid && m.frameSource === want);
+    const discover = messages.find((m) => m.type === 'DISCOVER' && m.direction === 'from-guest' && m.xid === ack.xid && m.frameSource === want);
     lease = {
       clientMac: want,
       xid: ack.xid,
@@ -155,7 +160,7 @@ export function maskToPrefix(mask: string): number | undefined {
 /** One line per message, for evidence: "12.345 DISCOVER xid 0x1234abcd from 52:54:00:..". */
 export function describeMessages(messages: readonly DhcpMessage[], originS = 0): string[] {
   return messages.map((m) => {
-    const parts = [`${(m.timeS - originS).toFixed(3)} s`, m.type, `xid 0x${m.xid.toString(16).padStart(8, '0')}`, `from ${m.frameSource}`];
+    const parts = [`${(m.timeS - originS).toFixed(3)} s`, m.type, `xid 0x${m.xid.toString(16).padStart(8, '0')}`, `from ${m.frameSource}`, ...(m.direction ? [`(${m.direction})`] : [])];
     if (m.yourIp !== '0.0.0.0') parts.push(`yiaddr ${m.yourIp}`);
     if (m.requestedIp) parts.push(`requested ${m.requestedIp}`);
     if (m.subnetMask) parts.push(`mask ${m.subnetMask}`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Report, RunReport } from '../../src/report/model.ts';
 import { dhcpExchange } from '../../src/wire/dhcp.ts';
 import { parsePcap } from '../../src/wire/pcap.ts';
+import { bySource } from '../helpers/wire.ts';
 import { kittest } from '../helpers/cli.ts';
 import { brokenImage } from '../helpers/images.ts';
 import { limiter } from '../helpers/limit.ts';
@@ -79,7 +80,7 @@ for (const arch of ['x86_64', 'arm64', 's390x']) {
     const pcap = join(artifacts, 'network.pcap');
     t.true(existsSync(pcap));
     const mac = run.qemu.argv.find((a) => a.includes(',mac='))!.replace(/.*,mac=([0-9a-f:]+).*/, '$1');
-    t.is(dhcpExchange(parsePcap(readFileSync(pcap)).records, mac).lease?.address, '10.0.2.15');
+    t.is(dhcpExchange(bySource(parsePcap(readFileSync(pcap)).records, mac), mac).lease?.address, '10.0.2.15');
     t.true((run.timeline['dhcp-ack'] ?? 0) > 0);
   });
 }

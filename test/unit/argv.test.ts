@@ -127,9 +127,17 @@ test('image, run-folder and firmware paths with commas stay one value in every p
   t.false(splitOptionValue(drives[2]!).includes('format=qcow2'));
   const qmp = splitOptionValue(argv[argv.indexOf('-qmp') + 1]!);
   t.deepEqual(qmp, [`unix:${runDir}/qmp.sock`, 'server=on', 'wait=off']);
-  const dump = argv.find((a) => a.startsWith('filter-dump,'))!;
-  t.is(fileOf(dump), `${runDir}/net.pcap`);
+  const dumps = argv.filter((a) => a.startsWith('filter-dump,'));
+  t.deepEqual(dumps.map(fileOf), [`${runDir}/net-from-guest.pcap`, `${runDir}/net-to-guest.pcap`]);
   const squashfs: BootFiles = { ...initrdImage, format: 'kernel+squashfs', initrd: undefined, rootDisk: '/images/a,b/ref-squashfs.img' };
   const root = buildArgv(x86, squashfs, { ...host, accel: 'tcg' }).find((a) => a.includes('id=root'))!;
   t.is(fileOf(root), '/images/a,b/ref-squashfs.img');
+});
+
+test('the wire is captured per direction, each frame cut at maxlen: frames to the guest (queue=tx) apart from frames it sent (queue=rx)', (t) => {
+  const dumps = buildArgv(loadTargets()[0]!, initrdImage, { ...host, accel: 'tcg' }).filter((a) => a.startsWith('filter-dump,')).map(splitOptionValue);
+  t.is(dumps.length, 2);
+  t.true(dumps[0]!.includes('id=wire-rx') && dumps[0]!.includes('queue=rx') && dumps[0]!.includes(`file=${host.runDir}/net-from-guest.pcap`));
+  t.true(dumps[1]!.includes('id=wire-tx') && dumps[1]!.includes('queue=tx') && dumps[1]!.includes(`file=${host.runDir}/net-to-guest.pcap`));
+  for (const dump of dumps) t.true(dump.includes('maxlen=2048'));
 });

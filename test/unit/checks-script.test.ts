@@ -9,6 +9,7 @@ import { loadCase } from '../../src/config/cases.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { parsePcap } from '../../src/wire/pcap.ts';
+import { bySource } from '../helpers/wire.ts';
 
 function caseFile(steps: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'kt-script-')), 'vendor.yml');
@@ -100,7 +101,7 @@ test('an eventually step is retried until it holds, within settleMs; without eve
 });
 
 test('host steps: the wire lease (recorded s390x capture) and the QMP state', async (t) => {
-  const records = parsePcap(readFileSync(join(projectRoot, 'test', 'fixtures', 'wire', 'oneshot-dhcp-s390x.pcap'))).records;
+  const records = bySource(parsePcap(readFileSync(join(projectRoot, 'test', 'fixtures', 'wire', 'oneshot-dhcp-s390x.pcap'))).records, '52:54:00:1d:a1:b5');
   const hostView = { mac: '52:54:00:1d:a1:b5', readWire: () => ({ records }), machineStatus: async () => 'running' };
   const good = context({ steps: [{ wire: { dhcpLease: '10.0.2.15' } }, { machine: { status: 'running' } }] }, {}, { hostView });
   const verdict = await scriptCheck.check!(good.ctx);

@@ -1,10 +1,12 @@
 // The conformance statement of --profile runs: built from the files used, carried through merge,
 // rendered in JUnit and HTML, and rechecked by `kittest report verify`.
 import test from 'ava';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAllCases } from '../../src/config/case-folders.ts';
+import { loadCase } from '../../src/config/cases.ts';
+import { projectRoot } from '../../src/config/paths.ts';
 import { loadProfile, profileCases } from '../../src/config/profiles.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderJunit } from '../../src/report/junit.ts';
@@ -208,4 +210,68 @@ test('JUnit and HTML carry the statement', async (t) => {
   const html = renderHtml(report);
   t.regex(html, /<section id="statement" data-profile="acme" data-version="1\.0\.0"><h2>Conformance statement: acme 1\.0\.0<\/h2>/);
   t.regex(html, /<code>cases\/boot\.yml<\/code><\/td><td><code>[0-9a-f]{64}<\/code>/);
+});
+
+/** A passing linuxkit-core report whose cases were loaded from `casesDir` (a copy of cases/, as KITTEST_CASES would give). */
+async function coreReport(casesDir: string, status: RunReport['status'] = 'passed'): Promise<Report> {
+  const all = readdirSync(casesDir).filter((f) => f.endsWith('.yml')).map((f) => loadCase(join(casesDir, f)));
+  const profile = loadProfile('linuxkit-core', all);
+  const statement = await buildStatement(profile, profileCases(profile, all), { x86_64: '8.2.2' });
+  const base = sampleReport().runs[0]!;
+  const runs: RunReport[] = [{ ...structuredClone(base), target: 'x86_64', status, attempts: 1, image: { ...base.image, sha256: {} }, cases: profile.cases.map((id) => ({ id, title: id, status: status === 'passed' ? 'passed' : 'failed', durationMs: 1, message: '', evidence: '' })) }];
+  return { tool: { name: 'kittest', version }, statement, runs, summary: summarize(runs) };
+}
+
+test('a built-in case replaced by another file in a copy of cases/ does not verify, whatever --cases says', async (t) => {
+  const copy = mkdtempSync(join(tmpdir(), 'kt-cases-copy-'));
+  cpSync(join(projectRoot, 'cases'), copy, { recursive: true });
+  writeFileSync(join(copy, 'dhcp.yml'), 'id: dhcp\ntitle: DHCP\ndescription: always true\ncheck: script\norder: 40\nsettings:\n  steps:\n    - run: "true"\n');
+  const report = await coreReport(copy);
+  t.not(report.statement!.cases.find((c) => c.id === 'dhcp')!.folder, 'cases');
+  const file = save(mkdtempSync(join(tmpdir(), 'kt-verify-')), report);
+  const r = await kittest(['report', 'verify', file, '--cases', copy]);
+  t.is(r.exitCode, 1, String(r.stdout));
+  t.regex(String(r.stdout), /^MISMATCH\s+case dhcp\s+.*cases\/dhcp\.yml has sha256 [0-9a-f]{64}; the report records [0-9a-f]{64}$/m);
+  t.regex(String(r.stdout), /^ok\s+case boot\s/m, 'an unchanged built-in case still verifies against cases/');
+});
+
+test('a built-in profile name is reserved: another file claiming it, or its folder gone, does not verify', async (t) => {
+  const f = await fixture();
+  const report = structuredClone(f.report);
+  const s = report.statement!;
+  // A vendor profile file that calls itself linuxkit-core 1, with only boot, is not on this machine.
+  report.statement = { ...s, profile: { ...s.profile, name: 'linuxkit-core', version: '1', folder: '/nowhere/profiles', cases: ['boot'] }, cases: s.cases.slice(0, 1) };
+  for (const run of report.runs) run.cases.pop();
+  report.summary = summarize(report.runs);
+  const lines = await mismatches(f, report);
+  t.deepEqual(lines.map((l) => l.what), ['profile linuxkit-core 1', 'profile linuxkit-core 1 content']);
+  t.regex(lines[0]!.detail, /profiles\/linuxkit-core\.yml has sha256 [0-9a-f]{64}; the report records/);
+  t.regex(lines[1]!.detail, /says cases boot, containerd, runc, dhcp, rng, rootfs-immutable, services-isolated, unlike the statement/);
+  // A vendor profile claiming to be one of kittest's own (folder "profiles") is not either.
+  const posing = structuredClone(f.report);
+  posing.statement = { ...posing.statement!, profile: { ...posing.statement!.profile, folder: 'profiles' } };
+  const posed = await mismatches(f, posing);
+  t.deepEqual(posed.map((l) => l.detail), ['profiles/vendor.yml: kittest has no built-in profile acme']);
+});
+
+test('verify says whether the runs passed in its own line: exit 0 when they did, 3 when the statement holds but a run failed', async (t) => {
+  const passing = await coreReport(join(projectRoot, 'cases'));
+  const dir = mkdtempSync(join(tmpdir(), 'kt-verify-'));
+  const ok = await kittest(['report', 'verify', save(dir, passing, 'ok.json')]);
+  t.is(ok.exitCode, 0, String(ok.stdout));
+  t.regex(String(ok.stdout), /holds\nruns: all 1 run passed$/);
+  const failing = await coreReport(join(projectRoot, 'cases'), 'failed');
+  const r = await kittest(['report', 'verify', save(dir, failing, 'failed.json')]);
+  t.is(r.exitCode, 3, String(r.stdout));
+  t.notRegex(String(r.stdout), /MISMATCH/);
+  t.regex(String(r.stdout), /holds\nruns: 1 of 1 runs did not pass: x86_64 failed \(not conformant\)$/);
+});
+
+test('a vendor profile file that is not here is a mismatch: nothing ties the statement\'s cases to it', async (t) => {
+  const f = await fixture();
+  const report = structuredClone(f.report);
+  report.statement = { ...report.statement!, profile: { ...report.statement!.profile, folder: '/nowhere/profiles' } };
+  const lines = await mismatches(f, report);
+  t.deepEqual(lines.map((l) => l.what), ['profile acme 1.0.0']);
+  t.regex(lines[0]!.detail, /\/nowhere\/profiles\/vendor\.yml is not here, so neither its sha256 nor its cases can be checked/);
 });

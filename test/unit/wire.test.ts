@@ -1,10 +1,13 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
-import { hexToIp, judgeDhcp } from '../../src/cases/checks/dhcp.ts';
+import { dhcpCheck, hexToIp, judgeDhcp } from '../../src/cases/checks/dhcp.ts';
 import { decodeDhcpFrame, dhcpExchange, maskToPrefix } from '../../src/wire/dhcp.ts';
-import { parsePcap, type PcapRecord } from '../../src/wire/pcap.ts';
+import { WireCapture, type WireRecord } from '../../src/wire/capture.ts';
+import { parsePcap } from '../../src/wire/pcap.ts';
+import { bySource } from '../helpers/wire.ts';
 
 const GUEST = '52:54:00:12:34:56';
 const SERVER = '52:55:0a:00:02:02';
@@ -76,7 +79,8 @@ const fullExchange = [
   { timeS: 5.3, data: dhcpFrame({ type: 3, xid: 0xabc, from: GUEST }) },
   { timeS: 5.4, data: dhcpFrame({ type: 5, xid: 0xabc, from: SERVER, ...ack }) },
 ];
-const records = (frames: readonly { timeS: number; data: Buffer }[]): PcapRecord[] => [...parsePcap(pcap(frames)).records];
+/** The frames as kittest reads them: a GUEST frame from the from-guest file, any other from the to-guest file. */
+const records = (frames: readonly { timeS: number; data: Buffer }[], guest = GUEST): WireRecord[] => bySource(parsePcap(pcap(frames)).records, guest);
 const settings = { interface: 'eth0', address: '10.0.2.15/24', gateway: '10.0.2.2', routeRequired: false, clientNames: ['udhcpc'] };
 const holds = (addr: string) => `addr: 2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\naddr:     inet ${addr} scope global eth0\naddr:        valid_lft forever preferred_lft forever\n`;
 
@@ -132,7 +136,19 @@ test('an ACK without the guest REQUEST, or for another MAC, is no lease of the g
     { timeS: 1, data: dhcpFrame({ type: 3, xid: 7, from: other, client: other }) },
     { timeS: 2, data: dhcpFrame({ type: 5, xid: 7, from: SERVER, client: other, ...ack }) },
   ];
-  t.is(dhcpExchange(records(foreign), GUEST).lease, undefined);
+  t.is(dhcpExchange(records(foreign, other), GUEST).lease, undefined);
+});
+
+test("an ACK the guest sent itself, with the server's MAC and address forged, is no lease: only QEMU's side writes to-guest frames", (t) => {
+  const forged = [...fullExchange.slice(0, 3), { timeS: 5.4, data: dhcpFrame({ type: 5, xid: 0xabc, from: SERVER, ...ack }) }];
+  // Every frame here went from the guest's NIC, so all are in the from-guest file, the forged "server" ACK too.
+  const fromGuest: WireRecord[] = parsePcap(pcap(forged)).records.map((r) => ({ ...r, direction: 'from-guest' }));
+  const wire = dhcpExchange(fromGuest, GUEST);
+  t.is(wire.lease, undefined);
+  t.deepEqual(wire.messages.map((m) => m.type), ['DISCOVER', 'OFFER', 'REQUEST', 'ACK']);
+  const verdict = judgeDhcp(wire, GUEST, holds('10.0.2.15/24'), settings);
+  t.false(verdict.passed);
+  t.regex(verdict.message, /the guest's NIC \(52:54:00:12:34:56\) sent DISCOVER\/OFFER\/REQUEST\/ACK but no REQUEST was ACKed \(server sent: nothing\)/);
 });
 
 test('subnet masks become prefix lengths; holes in a mask are refused', (t) => {
@@ -188,11 +204,63 @@ test('a capture recorded by QEMU (s390x, one-shot udhcpc) gives the whole exchan
   // Recorded by filter-dump during a real run of images/broken/oneshot-dhcp.yml; the guest's MAC was 52:54:00:1d:a1:b5.
   const file = parsePcap(readFileSync(join(projectRoot, 'test', 'fixtures', 'wire', 'oneshot-dhcp-s390x.pcap')));
   t.is(file.linkType, 1);
-  const wire = dhcpExchange(file.records, '52:54:00:1d:a1:b5');
+  const wire = dhcpExchange(bySource(file.records, '52:54:00:1d:a1:b5'), '52:54:00:1d:a1:b5');
   t.deepEqual([...new Set(wire.messages.map((m) => m.type))], ['DISCOVER', 'OFFER', 'REQUEST', 'ACK']);
   t.like(wire.lease, { address: '10.0.2.15', prefixLength: 24, server: '10.0.2.2' });
   // QEMU 7.2's filter-dump stamps frames with the host's wall clock (readCapture makes them relative to QEMU's start).
   t.true(wire.lease!.ackAtS > 1.7e9, String(wire.lease!.ackAtS));
   t.true(wire.lease!.ackAtS - wire.lease!.discoverAtS! < 5, 'the exchange took seconds');
-  t.is(dhcpExchange(file.records, '52:54:00:00:00:01').lease, undefined);
+  t.is(dhcpExchange(bySource(file.records, '52:54:00:00:00:01'), '52:54:00:00:00:01').lease, undefined);
+});
+
+test('the capture is read as it grows: each file from where the last read stopped, a record cut in two kept for the next read', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-wire-'));
+  const files = { 'from-guest': join(dir, 'rx.pcap'), 'to-guest': join(dir, 'tx.pcap') };
+  const fromGuest = pcap(fullExchange.filter((_, i) => i % 2 === 0));
+  const toGuest = pcap(fullExchange.filter((_, i) => i % 2 === 1));
+  const capture = new WireCapture(files, 0);
+  t.deepEqual(capture.read().records, [], 'files QEMU has not made yet are no error');
+  const cut = 24 + 16 + 100;
+  writeFileSync(files['from-guest'], fromGuest.subarray(0, cut));
+  writeFileSync(files['to-guest'], toGuest);
+  const first = capture.read();
+  t.deepEqual(first.records.map((r) => [r.timeS.toFixed(1), r.direction]), [['5.2', 'to-guest'], ['5.4', 'to-guest']]);
+  // What was read is not read again: spoil it on disk, then let the file grow.
+  writeFileSync(files['to-guest'], Buffer.alloc(toGuest.length, 0xff));
+  appendFileSync(files['from-guest'], fromGuest.subarray(cut));
+  const second = capture.read();
+  t.deepEqual(second.records.map((r) => [r.timeS.toFixed(1), r.direction]), [['5.2', 'to-guest'], ['5.4', 'to-guest'], ['5.1', 'from-guest'], ['5.3', 'from-guest']]);
+  t.is(second.error, undefined);
+  t.like(dhcpExchange(second.records, GUEST).lease, { address: '10.0.2.15' });
+  t.is(capture.bytesOnDisk(), fromGuest.length + toGuest.length);
+});
+
+test('no more than the cap is ever read from the capture files', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-wire-'));
+  const files = { 'from-guest': join(dir, 'rx.pcap'), 'to-guest': join(dir, 'tx.pcap') };
+  const frames = Array.from({ length: 100 }, (_, i) => ({ timeS: i, data: Buffer.alloc(84, i) }));
+  writeFileSync(files['from-guest'], pcap(frames));
+  writeFileSync(files['to-guest'], pcap(frames));
+  const capture = new WireCapture(files, 0, 24 + 10 * 100);
+  t.is(capture.read().records.length, 10, 'the header and 10 records of 100 bytes fill the 1024 bytes: nothing of the other file is read');
+  capture.markCapped('the wire capture passed its cap');
+  const again = capture.read();
+  t.is(again.records.length, 10);
+  t.is(again.capped, 'the wire capture passed its cap');
+});
+
+test('a capture stopped at its cap with no lease in it makes dhcp an error, not a failed case; a lease before the cap still counts', async (t) => {
+  const capped = 'the wire capture passed its cap of 16 MiB at 3.0 s and was stopped; later frames are not recorded';
+  const check = (records: WireRecord[]) =>
+    dhcpCheck.check!({
+      host: { run: async () => ({ status: 0, output: holds('10.0.2.15/24'), durationMs: 1 }) },
+      hostView: { mac: GUEST, readWire: () => ({ records, capped }) },
+      settings,
+      settleMs: 0,
+      timeoutMs: 10_000,
+      nonce: () => 'n',
+      now: () => 0,
+    });
+  await t.throwsAsync(check([]), { message: `the exchange cannot be judged: ${capped}` });
+  t.true((await check(records(fullExchange))).passed);
 });

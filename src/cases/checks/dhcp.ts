@@ -25,9 +25,11 @@ export interface DhcpSettings {
 
 /** What the wire says, in one line, when it shows no completed exchange. */
 function wireShortfall(wire: WireDhcp, mac: string): string {
-  const sent = wire.messages.filter((m) => m.frameSource === mac).map((m) => m.type);
+  // By direction where the capture has it: a "server" message the guest forged is the guest's.
+  const fromGuest = (m: WireDhcp['messages'][number]) => (m.direction ? m.direction === 'from-guest' : m.frameSource === mac);
+  const sent = wire.messages.filter(fromGuest).map((m) => m.type);
   if (sent.length === 0) return `the host saw no DHCP message from the guest's NIC (${mac})`;
-  const answered = wire.messages.filter((m) => m.frameSource !== mac).map((m) => m.type);
+  const answered = wire.messages.filter((m) => !fromGuest(m)).map((m) => m.type);
   return `the guest's NIC (${mac}) sent ${[...new Set(sent)].join('/')} but no REQUEST was ACKed (server sent: ${[...new Set(answered)].join('/') || 'nothing'})`;
 }
 
@@ -108,6 +110,8 @@ function dhcpJudgedFromTheWire(context: CheckContext<DhcpSettings>): Promise<Ver
     const wireLines = captured.error ? [`capture unreadable: ${captured.error}`] : describeMessages(wire.messages);
     const evidence = [`wire (host capture of ${view.mac}, ${captured.records.length} frames):`, ...(wireLines.length ? wireLines : ['no DHCP message']), '', 'guest (context only):', output].join('\n');
     if (captured.error) return fail(`the capture of the guest network cannot be read: ${captured.error}`, evidence);
+    // A capture the host stopped short proves nothing against the guest: an error, not a failed dhcp.
+    if (!wire.lease && captured.capped) throw new Error(`the exchange cannot be judged: ${captured.capped}`);
     const verdict = judgeDhcp(wire, view.mac, output, settings);
     return verdict.passed ? pass(verdict.message, evidence) : fail(verdict.message, evidence);
   });

@@ -146,6 +146,7 @@ async function attempt(context: CheckContext<ScriptSettings>, step: ScriptStep):
     const capture = view.readWire();
     if (capture.error) return { why: `the capture of the guest network cannot be read: ${capture.error}`, shown: '' };
     const lease = dhcpExchange(capture.records, view.mac).lease;
+    if (!lease && capture.capped) throw new Error(`the wire step cannot be judged: ${capture.capped}`);
     const shown = `wire (${view.mac}): ${lease ? `ACK of ${lease.address} at ${lease.ackAtS.toFixed(1)} s` : 'no ACKed REQUEST'}`;
     if (!lease) return { why: `the host saw no DHCP lease ACKed to the guest's NIC (${view.mac})`, shown };
     return { why: lease.address === step.wire.dhcpLease ? undefined : `QEMU's server leased ${lease.address}, not ${step.wire.dhcpLease}`, shown };
