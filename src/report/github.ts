@@ -82,3 +82,8 @@ export function errorAnnotations(report: Report): string[] {
     return `::error title=${commandProperty(safeForTerminal(title))}::${commandData(safeForTerminal(`${run.target}: case ${c.id} ${c.status}: ${c.message}`))}`;
   });
 }
+
+/** The annotations to print: only inside GitHub Actions (GITHUB_ACTIONS=true), elsewhere they would be noise. */
+export function annotationsFor(report: Report, env: { readonly GITHUB_ACTIONS?: string }): string[] {
+  return env.GITHUB_ACTIONS === 'true' ? errorAnnotations(report) : [];
+}
