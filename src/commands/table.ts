@@ -138,6 +138,30 @@ export const commands: readonly CommandSpec[] = [
     load: async () => (await import('./bench.ts')).benchCommand,
   },
   {
+    name: 'setup',
+    summary: "install the host's Debian packages for the targets: QEMU, firmware and the image-building tools (needs root)",
+    usage: 'kittest setup [--arch A[,B...]|all] [--targets DIR ...] [--dry-run]',
+    options: { arch: { type: 'string' }, targets: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' } },
+    help: {
+      arch: 'targets to set up for (comma-separated, or all; default: every default target)',
+      targets: 'a folder of vendor target files (repeatable), as for run',
+      'dry-run': 'print the apt-get install command for what is missing instead of running it',
+    },
+    load: async () => (await import('./setup.ts')).setupCommand,
+  },
+  {
+    name: 'cache-key',
+    summary: "print a key for CI caches of kittest's image cache: the image definitions, the builder version and the targets",
+    usage: 'kittest cache-key [--arch A[,B...]|all] [--image FILE] [--targets DIR ...]',
+    options: { arch: { type: 'string' }, image: { type: 'string' }, targets: { type: 'string', multiple: true } },
+    help: {
+      arch: 'targets whose images the cache holds (comma-separated, or all; default: every default target)',
+      image: 'image definition YAML (default: images/reference.yml)',
+      targets: 'a folder of vendor target files (repeatable), as for run',
+    },
+    load: async () => (await import('./cache-key.ts')).cacheKeyCommand,
+  },
+  {
     name: 'doctor',
     summary: 'check the host: QEMU binaries, firmware and KVM for every target',
     usage: 'kittest doctor',
