@@ -61,7 +61,6 @@ export async function reportCommand(values: Record<string, unknown>, positionals
   writeReports(report, { json: options.json, junit: options.junit, html: options.html, summary: options.summary });
   const color = colorFor(process.stdout);
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
-  for (const line of annotationsFor(report, process.env)) process.stdout.write(`${line}\n`);
   const missing = missingTargets(report, expected);
   if (missing.length) {
     process.stderr.write(`kittest: report merge: no report has a run for ${missing.join(', ')} (expected ${expected.join(', ')}; --arch names others): a shard's JSON is missing or did not run it\n`);
