@@ -1,5 +1,5 @@
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -47,6 +47,13 @@ const uses = (j: Job, action: string) => j.steps.filter((s) => s.uses?.startsWit
 test('nightly.yml is valid against the GitHub workflow JSON Schema', (t) => {
   const valid = validateWorkflow(workflow);
   t.true(valid, JSON.stringify(validateWorkflow.errors?.slice(0, 5), null, 2));
+});
+
+test('every workflow under .github/workflows is valid against the GitHub workflow JSON Schema', (t) => {
+  const dir = join(projectRoot, '.github', 'workflows');
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+  t.true(files.includes('nightly.yml'));
+  for (const name of files) t.true(validateWorkflow(parse(readFileSync(join(dir, name), 'utf8'))), `${name}: ${JSON.stringify(validateWorkflow.errors?.slice(0, 3))}`);
 });
 
 test('the schema is not vacuous: it rejects a job without runs-on and an unknown top-level key', (t) => {
