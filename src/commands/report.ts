@@ -11,6 +11,7 @@ import { safeField, safeForTerminal } from '../util/terminal-safe.ts';
 import { writeReports } from '../report/write.ts';
 import { colorFor } from '../util/color.ts';
 import { requireReportFiles } from '../util/path-options.ts';
+import { annotationsFor, markdownSummary } from '../report/github.ts';
 
 export interface ReportOptions {
   /** Targets the merged report must have a run for: names or aliases, comma-separated, or all; default: the default targets. */
@@ -18,13 +19,15 @@ export interface ReportOptions {
   json?: string;
   junit?: string;
   html?: string;
+  /** merge and summary: append the Markdown summary to FILE. */
+  summary?: string;
   /** merge: folders of vendor target files whose runs the shards hold. */
   targets?: string[];
   /** verify: folders holding the vendor case files the statement names. */
   cases?: string[];
 }
 
-const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--targets DIR ...] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]';
+const usage = 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--targets DIR ...] [--json FILE] [--junit FILE] [--html FILE] [--summary FILE] | kittest report verify REPORT.json [--cases DIR ...] | kittest report summary REPORT.json [--summary FILE]';
 
 /** Read every report file; all the unreadable ones are named in one UsageError. */
 function readAll(files: readonly string[]): ReturnType<typeof readReport>[] {
@@ -47,6 +50,7 @@ export async function reportCommand(values: Record<string, unknown>, positionals
   const options = values as ReportOptions;
   const [action, ...files] = positionals;
   if (action === 'verify') return verifyCommand(options, files);
+  if (action === 'summary') return summaryCommand(options, files);
   if (action !== 'merge') throw new UsageError(`report: unknown action "${action ?? ''}" (usage: ${usage})`);
   if (options.cases) throw new UsageError('report merge: --cases is for report verify');
   if (files.length === 0) throw new UsageError(`report merge: no report files given (usage: ${usage})`);
@@ -54,7 +58,7 @@ export async function reportCommand(values: Record<string, unknown>, positionals
   const all = loadAllTargets(options.targets);
   const expected = selectTargets(all, options.arch?.split(',').map((a) => a.trim()).filter(Boolean)).map((t) => t.name);
   const report = mergeReports(readAll(files), files.map(displayPath), all.map((t) => t.name));
-  writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+  writeReports(report, { json: options.json, junit: options.junit, html: options.html, summary: options.summary });
   const color = colorFor(process.stdout);
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
   const missing = missingTargets(report, expected);
@@ -67,7 +71,7 @@ export async function reportCommand(values: Record<string, unknown>, positionals
 
 /** report verify: one line per check, then whether the statement holds and whether the runs passed: 0 both, 1 it does not hold, 3 it holds but a run did not pass. */
 async function verifyCommand(options: ReportOptions, files: readonly string[]): Promise<number> {
-  const flag = (['arch', 'json', 'junit', 'html', 'targets'] as const).find((k) => options[k] !== undefined);
+  const flag = (['arch', 'json', 'junit', 'html', 'targets', 'summary'] as const).find((k) => options[k] !== undefined);
   if (flag) throw new UsageError(`report verify: --${flag} is for report merge`);
   if (files.length !== 1) throw new UsageError(`report verify: give one report file (usage: ${usage})`);
   const file = files[0]!;
@@ -88,4 +92,17 @@ async function verifyCommand(options: ReportOptions, files: readonly string[]): 
   process.stdout.write(`runs: ${safeForTerminal(runs.detail)}${runs.passed ? '' : ' (not conformant)'}\n`);
   if (mismatches > 0) return ExitCode.failed;
   return runs.passed ? ExitCode.ok : ExitCode.runsFailed;
+}
+
+/** report summary: the Markdown summary of one report (to --summary FILE, else stdout), and its ::error annotations in GitHub Actions; 0 when every run passed. */
+async function summaryCommand(options: ReportOptions, files: readonly string[]): Promise<number> {
+  const flag = (['arch', 'json', 'junit', 'html', 'targets', 'cases'] as const).find((k) => options[k] !== undefined);
+  if (flag) throw new UsageError(`report summary: --${flag} is not for report summary (usage: ${usage})`);
+  if (files.length !== 1) throw new UsageError(`report summary: give one report file (usage: ${usage})`);
+  requireReportFiles({ summary: options.summary });
+  const report = readReport(files[0]!);
+  if (options.summary) writeReports(report, { summary: options.summary });
+  else process.stdout.write(markdownSummary(report));
+  for (const line of annotationsFor(report, process.env)) process.stdout.write(`${line}\n`);
+  return report.runs.length > 0 && report.runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
 }

@@ -19,6 +19,7 @@ import { detectAccel } from '../qemu/accel.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
 import { type CaseReport, type Report, type RunReport, summarize } from '../report/model.ts';
 import { writeReports } from '../report/write.ts';
+import { annotationsFor } from '../report/github.ts';
 import { colorFor } from '../util/color.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { LiveStatus } from '../report/live.ts';
@@ -37,6 +38,7 @@ export interface RunOptions {
   json?: string;
   junit?: string;
   html?: string;
+  summary?: string;
   artifacts?: string;
   jobs?: string;
   shard?: string;
@@ -245,11 +247,12 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   // A disk that filled up during the runs ends them with errors; the reports are still written where they can be.
   const hostErrors = [...new Set(runs.flatMap((r) => (r.hostError ? [r.hostError] : [])))];
   try {
-    writeReports(report, { json: options.json, junit: options.junit, html: options.html });
+    writeReports(report, { json: options.json, junit: options.junit, html: options.html, summary: options.summary });
   } catch (error) {
     hostErrors.push((error as Error).message);
   }
   for (const line of summaryLines(color, report)) process.stdout.write(`${line}\n`);
+  for (const line of annotationsFor(report, process.env)) process.stdout.write(`${line}\n`);
   for (const line of hostErrors) process.stderr.write(`kittest: ${safeForTerminal(line)}\n`);
   for (const run of runs) if (run.wireCapped) process.stderr.write(`kittest: note: ${run.target}: ${safeForTerminal(run.wireCapped)}\n`);
   if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);

@@ -22,6 +22,7 @@ const runOptions: Options = {
   json: { type: 'string' },
   junit: { type: 'string' },
   html: { type: 'string' },
+  summary: { type: 'string' },
   artifacts: { type: 'string' },
   jobs: { type: 'string' },
   shard: { type: 'string' },
@@ -37,7 +38,7 @@ export const commands: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'boot images under QEMU and check the conformance cases',
-    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--targets DIR ...] [--profile NAME|FILE] [--keep-failed]',
+    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--summary FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--targets DIR ...] [--profile NAME|FILE] [--keep-failed]',
     options: runOptions,
     help: {
       arch: 'targets to run (names or aliases, comma-separated; default: every default target)',
@@ -47,6 +48,7 @@ export const commands: readonly CommandSpec[] = [
       json: 'write the JSON report to FILE',
       junit: 'write a JUnit XML report to FILE',
       html: 'write a self-contained HTML report to FILE',
+      summary: 'append a Markdown summary (verdict grid, failed cases, timeline) to FILE, e.g. "$GITHUB_STEP_SUMMARY"; with GITHUB_ACTIONS=true failed cases are also printed as ::error annotations',
       artifacts: 'keep per-run console log, QEMU command line and report under DIR',
       jobs: 'runs in parallel (default: number of CPU cores)',
       shard: 'run only shard I of N (1-based), e.g. 2/3',
@@ -96,9 +98,9 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: 'report',
-    summary: "merge the JSON reports of shards into one report (JSON, JUnit, HTML), or verify a report's conformance statement",
-    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--targets DIR ...] [--json FILE] [--junit FILE] [--html FILE] | kittest report verify REPORT.json [--cases DIR ...]',
-    options: { arch: { type: 'string' }, targets: { type: 'string', multiple: true }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' }, cases: { type: 'string', multiple: true } },
+    summary: "merge the JSON reports of shards into one report (JSON, JUnit, HTML), verify a report's conformance statement, or summarize a report in Markdown",
+    usage: 'kittest report merge A.json B.json ... [--arch A[,B...]|all] [--targets DIR ...] [--json FILE] [--junit FILE] [--html FILE] [--summary FILE] | kittest report verify REPORT.json [--cases DIR ...] | kittest report summary REPORT.json [--summary FILE]',
+    options: { arch: { type: 'string' }, targets: { type: 'string', multiple: true }, json: { type: 'string' }, junit: { type: 'string' }, html: { type: 'string' }, summary: { type: 'string' }, cases: { type: 'string', multiple: true } },
     help: {
       cases: 'verify: a folder of vendor case files the statement names (repeatable)',
       arch: 'targets the merged report must have a run for (default: the default targets, as kittest run and kittest matrix use); one absent exits 1, naming it',
@@ -106,6 +108,7 @@ export const commands: readonly CommandSpec[] = [
       json: 'write the merged JSON report to FILE',
       junit: 'write the merged JUnit XML report to FILE',
       html: 'write the merged self-contained HTML report to FILE',
+      summary: 'merge, summary: append the Markdown summary to FILE (e.g. "$GITHUB_STEP_SUMMARY"; summary without it prints it); with GITHUB_ACTIONS=true failed cases are printed as ::error annotations',
     },
     positionals: { min: 2, max: Number.POSITIVE_INFINITY },
     load: async () => (await import('./report.ts')).reportCommand,
@@ -133,6 +136,30 @@ export const commands: readonly CommandSpec[] = [
       out: 'result JSON file (default: bench/results/<date>-<host>.json and latest.json)',
     },
     load: async () => (await import('./bench.ts')).benchCommand,
+  },
+  {
+    name: 'setup',
+    summary: "install the host's Debian packages for the targets: QEMU, firmware and the image-building tools (needs root)",
+    usage: 'kittest setup [--arch A[,B...]|all] [--targets DIR ...] [--dry-run]',
+    options: { arch: { type: 'string' }, targets: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' } },
+    help: {
+      arch: 'targets to set up for (comma-separated, or all; default: every default target)',
+      targets: 'a folder of vendor target files (repeatable), as for run',
+      'dry-run': 'print the apt-get install command for what is missing instead of running it',
+    },
+    load: async () => (await import('./setup.ts')).setupCommand,
+  },
+  {
+    name: 'cache-key',
+    summary: "print a key for CI caches of kittest's image cache: the image definitions, the builder version and the targets",
+    usage: 'kittest cache-key [--arch A[,B...]|all] [--image FILE] [--targets DIR ...]',
+    options: { arch: { type: 'string' }, image: { type: 'string' }, targets: { type: 'string', multiple: true } },
+    help: {
+      arch: 'targets whose images the cache holds (comma-separated, or all; default: every default target)',
+      image: 'image definition YAML (default: images/reference.yml)',
+      targets: 'a folder of vendor target files (repeatable), as for run',
+    },
+    load: async () => (await import('./cache-key.ts')).cacheKeyCommand,
   },
   {
     name: 'doctor',

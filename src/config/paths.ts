@@ -1,13 +1,28 @@
 // Where kittest's own data lives: the project root (targets/, cases/, images/) and the cache.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Root of the kittest checkout (the folder holding package.json). */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Folder of built images and downloaded packages; git ignores it. KITTEST_CACHE overrides. */
+/**
+ * Where the cache goes: KITTEST_CACHE when set; in a clone (the root has .git) its .cache/, as the
+ * README promises; installed from npm, the user's cache ($XDG_CACHE_HOME/kittest, else
+ * ~/.cache/kittest), which survives npm ci, is writable in a global install and is shared.
+ */
+export function chooseCacheDir(env: { readonly KITTEST_CACHE?: string; readonly XDG_CACHE_HOME?: string }, root: string, isClone: boolean, home: string): string {
+  if (env.KITTEST_CACHE) return resolve(env.KITTEST_CACHE);
+  if (isClone) return join(root, '.cache');
+  // The XDG spec ignores a relative XDG_CACHE_HOME.
+  const xdg = env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith('/') ? env.XDG_CACHE_HOME : join(home, '.cache');
+  return join(xdg, 'kittest');
+}
+
+/** Folder of built images and downloaded packages (git ignores it in a clone). */
 export function cacheDir(): string {
-  return process.env.KITTEST_CACHE ? resolve(process.env.KITTEST_CACHE) : join(projectRoot, '.cache');
+  return chooseCacheDir(process.env, projectRoot, existsSync(join(projectRoot, '.git')), homedir());
 }
 
 /** Target files; KITTEST_TARGETS points at another folder (a vendor's own targets). */

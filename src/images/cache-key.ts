@@ -33,3 +33,17 @@ export function cacheKey(def: ImageDefinition, target: ImageTarget, packages: re
     }),
   );
 }
+
+/**
+ * A key for a CI cache (actions/cache) of kittest's cache folder: what the images are built from
+ * that is known before planning (the definition by content, the builder version, the targets).
+ * The Debian packages picked are not in it: kittest's own per-image key still rebuilds on those.
+ */
+export function ciCacheKey(def: ImageDefinition, targets: readonly ImageTarget[]): string {
+  const inputs = stableJson({
+    builderVersion,
+    definition: portableDefinition(def),
+    targets: targets.map((t) => ({ name: t.name, debianArch: t.debianArch })).sort((a, b) => a.name.localeCompare(b.name)),
+  });
+  return `kittest-images-v${builderVersion}-${sha256(inputs).slice(0, 20)}`;
+}

@@ -86,9 +86,9 @@ export function requireDistinctFiles(options: Readonly<Record<string, string | u
   }
 }
 
-/** Check every report option (--json, --junit, --html) before anything runs. */
-export function requireReportFiles(files: { readonly json?: string; readonly junit?: string; readonly html?: string }): void {
-  const options = { '--json': files.json, '--junit': files.junit, '--html': files.html };
+/** Check every report option (--json, --junit, --html, --summary) before anything runs. */
+export function requireReportFiles(files: { readonly json?: string; readonly junit?: string; readonly html?: string; readonly summary?: string }): void {
+  const options = { '--json': files.json, '--junit': files.junit, '--html': files.html, '--summary': files.summary };
   for (const [option, path] of Object.entries(options)) if (path !== undefined) requireWritableFile(option, path);
   requireDistinctFiles(options);
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cacheKey } from '../../src/images/cache-key.ts';
+import { builderVersion, cacheKey, ciCacheKey } from '../../src/images/cache-key.ts';
 import type { DebCandidate } from '../../src/images/apt.ts';
 import { loadDefinition, referenceDefinition } from '../../src/images/definition.ts';
 import { fetchedBefore, newestSelection, type PackagePlan, recordFetched, selectionLines } from '../../src/images/packages.ts';
@@ -97,4 +97,13 @@ test.serial('what was fetched for a plan is remembered for that plan only', (t) 
     if (saved === undefined) delete process.env.KITTEST_CACHE;
     else process.env.KITTEST_CACHE = saved;
   }
+});
+
+test('the CI cache key names the builder version and changes with the definition and the targets, not their order', (t) => {
+  const def = loadDefinition(referenceDefinition);
+  const key = ciCacheKey(def, [x86, arm]);
+  t.regex(key, new RegExp(`^kittest-images-v${builderVersion}-[0-9a-f]{20}$`));
+  t.is(ciCacheKey(loadDefinition(referenceDefinition), [arm, x86]), key);
+  t.not(ciCacheKey(def, [x86]), key);
+  t.not(ciCacheKey({ ...def, name: `${def.name}-other` }, [x86, arm]), key);
 });
