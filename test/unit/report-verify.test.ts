@@ -246,7 +246,7 @@ test('a built-in profile name is reserved: another file claiming it, or its fold
   const lines = await mismatches(f, report);
   t.deepEqual(lines.map((l) => l.what), ['profile linuxkit-core 1', 'profile linuxkit-core 1 content']);
   t.regex(lines[0]!.detail, /profiles\/linuxkit-core\.yml has sha256 [0-9a-f]{64}; the report records/);
-  t.regex(lines[1]!.detail, /says cases boot, containerd, runc, dhcp, rng, rootfs-immutable, services-isolated, unlike the statement/);
+  t.regex(lines[1]!.detail, /says version 2; cases boot, containerd, runc, dhcp, rng, rootfs-immutable, services-isolated, services-declared, unlike the statement/);
   // A vendor profile claiming to be one of kittest's own (folder "profiles") is not either.
   const posing = structuredClone(f.report);
   posing.statement = { ...posing.statement!, profile: { ...posing.statement!.profile, folder: 'profiles' } };
