@@ -64,6 +64,6 @@ test('the runs overlapped in time: the matrix ran in parallel', (t) => {
 test('JUnit and HTML reports were written beside the JSON', (t) => {
   const junit = readFileSync(join(out, 'r.xml'), 'utf8');
   t.is(junit.match(/<testsuite /g)?.length, arches.length);
-  t.is(junit.match(/<testcase /g)?.length, arches.length * 7);
+  t.is(junit.match(/<testcase /g)?.length, arches.length * 8);
   t.regex(readFileSync(join(out, 'r.html'), 'utf8'), /id="matrix"/);
 });
