@@ -58,9 +58,9 @@ test('doctor names the UEFI firmware package when it is missing, without failing
   const { writeFileSync } = await import('node:fs');
   const { projectRoot } = await import('../../src/config/paths.ts');
   const dir = mkdtempSync(join(tmpdir(), 'kt-doctor-'));
-  writeFileSync(join(dir, 'x86_64.yml'), readFileSync(join(projectRoot, 'targets', 'x86_64.yml'), 'utf8').replace('code: /usr/share/OVMF/OVMF_CODE_4M.fd', 'code: /nonexistent/OVMF_CODE.fd'));
+  writeFileSync(join(dir, 'x86_64.yml'), readFileSync(join(projectRoot, 'targets', 'x86_64.yml'), 'utf8').replace('code: /usr/share/OVMF/OVMF_CODE_4M.fd', 'code: /usr/share/OVMF/kittest-missing-OVMF_CODE.fd'));
   const r = await kittest(['doctor'], { KITTEST_TARGETS: dir });
   t.is(r.exitCode, 0, String(r.stdout));
-  t.regex(String(r.stdout), /UEFI firmware \/nonexistent\/OVMF_CODE\.fd missing \(only \*-efi formats\): apt-get install ovmf/);
+  t.regex(String(r.stdout), /UEFI firmware \/usr\/share\/OVMF\/kittest-missing-OVMF_CODE\.fd missing \(only \*-efi formats\): apt-get install ovmf/);
   t.regex(String(r.stdout), /formats kernel\+initrd, kernel\+squashfs, kernel\+erofs, iso-bios, iso-efi, raw-bios, raw-efi, qcow2-bios, qcow2-efi/);
 });
