@@ -39,6 +39,8 @@ export interface ScanOptions {
   readonly listFdsOf?: readonly string[];
   /** Print namespaces and cgroups of every shown process and of PID 1. */
   readonly isolation?: boolean;
+  /** Show every process holding a DHCP client's socket: UDP bound to port 68, or a packet socket. */
+  readonly dhcpSockets?: boolean;
 }
 
 const safeName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-9._:+@-]/g, '');
@@ -50,10 +52,13 @@ const safeName = (name: string): string => name.slice(0, 15).replace(/[^A-Za-z0-
  *   proc=PID START COMM     every shown process: start time (clock ticks after boot) and comm
  *   cap=PID HEX             its effective capabilities (CapEff in /proc/PID/status)
  *   fd=PID FD RDEV PATH     an open fd of a shown process (RDEV '-' when stat -L -c is missing)
+ *   sock=PID FD KIND INODE  with dhcpSockets: a socket a DHCP client holds, KIND udp68 (bound to
+ *                           UDP port 68 in PID 1's network namespace) or packet (AF_PACKET)
  *   ns=PID mnt:[N] pid:[N] uts:[N] ipc:[N]   and   cgroup=PID LINE   (with isolation)
  *   fdmode=stat|readlink
  * Forks stay few: comm, stat and cgroup are read with the `read` builtin, and one `stat -L` call
- * gives the device number of every open fd of every process.
+ * gives the device number and inode of every open fd of every process. A socket is matched by its
+ * inode against the kernel's socket tables, then confirmed by its fd's `socket:[INODE]` link.
  */
 export function serviceScanScript(options: ScanOptions): string {
   const want = [...new Set(options.sources.map((s) => knownSourceDevices[s]).filter((d): d is string => d !== undefined))];
@@ -69,9 +74,21 @@ export function serviceScanScript(options: ScanOptions): string {
   while read -r _l; do echo "cgroup=$1 $_l"; done 2>/dev/null < "/proc/$1/cgroup"`
     : '';
   const sourcePattern = options.sources.map(shellQuote).join('|') || "''";
+  // udp/udp6 field 2 is local_address (hex port 0044 is 68), field 10 the inode; packet field 9.
+  const socketTables = options.dhcpSockets
+    ? `for f in /proc/1/net/udp /proc/1/net/udp6; do
+  while read -r _a _l _b _c _d _e _f _g _h _i _r; do case "$_l$_i" in *:0044[1-9]*) udp68="$udp68$_i ";; esac; done 2>/dev/null < "$f"
+done
+while read -r _a _b _c _d _e _f _g _h _i _r; do case "$_i" in ''|0|*[!0-9]*) ;; *) packet="$packet$_i ";; esac; done 2>/dev/null < /proc/1/net/packet`
+    : ':';
   return `nl='
 '
-seen=' '; fdnamed=' '; want=' ${want.join(' ')} '
+seen=' '; fdnamed=' '; want=' ${want.join(' ')} '; udp68=' '; packet=' '
+${socketTables}
+sock() {
+  k=; case "$udp68" in *" $3 "*) k=udp68;; esac; case "$packet" in *" $3 "*) k=packet;; esac
+  [ -n "$k" ] && [ "$(readlink "/proc/$1/fd/$2" 2>/dev/null)" = "socket:[$3]" ] && { show "$1"; echo "sock=$1 $2 $k $3"; }
+}
 show() {
   case "$seen" in *" $1 "*) return 0;; esac
   seen="$seen$1 "
@@ -97,8 +114,9 @@ ${groupTests.join('\n')}
 done
 if stat -L -c %t:%T /proc/self/fd/0 >/dev/null 2>&1; then
   echo fdmode=stat
-  stat -L -c '%n %t:%T' /proc/[0-9]*/fd/* 2>/dev/null | while read -r n d; do
+  stat -L -c '%n %t:%T %i' /proc/[0-9]*/fd/* 2>/dev/null | while read -r n d i; do
     q=\${n#/proc/}; q=\${q%%/*}
+    case "$udp68$packet" in *" $i "*) sock "$q" "\${n##*/}" "$i";; esac
     case "$want" in *" $d "*) ;; *) case "$fdnamed" in *" $q "*) ;; *) continue;; esac;; esac
     l=$(readlink "$n" 2>/dev/null); case "$l" in *"$nl"*) l='?';; esac
     show "$q"; echo "fd=$q \${n##*/} $d $l"
@@ -109,6 +127,7 @@ else
     q=\${n#/proc/}; q=\${q%%/*}
     l=$(readlink "$n" 2>/dev/null) || continue
     case "$l" in *"$nl"*) l='?';; esac
+    case "$l" in socket:\\[*\\]) i=\${l#socket:?}; i=\${i%?}; case "$udp68$packet" in *" $i "*) sock "$q" "\${n##*/}" "$i";; esac;; esac
     case "$l" in ${sourcePattern}) ;; *) case "$fdnamed" in *" $q "*) ;; *) continue;; esac;; esac
     show "$q"; echo "fd=$q \${n##*/} - $l"
   done
@@ -122,6 +141,11 @@ export interface OpenFd {
   readonly path: string;
 }
 
+export interface DhcpSocket {
+  readonly fd: number;
+  readonly kind: 'udp68' | 'packet';
+}
+
 export interface ScannedProcess {
   readonly pid: number;
   /** Start time in clock ticks after boot: with the pid, it tells one process from a restarted one. */
@@ -131,6 +155,8 @@ export interface ScannedProcess {
   readonly capEff?: bigint;
   readonly groups: string[];
   readonly fds: OpenFd[];
+  /** Sockets a DHCP client holds (with dhcpSockets): UDP bound to port 68, or AF_PACKET. */
+  readonly sockets: DhcpSocket[];
   /** Namespace ids by type, e.g. { mnt: 'mnt:[4026531841]' }. */
   readonly ns: Record<string, string>;
   /** Raw lines of /proc/PID/cgroup. */
@@ -154,7 +180,7 @@ export function parseScan(output: string): Scan {
   const get = (pid: number): ScannedProcess => {
     let p = processes.get(pid);
     if (!p) {
-      p = { pid, comm: '', groups: [], fds: [], ns: {}, cgroup: [] };
+      p = { pid, comm: '', groups: [], fds: [], sockets: [], ns: {}, cgroup: [] };
       processes.set(pid, p);
     }
     return p;
@@ -165,7 +191,7 @@ export function parseScan(output: string): Scan {
     const pid = Number(m[1]);
     const known = processes.get(pid);
     if (known && known.start !== undefined) continue;
-    processes.set(pid, { ...(known ?? { pid, groups: [], fds: [], ns: {}, cgroup: [] }), pid, comm: clean(m[3] ?? ''), ...(m[2] ? { start: Number(m[2]) } : {}) });
+    processes.set(pid, { ...(known ?? { pid, groups: [], fds: [], sockets: [], ns: {}, cgroup: [] }), pid, comm: clean(m[3] ?? ''), ...(m[2] ? { start: Number(m[2]) } : {}) });
   }
   for (const v of kv.get('cap') ?? []) {
     const m = /^(\d{1,9}) ([0-9a-f]{1,16})$/.exec(v);
@@ -188,6 +214,13 @@ export function parseScan(output: string): Scan {
     const fd = Number(m[2]);
     if (p.fds.some((f) => f.fd === fd)) continue;
     p.fds.push({ fd, ...(rdev ? { rdev } : {}), path: clean(m[4] ?? '') });
+  }
+  for (const v of kv.get('sock') ?? []) {
+    const m = /^(\d{1,9}) (\d{1,9}) (udp68|packet) \d{1,20}$/.exec(v);
+    if (!m) continue;
+    const p = get(Number(m[1]));
+    const fd = Number(m[2]);
+    if (!p.sockets.some((s) => s.fd === fd)) p.sockets.push({ fd, kind: m[3] as DhcpSocket['kind'] });
   }
   for (const v of kv.get('ns') ?? []) {
     const [pid, ...ids] = v.split(' ');

@@ -30,6 +30,8 @@ interface Proc {
   cgroup?: string[];
   /** CapEff in hex. */
   cap?: string;
+  /** DHCP client sockets: [fd, kind]. */
+  sockets?: [number, 'udp68' | 'packet'][];
 }
 
 const hostMnt = 'mnt:[4026531841]';
@@ -57,6 +59,12 @@ function scan(procs: Proc[], options: { isolation?: boolean; rng?: boolean } = {
   for (const p of procs.filter((x) => x.named)) {
     lines.push(`named=${p.pid} ${p.named}`);
     show(p);
+  }
+  for (const p of procs) {
+    for (const [fd, kind] of p.sockets ?? []) {
+      show(p);
+      lines.push(`sock=${p.pid} ${fd} ${kind} ${9000 + fd}`);
+    }
   }
   lines.push('fdmode=stat');
   for (const p of procs) {
@@ -369,7 +377,20 @@ test('services-isolated: rngd in a container by PID namespace passes; a one-shot
   const verdict = judgeIsolation(scan([containerRngd], { isolation: true }), isoSettings);
   t.true(verdict.passed, verdict.message);
   t.regex(verdict.message, /rngd \(pid 312, holds \/dev\/hwrng\) own mount and PID namespaces \(mnt:\[4026532200\] pid:\[4026532201\] cgroup \/services\.linuxkit\/rngd\)/);
-  t.regex(verdict.message, /DHCP client not observed \(no udhcpc\/dhcpcd runs: a one-shot client that exited leaves nothing to judge\)/);
+  t.regex(verdict.message, /DHCP client not observed \(no process holds UDP port 68 or a packet socket, no udhcpc\/dhcpcd runs: a one-shot client that exited leaves nothing to judge\)/);
+});
+
+test('services-isolated: a DHCP client under another name is found by its socket, and judged', (t) => {
+  const onHost: Proc = { pid: 290, comm: 'netcfg', sockets: [[6, 'packet'], [5, 'udp68']], mnt: hostMnt, pidns: hostPid, cgroup: ['0::/'] };
+  const failed = judgeIsolation(scan([containerRngd, onHost], { isolation: true }), isoSettings);
+  t.false(failed.passed);
+  t.regex(failed.message, /not isolated: netcfg \(pid 290, DHCP client: holds UDP port 68 \(fd 5\)\) runs in PID 1's mount namespace/);
+  t.notRegex(failed.message, /DHCP client not observed/);
+
+  const contained: Proc = { ...onHost, sockets: [[4, 'packet']], mnt: 'mnt:[4026532210]', cgroup: ['0::/services.linuxkit/net'] };
+  const passed = judgeIsolation(scan([containerRngd, contained], { isolation: true }), isoSettings);
+  t.true(passed.passed, passed.message);
+  t.regex(passed.message, /netcfg \(pid 290, DHCP client: holds a packet socket \(fd 4\)\) own mount namespace and container cgroup/);
 });
 
 test('services-isolated (recorded, reference x86_64): rngd under containerd passes, the one-shot udhcpc is not observed', (t) => {

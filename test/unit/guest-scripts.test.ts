@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerdScript, judgeContainerd } from '../../src/cases/checks/containerd.ts';
 import { hostFactsScript, parseHostFacts } from '../../src/cases/host-facts.ts';
+import { isolationScript } from '../../src/cases/checks/services-isolated.ts';
+import { parseScan } from '../../src/cases/service-scan.ts';
 import { processScan } from '../../src/cases/guest-output.ts';
 import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
 import { decodeFrame, frameCommand } from '../../src/console/framing.ts';
@@ -47,6 +49,45 @@ for (const [name, [program, args]] of Object.entries(shells)) {
     const line = stdout.split('\n').find((l) => l.startsWith(`client=${pid} `));
     t.regex(line ?? stdout, new RegExp(`^client=${pid} udhcpc mnt:\\[\\d+\\] pid:\\[\\d+\\] \\S`));
     t.notRegex(line ?? '', / .* .* .* .* .* /, 'ancestor names with spaces are joined with _');
+  });
+}
+
+// ---- A DHCP client is found by its socket, whatever its name ----
+
+/** python3 copied to the name `name`, holding a UDP socket bound to port 68 and an AF_PACKET socket; its pid once both are open. */
+async function socketHolder(t: { teardown: (f: () => void) => void }, name: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-sock-'));
+  const python = (await execa('python3', ['-c', 'import sys; print(sys.executable)'])).stdout;
+  copyFileSync(python, join(dir, name));
+  const program = [
+    'import socket, sys, time',
+    'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); u.bind(("127.0.0.1", 68))',
+    'p = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))',
+    'print("ready", flush=True); time.sleep(30)',
+  ].join('\n');
+  const child = spawn(join(dir, name), ['-c', program], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`socket holder exited ${code}`)));
+  });
+  return child.pid!;
+}
+
+const isolationSettings = { sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd'], clientNames: ['udhcpc'] };
+
+for (const [name, [program, args]] of Object.entries(shells)) {
+  test.serial(`the isolation scan finds a process holding UDP port 68 and a packet socket, by the kernel's socket tables (${name})`, async (t) => {
+    const pid = await socketHolder(t, 'netcfg');
+    const { stdout } = await execa(program, [...args, isolationScript(isolationSettings)]);
+    const holder = parseScan(stdout).processes.get(pid);
+    t.truthy(holder, stdout);
+    t.is(holder!.comm, 'netcfg');
+    t.deepEqual(holder!.sockets.map((s) => s.kind).sort(), ['packet', 'udp68']);
+    t.true(holder!.ns.mnt !== undefined, 'its namespaces are read for the judgement');
   });
 }
 

@@ -1,8 +1,10 @@
 // services-isolated: the RNG service and the DHCP client run in containers, judged from the
 // kernel's view of each process (namespaces and cgroup), not from names of parents or records.
 //
-// Services: every process holding the RNG source open (as in the rng case), every process named
-// like the RNG service (processNames) and every process named like a DHCP client (clientNames).
+// Services: every process holding the RNG source open (as in the rng case), every process holding
+// a DHCP client's socket (UDP bound to port 68, or a packet socket: found by the socket's inode in
+// the kernel's tables, whatever the process is called), every process named like the RNG service
+// (processNames) and every process named like a DHCP client (clientNames).
 // A service is isolated when its mount namespace differs from PID 1's AND either its PID namespace
 // differs from PID 1's, or its cgroup is a container's: not PID 1's, not the root, not an ancestor
 // of PID 1's, and not one a service manager gives to its own units or login sessions (a systemd
@@ -23,7 +25,7 @@ export interface IsolationSettings {
 }
 
 export function isolationScript(settings: IsolationSettings): string {
-  const scan = serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true });
+  const scan = serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true, dhcpSockets: true });
   // With the declarations and the runtime's tasks: waiting ends once every declared service has started.
   return `${scan}\n${taskScanScript([])}\n${declaredServicesScript}`;
 }
@@ -46,6 +48,8 @@ export function judgeIsolation(output: string, settings: IsolationSettings): { p
   const roles = new Map<number, string>();
   for (const h of rngHolders(scan, settings)) roles.set(h.process.pid, h.role === 'reads' ? `holds ${h.fd.path || settings.sources[0]}` : `feeds the kernel pool through ${h.fd.path || settings.feeds[0]}`);
   for (const p of scan.processes.values()) {
+    const socket = p.sockets.find((s) => s.kind === 'udp68') ?? p.sockets[0];
+    if (!roles.has(p.pid) && socket) roles.set(p.pid, `DHCP client: ${socket.kind === 'udp68' ? 'holds UDP port 68' : 'holds a packet socket'} (fd ${socket.fd})`);
     if (!roles.has(p.pid) && p.groups.includes('rng')) roles.set(p.pid, 'named like the RNG service');
     if (!roles.has(p.pid) && p.groups.includes('dhcp')) roles.set(p.pid, 'DHCP client');
   }
@@ -59,11 +63,11 @@ export function judgeIsolation(output: string, settings: IsolationSettings): { p
     else observed.push({ process: p, role, isolated: place.kind === 'contained', why: place.why });
   }
 
-  const dhcpSeen = observed.some((o) => o.process.groups.includes('dhcp'));
+  const dhcpSeen = observed.some((o) => o.process.groups.includes('dhcp') || o.process.sockets.length > 0);
   const rngSeen = observed.some((o) => o.role.startsWith('holds') || o.role.startsWith('feeds') || o.process.groups.includes('rng'));
   const notes: string[] = [];
   if (!rngSeen) notes.push(`RNG service not observed (nothing holds ${[...settings.sources, ...settings.feeds].join(' or ')} open to read or feed it, no ${settings.processNames.join('/')} runs)`);
-  if (!dhcpSeen) notes.push(`DHCP client not observed (no ${settings.clientNames.join('/')} runs: a one-shot client that exited leaves nothing to judge)`);
+  if (!dhcpSeen) notes.push(`DHCP client not observed (no process holds UDP port 68 or a packet socket, no ${settings.clientNames.join('/')} runs: a one-shot client that exited leaves nothing to judge)`);
   if (vanished.length) notes.push(`${vanished.map(label).join(', ')} exited before its namespaces could be read`);
   const noteText = notes.length ? `; ${notes.join('; ')}` : '';
 
