@@ -28,6 +28,7 @@ import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
+import { bootFailureStatus } from '../report/status.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -306,7 +307,7 @@ export class BootSession {
     const message = this.hostError ?? `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
     // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
     const infrastructure = this.hostError || (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || this.qemuFault;
-    return { status: interrupted ? 'interrupted' : infrastructure ? 'error' : 'failed', message };
+    return { status: bootFailureStatus(interrupted, Boolean(infrastructure)), message };
   }
 
   /**

@@ -2,6 +2,7 @@
 // a failed assertion is never retried. A pass on a retry is reported as flaky.
 import pRetry, { AbortError } from 'p-retry';
 import type { RunReport } from '../report/model.ts';
+import { retriedStatus } from '../report/status.ts';
 
 class InfrastructureFault extends Error {
   constructor(readonly report: RunReport) {
@@ -48,7 +49,7 @@ function finish(report: RunReport, history: readonly RunReport[]): RunReport {
   if (history.length > 1) {
     const first = history[0];
     const faults = history.slice(0, -1).map((r, i) => `attempt ${i + 1}: ${r.message ?? r.cases[0]?.message ?? 'infrastructure fault'}`);
-    if (report.status === 'passed') report.status = 'flaky';
+    report.status = retriedStatus(report.status, history.length);
     report.message = [report.message, `retried after ${faults.join('; ')}`].filter(Boolean).join('; ');
     if (first?.artifacts) report.artifacts = report.artifacts ?? first.artifacts;
   }

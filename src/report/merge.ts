@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { displayPath } from '../config/load-yaml.ts';
 import { UsageError } from '../errors.ts';
-import { type Report, type RunReport, type RunStatus, runStatus, summarize } from './model.ts';
+import { type Report, type RunReport, summarize } from './model.ts';
+import { recomputedStatus } from './status.ts';
 
 const count = { type: 'integer', minimum: 0 } as const;
 const ms = { type: 'number', minimum: 0 } as const;
@@ -126,21 +127,6 @@ function byTargetFile(a: RunReport, b: RunReport): number {
   const x = `${a.target}.yml`;
   const y = `${b.target}.yml`;
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** How bad a run status is: a merged run takes the worse of its recomputed status and its file's
- *  (flaky is not worse than passed: it follows from `attempts` alone). */
-const severity: Record<RunStatus, number> = { passed: 0, flaky: 0, failed: 1, error: 2, interrupted: 3 };
-
-/**
- * A run's status from what it holds, never from what its file claims: runStatus(cases, machineFailure),
- * flaky when it passed only after a retry. The file's status can only make it worse (kittest run
- * marks a run `error` when the image changed during it, whatever its cases say), never better.
- */
-export function recomputedStatus(run: RunReport): RunStatus {
-  const fromCases = runStatus(run.cases, run.machineFailure);
-  const status = fromCases === 'passed' && run.attempts > 1 ? 'flaky' : fromCases;
-  return severity[run.status] > severity[status] ? run.status : status;
 }
 
 /** Targets in `expected` that no merged run is for (a shard's JSON missing, or a target it did not run). */

@@ -98,16 +98,6 @@ export function summarize(runs: readonly RunReport[]): Summary {
   return summary;
 }
 
-/** Overall status of one run: it passes only when every selected case passed and the machine never failed. */
-export function runStatus(cases: readonly CaseReport[], machineFailure?: RunReport['machineFailure']): RunStatus {
-  if (cases.some((c) => c.status === 'interrupted')) return 'interrupted';
-  if (cases.some((c) => c.status === 'error')) return 'error';
-  // A case that does not apply here neither passes nor fails the run; the others must all pass.
-  const judged = cases.filter((c) => !(c.status === 'skipped' && c.notApplicable));
-  if (machineFailure || judged.length === 0 || judged.some((c) => c.status !== 'passed')) return 'failed';
-  return 'passed';
-}
-
 /** Cap a text kept in reports (guest output is untrusted and may be huge). */
 export function cap(text: string, max = 8000): string {
   return text.length <= max ? text : `${text.slice(0, max)}\n[kittest: ${text.length - max} more characters cut]`;

@@ -12,7 +12,7 @@ import { builtInProfiles } from '../config/profiles.ts';
 import { ConfigError } from '../errors.ts';
 import { sha256File } from '../util/sha256.ts';
 import { version } from '../version.ts';
-import { recomputedStatus } from './merge.ts';
+import { recomputedStatus } from './status.ts';
 import { type ConformanceStatement, type Report, summarize } from './model.ts';
 
 /** One line of `kittest report verify`: a check that held, one that did not, one that could not be made here, or a remark. */

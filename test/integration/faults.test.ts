@@ -9,7 +9,7 @@ import type { Machine } from '../../src/qemu/machine.ts';
 import type { Report } from '../../src/report/model.ts';
 import { runBounded } from '../../src/matrix/schedule.ts';
 import { withInfraRetries } from '../../src/matrix/with-retries.ts';
-import { isInfrastructureFault } from '../../src/matrix/run-target.ts';
+import { isInfrastructureFault } from '../../src/report/status.ts';
 import { busyboxImage, shellInit } from '../helpers/images.ts';
 import { runImage, targetWith } from '../helpers/run.ts';
 import { kittest } from '../helpers/cli.ts';

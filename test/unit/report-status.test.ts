@@ -1,5 +1,6 @@
 import test from 'ava';
-import { type CaseReport, runStatus } from '../../src/report/model.ts';
+import type { CaseReport } from '../../src/report/model.ts';
+import { runStatus } from '../../src/report/status.ts';
 
 const verdict = (id: string, status: CaseReport['status']): CaseReport => ({ id, title: id, status, durationMs: 0, message: '', evidence: '' });
 

@@ -4,7 +4,8 @@ import test from 'ava';
 import { capabilityBits, declaredScript, judgeDeclared } from '../../src/cases/checks/services-declared.ts';
 import { judgeRngSamples, type RngSettings } from '../../src/cases/checks/rng.ts';
 import { allDeclaredStarted, settledAfterCs } from '../../src/cases/service-scan.ts';
-import { runStatus, type CaseReport } from '../../src/report/model.ts';
+import type { CaseReport } from '../../src/report/model.ts';
+import { runStatus } from '../../src/report/status.ts';
 
 const host = 'pid:[4026531836] net:[4026531840] ipc:[4026531839] uts:[4026531838] mnt:[4026531841]';
 const settings = { namespace: 'services.linuxkit' };

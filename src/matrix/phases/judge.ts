@@ -1,0 +1,93 @@
+// Phase 2 of a run: judge every case but the boot case, side by side, on the shell the boot found.
+import type { HostAccess } from '../../boot/session.ts';
+import { checkNamed } from '../../cases/checks/index.ts';
+import type { GuestShell, HostView } from '../../cases/check.ts';
+import { type CaseDef, notApplicable } from '../../config/cases.ts';
+import type { Target } from '../../config/targets.ts';
+import { MachineError } from '../../errors.ts';
+import { cap, type CaseReport } from '../../report/model.ts';
+import { caseErrorStatus, judgedStatus, notRunStatus } from '../../report/status.ts';
+import { type CaseVerdict, firstLine, type OnCase, type RunMachine, troubleNow, withVerdict } from './machine.ts';
+
+export interface JudgeRequest {
+  readonly target: Target;
+  /** The image's format (a case may apply to some formats only). */
+  readonly format: string;
+  readonly cases: readonly CaseDef[];
+  readonly signal?: AbortSignal;
+  readonly onCase?: OnCase;
+}
+
+/** Where the cases' scripts go and what else they may look at. */
+export interface JudgeShells {
+  /** Scripts in PID 1's namespaces, batched: the cases' scripts asked for at the same time go to the guest as one. */
+  readonly host: GuestShell;
+  readonly console: HostAccess['console'];
+  /** Why PID 1 cannot be reached from the console: then no case is run. */
+  readonly unreachable?: string;
+  readonly hostView: HostView;
+  readonly nonce: () => string;
+}
+
+/**
+ * Judge the cases side by side: their settle windows overlap (a failing image costs one window, not
+ * the sum). Each verdict goes to `onCase` the moment it is known; resolves with them by case index.
+ */
+export async function judgePhase(machine: RunMachine, shells: JudgeShells, request: JudgeRequest): Promise<Map<number, CaseReport>> {
+  const { engine } = machine;
+  const caseStart = engine.now();
+  const position = engine.position;
+  const reports = new Map<number, CaseReport>();
+  const decide = (index: number, def: CaseDef, verdict: CaseVerdict) => {
+    const report = withVerdict(def, verdict);
+    reports.set(index, report);
+    request.onCase?.(report);
+  };
+  const judgeOne = async (index: number, def: CaseDef): Promise<void> => {
+    const elsewhere = notApplicable(def, request.target.name, request.format);
+    if (elsewhere) return decide(index, def, { status: 'skipped', notApplicable: true, message: `not run: ${elsewhere}` });
+    if (shells.unreachable) return decide(index, def, { status: notRunStatus(troubleNow(machine, request.signal)), message: `not run: ${shells.unreachable}` });
+    const { check } = checkNamed(def.check);
+    const settleMs = typeof def.settings.settleMs === 'number' ? def.settings.settleMs : 0;
+    const timeoutMs = def.timeoutMs ?? settleMs + request.target.timeouts.commandMs;
+    try {
+      if (!check) throw new Error(`check ${def.check} has no judge of its own`);
+      const context = { host: shells.host, console: shells.console, hostView: shells.hostView, settings: def.settings, settleMs, timeoutMs, nonce: shells.nonce, now: () => engine.now() };
+      const result = await withDeadline(check(context), timeoutMs, def.id);
+      // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
+      if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
+      decide(index, def, {
+        status: judgedStatus(result),
+        ...(result.notApplicable && !result.passed ? { notApplicable: true as const } : {}),
+        message: result.message,
+        evidence: cap(result.evidence),
+        durationMs: Math.round(engine.now() - caseStart),
+        console: cap(engine.slice(position), 64_000),
+      });
+    } catch (error) {
+      decide(index, def, {
+        status: caseErrorStatus(troubleNow(machine, request.signal)),
+        message: machine.hostError ?? firstLine(error),
+        evidence: cap(engine.lastLines(40).join('\n')),
+        durationMs: Math.round(engine.now() - caseStart),
+        console: cap(engine.slice(position), 64_000),
+      });
+    } finally {
+      engine.mark(`case:${def.id}`);
+    }
+  };
+  await Promise.all([...request.cases.entries()].map(([index, def]) => (def.check === 'boot' ? undefined : judgeOne(index, def))));
+  return reports;
+}
+
+async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`case ${what} did not finish within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
