@@ -4,17 +4,15 @@
 //   const machine = await boot({ target: 'x86_64' });
 //   t.teardown(() => machine.stop());
 //   t.regex(await machine.succeed('cat /proc/cmdline'), /console=ttyS0/);
+import { prepareBoot } from '../boot/prepare.ts';
 import { BootSession, type HostAccess } from '../boot/session.ts';
 import { attachTerminal } from '../boot/terminal.ts';
 import type { GuestShell } from '../cases/check.ts';
-import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
+import type { Target } from '../config/targets.ts';
 import type { ConsolePattern } from '../console/engine.ts';
 import { consoleDefaults } from '../console/defaults.ts';
 import { retryUntilSucceeds, summarize } from '../console/shell.ts';
 import { AssertionFailed, UsageError } from '../errors.ts';
-import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../images/plan.ts';
-import { detectAccel } from '../qemu/accel.ts';
 import { dhcpExchange, type WireLease } from '../wire/dhcp.ts';
 import { killedWithProcess, stopWithProcess } from './cleanup.ts';
 
@@ -190,15 +188,7 @@ export class KittestMachine {
  * (UsageError, ConfigError); a boot that reaches no shell rejects with BootFailed.
  */
 export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
-  const all = loadAllTargets(request.targets);
-  const [first] = selectTargets(all, request.target === undefined ? [] : [request.target]);
-  if (!first) throw new UsageError('no target to boot');
-  const accelWanted = request.accel ?? 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`accel must be auto, kvm or tcg, got "${accelWanted}"`);
-  const [plan] = await planImages([first], all, { image: request.image, format: request.format }, request.target !== undefined);
-  const { target, image } = plan!;
-  await checkBootFiles(image);
-  const accel = await detectAccel(target, accelWanted);
+  const { target, image, accel } = await prepareBoot({ targetFolders: request.targets, target: request.target, image: request.image, format: request.format, accel: request.accel });
   request.signal?.throwIfAborted();
   const session = BootSession.start({ target, image, accel, artifactsDir: request.artifactsDir });
   // SIGINT, SIGTERM or the program's exit kill the machine, as long as it is not stopped.

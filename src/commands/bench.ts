@@ -1,10 +1,11 @@
 // kittest bench: harness overhead and case phase against a bare driver, full verdict times, a failing
 // image's verdict against a good one's, time to a panic verdict, the boot by stage, and the matrix,
 // measured side by side in one run; printed as tables and saved as JSON under bench/results/.
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { measureFailing } from '../bench/failing-verdict.ts';
+import { requireHostCanRun } from '../boot/prepare.ts';
 import { guestWork } from '../bench/guest-work.ts';
 import { fileSafe, foreignQemu, hostInfo, load1, qemuVersion } from '../bench/host-info.ts';
 import { measureMatrix } from '../bench/matrix-speedup.ts';
@@ -19,10 +20,9 @@ import { loadAllCases } from '../config/case-folders.ts';
 import { notApplicable } from '../config/cases.ts';
 import { imagesDir, projectRoot } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
-import { ExitCode, HostError, UsageError } from '../errors.ts';
+import { ExitCode, UsageError } from '../errors.ts';
 import { detectBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { detectAccel, type AccelChoice } from '../qemu/accel.ts';
-import { findOnPath } from '../qemu/find-binary.ts';
 import { writeFileAtomic } from '../util/atomic-write.ts';
 import { requireWritableFile } from '../util/path-options.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
@@ -53,13 +53,6 @@ async function imageOf(definition: string, target: string): Promise<{ image: Boo
   return { image, bytes: image.files.reduce((n, f) => n + statSync(f).size, 0) };
 }
 
-function requireQemu(target: Target): void {
-  if (!findOnPath(target.qemu.binary)) throw new HostError(`${target.qemu.binary} not found (target ${target.name}): install the Debian package ${target.qemu.package}`);
-  if (target.qemu.firmware && !existsSync(target.qemu.firmware)) {
-    throw new HostError(`firmware ${target.qemu.firmware} not found (target ${target.name}): install the Debian package ${target.qemu.firmwarePackage ?? 'that provides it'}`);
-  }
-}
-
 /** The bench command; resolves with the exit code (0 when every part produced its numbers, whether or not the goals were met). */
 export async function benchCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as BenchOptions;
@@ -73,7 +66,7 @@ export async function benchCommand(values: Record<string, unknown>): Promise<num
   // The panic and the failing image run on x86_64, the fastest target, whatever --arch says.
   const panicTarget = selectTargets(all, ['x86_64'])[0] as Target;
   const cases = loadAllCases(options.cases);
-  for (const target of new Set([...targets, panicTarget])) requireQemu(target);
+  requireHostCanRun([...new Set([...targets, panicTarget])].map((target) => ({ target })));
 
   const began = performance.now();
   const stamp = new Date();

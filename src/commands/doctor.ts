@@ -1,9 +1,9 @@
 // kittest doctor: can this host run each target? QEMU binary and version, firmware, KVM.
-import { existsSync } from 'node:fs';
 import { execa } from 'execa';
 import { loadTargets } from '../config/targets.ts';
 import { chooseAccel, detectAccel, hostKernelArch, kvmUsable } from '../qemu/accel.ts';
 import { findOnPath } from '../qemu/find-binary.ts';
+import { hostLacks, uefiLacking } from '../qemu/host-support.ts';
 import { colorFor } from '../util/color.ts';
 
 /** Print one line per target; exit 1 when a default target cannot run. */
@@ -12,23 +12,20 @@ export async function doctorCommand(): Promise<number> {
   const kvm = kvmUsable();
   let broken = 0;
   for (const target of loadTargets()) {
-    const problems: string[] = [];
-    const binary = findOnPath(target.qemu.binary);
+    const missing = hostLacks(target);
+    const problems = missing.map((m) => (m.what === 'qemu' ? `${m.file} missing: apt-get install ${m.package}` : `firmware ${m.file} missing: apt-get install ${m.package ?? '(see target file)'}`));
+    const binary = missing.some((m) => m.what === 'qemu') ? undefined : findOnPath(target.qemu.binary);
     let version = '';
-    if (!binary) problems.push(`${target.qemu.binary} missing: apt-get install ${target.qemu.package}`);
-    else {
+    if (binary) {
       const out = await execa(binary, ['--version'], { reject: false, timeout: 10_000 });
       version = /version (\S+)/.exec(out.stdout)?.[1] ?? 'unknown version';
     }
-    if (target.qemu.firmware && !existsSync(target.qemu.firmware)) {
-      problems.push(`firmware ${target.qemu.firmware} missing: apt-get install ${target.qemu.firmwarePackage ?? '(see target file)'}`);
-    }
     // EFI firmware only matters for the *-efi formats: its absence is a note, not a broken target.
     const notes: string[] = [];
-    if (target.qemu.firmware && existsSync(target.qemu.firmware)) notes.push(`firmware ${target.qemu.firmware}`);
+    if (target.qemu.firmware && !missing.some((m) => m.what === 'firmware')) notes.push(`firmware ${target.qemu.firmware}`);
     if (target.efi) {
-      const missing = [target.efi.code, target.efi.vars].filter((f) => !existsSync(f));
-      notes.push(missing.length ? `UEFI firmware ${missing.join(', ')} missing (only *-efi formats): apt-get install ${target.efi.package}` : `UEFI ${target.efi.code}`);
+      const uefiMissing = uefiLacking(target);
+      notes.push(uefiMissing.length ? `UEFI firmware ${uefiMissing.join(', ')} missing (only *-efi formats): apt-get install ${target.efi.package}` : `UEFI ${target.efi.code}`);
     }
     notes.push(`formats ${target.formats.join(', ')}`);
     // The real probe: /dev/kvm can open and still fail at the first vCPU (nested virtualisation).

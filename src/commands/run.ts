@@ -7,12 +7,13 @@ import { loadProfile, profileCases } from '../config/profiles.ts';
 import { qemuVersion } from '../bench/host-info.ts';
 import { buildStatement } from '../report/statement.ts';
 import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
-import { ExitCode, HostError, UsageError } from '../errors.ts';
+import { ExitCode, UsageError } from '../errors.ts';
 import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';
 import { planImages } from '../images/plan.ts';
 import { type RunRequest, runTarget } from '../matrix/run-target.ts';
 import { isInfrastructureFault } from '../report/status.ts';
+import { requireAccel, requireHostCanRun } from '../boot/prepare.ts';
 import { attachTerminal } from '../boot/terminal.ts';
 import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
 import { withInfraRetries } from '../matrix/with-retries.ts';
@@ -27,8 +28,7 @@ import { LiveStatus } from '../report/live.ts';
 import { requireFreeSpace } from '../util/disk-space.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { sha256File } from '../util/sha256.ts';
-import { existsSync, statSync } from 'node:fs';
-import { findOnPath } from '../qemu/find-binary.ts';
+import { statSync } from 'node:fs';
 import { requirePrintablePath, requireReportFiles, requireWritableFolder } from '../util/path-options.ts';
 import { version } from '../version.ts';
 
@@ -149,8 +149,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const cases = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
-  const accelWanted = options.accel ?? 'auto';
-  if (!['auto', 'kvm', 'tcg'].includes(accelWanted)) throw new UsageError(`--accel must be auto, kvm or tcg, got "${accelWanted}"`);
+  const accelWanted = requireAccel('--accel', options.accel);
   const shard = options.shard ? parseShard(options.shard) : undefined;
   const archGiven = Boolean(archNames?.length);
   // Reference images are built per target, so those targets are sharded before planning; a given
@@ -167,20 +166,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const interrupt = stopOnInterrupt('stopping every machine');
 
   // QEMU and firmware must be there before anything starts.
-  for (const { target, image } of plans) {
-    if (!findOnPath(target.qemu.binary)) {
-      throw new HostError(`${target.qemu.binary} not found (target ${target.name}): install the Debian package ${target.qemu.package}`);
-    }
-    if (target.qemu.firmware && !image.bootMedium && !existsSync(target.qemu.firmware)) {
-      throw new HostError(`firmware ${target.qemu.firmware} not found (target ${target.name}): install the Debian package ${target.qemu.firmwarePackage ?? 'that provides it'}`);
-    }
-  }
-  for (const { target, image } of plans) {
-    const efi = image.firmware === 'efi' ? target.efi : undefined;
-    for (const file of efi ? [efi.code, efi.vars] : []) {
-      if (!existsSync(file)) throw new HostError(`UEFI firmware ${file} not found (target ${target.name}, ${image.format}): install the Debian package ${efi!.package}`);
-    }
-  }
+  requireHostCanRun(plans);
   // A profile's runs carry a conformance statement: the case files (hashed before any machine
   // starts, so what is recorded is what judged), kittest and QEMU they rest on.
   let statement: Report['statement'];
@@ -202,7 +188,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const runs = await runBounded(plans, jobs, async ({ target, image }) => {
     const info = infos.get(image)!;
     if (interrupt.signal.aborted) return interruptedRun(target, info, cases);
-    const accel = await detectAccel(target, accelWanted as 'auto');
+    const accel = await detectAccel(target, accelWanted);
     const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${safeForTerminal(target.qemu.unsafe.reason)}]` : '';
     live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]${unsafe}`);
     live.update(target.name, 'booting');

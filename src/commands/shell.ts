@@ -2,13 +2,10 @@
 // Ctrl-] leaves and powers the guest off; the console log is saved all the same.
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { prepareBoot } from '../boot/prepare.ts';
 import { BootSession } from '../boot/session.ts';
 import { attachTerminal } from '../boot/terminal.ts';
-import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
-import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../images/plan.ts';
-import { detectAccel } from '../qemu/accel.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { requirePrintablePath, requireWritableFolder } from '../util/path-options.ts';
@@ -31,18 +28,14 @@ export async function shellCommand(values: Record<string, unknown>): Promise<num
   // The console log is opened once the guest is about to boot: a folder that cannot take it is refused now.
   const [logOption, logPath] = typeof values.log === 'string' ? ['--log', values.log] : ['the console log folder (--log)', join('out', 'shell')];
   requireWritableFolder(logOption, logPath);
-  const all = loadAllTargets(values.targets as string[] | undefined);
-  const archNames = typeof values.arch === 'string' ? [values.arch] : undefined;
-  const [first] = selectTargets(all, archNames ?? []);
-  if (!first) throw new UsageError('no target to boot');
-  const options = { image: typeof values.image === 'string' ? values.image : undefined, format: typeof values.format === 'string' ? values.format : undefined };
-  // Without --image the target is known now, and planning may build the reference image.
-  if (!options.image) requireLogFile(logOption, logPath, first.name);
-  const [plan] = await planImages([first], all, options, Boolean(archNames));
-  const { target, image } = plan!;
+  const { target, image, accel } = await prepareBoot({
+    targetFolders: values.targets as string[] | undefined,
+    target: typeof values.arch === 'string' ? values.arch : undefined,
+    image: typeof values.image === 'string' ? values.image : undefined,
+    format: typeof values.format === 'string' ? values.format : undefined,
+    requireOutputs: (target) => void requireLogFile(logOption, logPath, target.name),
+  });
   const logFile = requireLogFile(logOption, logPath, target.name);
-  await checkBootFiles(image);
-  const accel = await detectAccel(target);
   makeFolders(dirname(logFile));
   let logFailed = false;
   const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${target.qemu.unsafe.reason}]` : '';
