@@ -1,36 +1,33 @@
 // kittest run: resolve targets, cases and images, run the matrix, write the reports.
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { loadAllCases } from '../config/case-folders.ts';
-import { type CaseDef, selectCases } from '../config/cases.ts';
-import { loadProfile, profileCases } from '../config/profiles.ts';
+import { resolve } from 'node:path';
 import { qemuVersion } from '../bench/host-info.ts';
-import { buildStatement } from '../report/statement.ts';
-import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
-import { ExitCode, UsageError } from '../errors.ts';
-import { describeBootFiles, type BootFiles } from '../images/boot-files.ts';
-import { checkBootFiles } from '../images/check-medium.ts';
-import { planImages } from '../images/plan.ts';
-import { type RunRequest, runTarget } from '../matrix/run-target.ts';
-import { isInfrastructureFault } from '../report/status.ts';
 import { requireAccel, requireHostCanRun } from '../boot/prepare.ts';
 import { attachTerminal } from '../boot/terminal.ts';
-import { nonEmptyShard, parseShard, runBounded } from '../matrix/schedule.ts';
-import { withInfraRetries } from '../matrix/with-retries.ts';
-import { detectAccel } from '../qemu/accel.ts';
-import { caseLine, summaryLines } from '../report/human.ts';
-import { type CaseReport, type Report, type RunReport, summarize } from '../report/model.ts';
-import { writeReports } from '../report/write.ts';
+import { loadAllCases } from '../config/case-folders.ts';
+import { type CaseDef, selectCases } from '../config/cases.ts';
+import { loadProfile, type Profile, profileCases } from '../config/profiles.ts';
+import { loadAllTargets, selectTargets } from '../config/targets.ts';
+import { ExitCode, UsageError } from '../errors.ts';
+import { describeBootFiles } from '../images/boot-files.ts';
+import { type ImagePlan, planImages } from '../images/plan.ts';
+import type { KeepFailed } from '../matrix/phases/keep-failed.ts';
+import { checkedImages, type MatrixProgress, runMatrix } from '../matrix/run-matrix.ts';
+import { nonEmptyShard, parseShard } from '../matrix/schedule.ts';
 import { annotationsFor } from '../report/github.ts';
-import { colorFor } from '../util/color.ts';
-import { safeForTerminal } from '../util/terminal-safe.ts';
+import { caseLine, summaryLines } from '../report/human.ts';
 import { LiveStatus } from '../report/live.ts';
+import { type CaseReport, type Report, summarize } from '../report/model.ts';
+import { buildStatement } from '../report/statement.ts';
+import { writeReports } from '../report/write.ts';
+import { colorFor } from '../util/color.ts';
 import { requireFreeSpace } from '../util/disk-space.ts';
-import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
-import { sha256File } from '../util/sha256.ts';
-import { statSync } from 'node:fs';
 import { requirePrintablePath, requireReportFiles, requireWritableFolder } from '../util/path-options.ts';
+import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
+import { safeForTerminal } from '../util/terminal-safe.ts';
 import { version } from '../version.ts';
+
+type Color = ReturnType<typeof colorFor>;
 
 export interface RunOptions {
   arch?: string;
@@ -63,35 +60,6 @@ function positiveInt(flag: string, text: string | undefined, fallback: number, m
   return Number(text);
 }
 
-async function imageInfo(image: BootFiles, kernelArch: string | undefined): Promise<RunReport['image']> {
-  await checkBootFiles(image);
-  const sha256: Record<string, string> = {};
-  let sizeBytes = 0;
-  for (const file of image.files) {
-    sha256[file] = await sha256File(file);
-    sizeBytes += statSync(file).size;
-  }
-  return { path: image.prefix, format: image.format, sha256, sizeBytes, kernelArch };
-}
-
-/** The report of a run that never started because the matrix was interrupted. */
-function interruptedRun(target: Target, image: RunReport['image'], cases: readonly CaseDef[]): RunReport {
-  return {
-    target: target.name,
-    image,
-    accel: 'none',
-    accelReason: 'not started',
-    status: 'interrupted',
-    attempts: 0,
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    message: 'interrupted before it started',
-    qemu: { argv: [] },
-    timeline: {},
-    cases: cases.map((c) => ({ id: c.id, title: c.title, status: 'interrupted', durationMs: 0, message: 'interrupted before the run started', evidence: '' })),
-  };
-}
-
 /** Guest text for the terminal: escaped, each line indented under the kittest line it belongs to. */
 const indented = (text: string) => safeForTerminal(text.replace(/\r/g, '')).replace(/^/gm, '    ');
 
@@ -102,7 +70,7 @@ const indented = (text: string) => safeForTerminal(text.replace(/\r/g, '')).repl
  * A failed case is never retried (only infrastructure faults are), so a kept machine is never one
  * a retry replaces.
  */
-function keepFirstFailed(live: LiveStatus, signal: AbortSignal): NonNullable<RunRequest['keepFailed']> {
+function keepFirstFailed(live: LiveStatus, signal: AbortSignal): KeepFailed {
   let taken = false;
   return async (session, failed: readonly CaseReport[]) => {
     if (taken) return false;
@@ -131,6 +99,41 @@ function keepFirstFailed(live: LiveStatus, signal: AbortSignal): NonNullable<Run
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
   const options = values as RunOptions;
+  const wanted = readRunOptions(options);
+  const plans = await planRuns(options, wanted);
+  const color = colorFor(process.stdout);
+  // Images are ready: from here on a Ctrl-C stops every machine and still writes the reports.
+  const interrupt = stopOnInterrupt('stopping every machine');
+  // QEMU and firmware must be there before anything starts.
+  requireHostCanRun(plans);
+  const statement = wanted.profile ? await profileStatement(wanted.profile, wanted.cases, plans) : undefined;
+  const images = await checkedImages(plans);
+  const live = new LiveStatus(process.stdout, color);
+  const runs = await runMatrix({
+    plans,
+    images,
+    cases: wanted.cases,
+    jobs: wanted.jobs,
+    retries: wanted.retries,
+    accel: wanted.accel,
+    signal: interrupt.signal,
+    artifacts: options.artifacts ? resolve(options.artifacts) : undefined,
+    keepFailed: options['keep-failed'] ? keepFirstFailed(live, interrupt.signal) : undefined,
+    progress: liveProgress(live, color),
+  });
+  live.stop();
+  interrupt.release();
+  if (statement) for (const run of runs) run.qemu.version ??= statement.qemu[run.target];
+  const report: Report = { tool: { name: 'kittest', version }, ...(statement ? { statement } : {}), runs, summary: summarize(runs) };
+  const hostErrors = writeAndSummarize(report, options, color);
+  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
+  // Nothing could start (every run failed writing its files before QEMU ran): the host's problem, as bad input is.
+  if (runs.every((r) => r.hostError && r.qemu.exit === undefined)) return ExitCode.usage;
+  return hostErrors.length === 0 && runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
+}
+
+/** What the options ask for, every one checked before anything is built or booted. */
+function readRunOptions(options: RunOptions) {
   // The console of a failed machine needs a person at a terminal: refused at once, before anything is built or booted.
   if (options['keep-failed'] && !(process.stdin.isTTY && process.stdout.isTTY)) {
     throw new UsageError('--keep-failed needs a terminal (stdin and stdout a TTY) to hand the failed machine\'s console to; run it from one, or drop the option');
@@ -149,9 +152,14 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const cases = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
-  const accelWanted = requireAccel('--accel', options.accel);
+  const accel = requireAccel('--accel', options.accel);
   const shard = options.shard ? parseShard(options.shard) : undefined;
-  const archGiven = Boolean(archNames?.length);
+  return { allTargets, targets, archGiven: Boolean(archNames?.length), profile, cases, jobs, retries, accel, shard };
+}
+
+/** Each run's target and image, this shard's only; the free space they need checked. */
+async function planRuns(options: RunOptions, wanted: ReturnType<typeof readRunOptions>): Promise<ImagePlan[]> {
+  const { targets, allTargets, archGiven, shard } = wanted;
   // Reference images are built per target, so those targets are sharded before planning; a given
   // image picks its target from its kernel, so its plans are sharded once made (that is cheap).
   const plans = options.image
@@ -161,76 +169,42 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   // Console logs are capped at 16 MiB per run; QEMU's private folders live in the temp dir.
   if (options.artifacts) requireFreeSpace(resolve(options.artifacts), plans.length * 17 * 1048576, 'the artifacts');
   requireFreeSpace(tmpdir(), 8 * 1048576, "QEMU's run folders");
-  const color = colorFor(process.stdout);
-  // Images are ready: from here on a Ctrl-C stops every machine and still writes the reports.
-  const interrupt = stopOnInterrupt('stopping every machine');
+  return plans;
+}
 
-  // QEMU and firmware must be there before anything starts.
-  requireHostCanRun(plans);
-  // A profile's runs carry a conformance statement: the case files (hashed before any machine
-  // starts, so what is recorded is what judged), kittest and QEMU they rest on.
-  let statement: Report['statement'];
-  if (profile) {
-    const byBinary = new Map<string, Promise<string>>();
-    const qemu: Record<string, string> = {};
-    for (const { target } of plans) {
-      if (!byBinary.has(target.qemu.binary)) byBinary.set(target.qemu.binary, qemuVersion(target.qemu.binary));
-      qemu[target.name] = await byBinary.get(target.qemu.binary)!;
-    }
-    statement = await buildStatement(profile, cases, qemu);
+/**
+ * A profile's runs carry a conformance statement: the case files (hashed before any machine
+ * starts, so what is recorded is what judged), kittest and QEMU they rest on.
+ */
+async function profileStatement(profile: Profile, cases: readonly CaseDef[], plans: readonly ImagePlan[]): Promise<Report['statement']> {
+  const byBinary = new Map<string, Promise<string>>();
+  const qemu: Record<string, string> = {};
+  for (const { target } of plans) {
+    if (!byBinary.has(target.qemu.binary)) byBinary.set(target.qemu.binary, qemuVersion(target.qemu.binary));
+    qemu[target.name] = await byBinary.get(target.qemu.binary)!;
   }
-  // Every image is checked and hashed before any machine starts: bad input stops the whole run.
-  const infos = new Map<BootFiles, RunReport['image']>();
-  for (const { image, kernelArch } of plans) if (!infos.has(image)) infos.set(image, await imageInfo(image, kernelArch));
+  return buildStatement(profile, cases, qemu);
+}
 
-  const live = new LiveStatus(process.stdout, color);
-  const keepFailed = options['keep-failed'] ? keepFirstFailed(live, interrupt.signal) : undefined;
-  const runs = await runBounded(plans, jobs, async ({ target, image }) => {
-    const info = infos.get(image)!;
-    if (interrupt.signal.aborted) return interruptedRun(target, info, cases);
-    const accel = await detectAccel(target, accelWanted);
-    const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${safeForTerminal(target.qemu.unsafe.reason)}]` : '';
-    live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]${unsafe}`);
-    live.update(target.name, 'booting');
-    const run = await withInfraRetries(
-      (attempt) =>
-        runTarget({
-          target,
-          image,
-          imageInfo: info,
-          cases,
-          accel,
-          signal: interrupt.signal,
-          keepFailed,
-          artifactsDir: options.artifacts ? join(resolve(options.artifacts), target.name, `attempt-${attempt}`) : undefined,
-          onCase: (c) => {
-            if (c.status !== 'skipped' || c.message !== 'not run') live.line(caseLine(color, target.name, c));
-            const next = cases[cases.findIndex((k) => k.id === c.id) + 1];
-            live.update(target.name, next ? `case ${next.id}` : 'stopping');
-          },
-        }).then((report) => {
-          if (options.artifacts) report.artifacts = join(resolve(options.artifacts), target.name, `attempt-${attempt}`);
-          return report;
-        }),
-      (report) => !interrupt.signal.aborted && isInfrastructureFault(report),
-      retries,
-    );
-    live.update(target.name, 'done');
-    // The image must come out exactly as it went in.
-    for (const [file, before] of Object.entries(info.sha256)) {
-      const after = await sha256File(file).catch((error: NodeJS.ErrnoException) => `unreadable (${error.code ?? error.message})`);
-      if (after !== before) {
-        run.status = 'error';
-        run.message = `${file} changed during the run (sha256 ${before} -> ${after})`;
-      }
-    }
-    return run;
-  });
-  live.stop();
-  interrupt.release();
+/** The matrix's progress as live lines on the terminal. */
+function liveProgress(live: LiveStatus, color: Color): MatrixProgress {
+  return {
+    started: (target, image, accel) => {
+      const unsafe = target.qemu.unsafe ? ` [unsafe QEMU settings: ${safeForTerminal(target.qemu.unsafe.reason)}]` : '';
+      live.line(`${color.dim('start')} ${target.name.padEnd(8)} ${describeBootFiles(image)} ${safeForTerminal(image.prefix)} [${accel.reason}]${unsafe}`);
+      live.update(target.name, 'booting');
+    },
+    judged: (target, c, next) => {
+      if (c.status !== 'skipped' || c.message !== 'not run') live.line(caseLine(color, target.name, c));
+      live.update(target.name, next ? `case ${next.id}` : 'stopping');
+    },
+    done: (target) => live.update(target.name, 'done'),
+  };
+}
 
-  if (statement) for (const run of runs) run.qemu.version ??= statement.qemu[run.target];
-  const report: Report = { tool: { name: 'kittest', version }, ...(statement ? { statement } : {}), runs, summary: summarize(runs) };
+/** Write the reports and print the summary, annotations and host errors; the host errors. */
+function writeAndSummarize(report: Report, options: RunOptions, color: Color): string[] {
+  const { runs } = report;
   // A disk that filled up during the runs ends them with errors; the reports are still written where they can be.
   const hostErrors = [...new Set(runs.flatMap((r) => (r.hostError ? [r.hostError] : [])))];
   try {
@@ -242,8 +216,5 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   for (const line of annotationsFor(report, process.env)) process.stdout.write(`${line}\n`);
   for (const line of hostErrors) process.stderr.write(`kittest: ${safeForTerminal(line)}\n`);
   for (const run of runs) if (run.wireCapped) process.stderr.write(`kittest: note: ${run.target}: ${safeForTerminal(run.wireCapped)}\n`);
-  if (interrupt.signal.aborted) return exitCodeFor(interrupt.signal.reason);
-  // Nothing could start (every run failed writing its files before QEMU ran): the host's problem, as bad input is.
-  if (runs.every((r) => r.hostError && r.qemu.exit === undefined)) return ExitCode.usage;
-  return hostErrors.length === 0 && runs.every((r) => r.status === 'passed' || r.status === 'flaky') ? ExitCode.ok : ExitCode.failed;
+  return hostErrors;
 }
