@@ -24,11 +24,11 @@ import { buildArgv, qmpPath, wireFilters, wirePaths } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
+import { bootFailureStatus } from '../report/status.ts';
 import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
-import { bootFailureStatus } from '../report/status.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -305,9 +305,14 @@ export class BootSession {
     const { engine } = this;
     const stall = error instanceof ConsoleTimeoutError ? `; ${describeStall(lastBootStage((p) => engine.search(p) !== undefined), engine.now() - engine.startedAt, this.speech.lastAtMs)}` : '';
     const message = this.hostError ?? `${firstLine(error).replace(/; last console lines:$/, '')}${stall}`;
-    // No output at all, or QEMU itself failing, is the infrastructure's fault, not the image's.
-    const infrastructure = this.hostError || (error instanceof MachineError && error.infrastructure) || engine.firstByteAtMs === undefined || this.qemuFault;
-    return { status: bootFailureStatus(interrupted, Boolean(infrastructure)), message };
+    const status = bootFailureStatus({
+      interrupted,
+      hostError: this.hostError,
+      consoleLost: error instanceof MachineError && error.infrastructure,
+      noOutput: engine.firstByteAtMs === undefined,
+      qemuFault: this.qemuFault,
+    });
+    return { status, message };
   }
 
   /**

@@ -17,9 +17,18 @@ export interface Trouble {
 /** Only the guest is to blame: it crashed while QEMU and the host were fine. */
 const guestAlone = (trouble: Trouble) => trouble.guestCrashed && !trouble.qemuFault && !trouble.hostError;
 
-/** The boot case when no shell answered: no output at all, QEMU or the host failing is the infrastructure's fault, not the image's. */
-export function bootFailureStatus(interrupted: boolean, infrastructure: boolean): 'failed' | 'error' | 'interrupted' {
-  return interrupted ? 'interrupted' : infrastructure ? 'error' : 'failed';
+/** Why no shell answered, as far as the status goes. */
+export interface BootTrouble extends Pick<Trouble, 'interrupted' | 'qemuFault' | 'hostError'> {
+  /** The console printed nothing at all. */
+  readonly noOutput: boolean;
+  /** The console was lost for a reason of the infrastructure's (a MachineError that says so). */
+  readonly consoleLost: boolean;
+}
+
+/** The boot case when no shell answered: no output at all, QEMU or the host failing is the infrastructure's fault (an error), not the image's. */
+export function bootFailureStatus(trouble: BootTrouble): 'failed' | 'error' | 'interrupted' {
+  if (trouble.interrupted) return 'interrupted';
+  return trouble.hostError || trouble.consoleLost || trouble.noOutput || trouble.qemuFault ? 'error' : 'failed';
 }
 
 /** Every other case after the boot case got `bootStatus`: none of them ran. */
@@ -27,6 +36,16 @@ export function notRunAfterBoot(trouble: Pick<Trouble, 'interrupted' | 'hostErro
   if (trouble.interrupted) return { status: 'interrupted', message: 'interrupted' };
   if (trouble.hostError) return { status: 'error', message: `not run: ${trouble.hostError}` };
   return { status: 'skipped', message: `not run: boot ${bootStatus}` };
+}
+
+/** A case that does not apply here (its appliesTo): skipped, and it does not fail the run. */
+export function notApplicableHere(why: string): Pick<CaseReport, 'status' | 'message' | 'notApplicable'> {
+  return { status: 'skipped', notApplicable: true, message: `not run: ${why}` };
+}
+
+/** Every case of a run the host failed before QEMU started (its files could not be written). */
+export function notStarted(why: string): Pick<CaseReport, 'status' | 'message'> {
+  return { status: 'error', message: `not run: ${why}` };
 }
 
 /** A case not run because the host could not be reached from the console: after the guest itself failed (a panic) that is the image's fault, not an error. */

@@ -42,9 +42,10 @@ function machine(extra: { hostError?: string; qemuFault?: boolean } = {}) {
 const shell = (answer: (script: string) => { status: number; output: string }): GuestShell => ({ run: async (s) => ({ ...answer(s), durationMs: 1 }) });
 
 test('status policy: a boot that reached no shell is interrupted, the infrastructure\'s error, or the image\'s failure', (t) => {
-  t.is(bootFailureStatus(true, true), 'interrupted');
-  t.is(bootFailureStatus(false, true), 'error');
-  t.is(bootFailureStatus(false, false), 'failed');
+  const hung = { interrupted: false, qemuFault: false, noOutput: false, consoleLost: false };
+  t.is(bootFailureStatus(hung), 'failed');
+  t.is(bootFailureStatus({ ...hung, noOutput: true, interrupted: true }), 'interrupted');
+  for (const why of [{ noOutput: true }, { qemuFault: true }, { consoleLost: true }, { hostError: 'disk full' }]) t.is(bootFailureStatus({ ...hung, ...why }), 'error');
 });
 
 test('status policy: the other cases after a failed boot', (t) => {

@@ -6,7 +6,7 @@ import type { Target } from '../../config/targets.ts';
 import type { TimelineEntry } from '../../console/engine.ts';
 import type { AccelChoice } from '../../qemu/accel.ts';
 import type { CaseReport, RunReport } from '../../report/model.ts';
-import { finishedRunStatus, hostFailedRunStatus } from '../../report/status.ts';
+import { finishedRunStatus, hostFailedRunStatus, notStarted } from '../../report/status.ts';
 import type { RunFacts } from './facts.ts';
 import { type Kept, keepFailed, type KeepFailed } from './keep-failed.ts';
 import { notRun } from './machine.ts';
@@ -143,8 +143,10 @@ export function emptyReport(basics: RunBasics, startedAt: Date, argv: string[], 
 
 /** The report of a run whose files could not be written before QEMU started: every case is an error. */
 export function notStartedReport(basics: RunBasics, startedAt: Date, why: string): RunReport {
+  const base = emptyReport(basics, startedAt, [], notStarted(why));
   return {
-    ...emptyReport(basics, startedAt, [], { status: 'error', message: `not run: ${why}` }),
+    ...base,
+    status: finishedRunStatus(base.cases, undefined, why),
     durationMs: Date.now() - startedAt.getTime(),
     message: why,
     hostError: why,

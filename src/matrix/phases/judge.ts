@@ -6,7 +6,7 @@ import { type CaseDef, notApplicable } from '../../config/cases.ts';
 import type { Target } from '../../config/targets.ts';
 import { MachineError } from '../../errors.ts';
 import { cap, type CaseReport } from '../../report/model.ts';
-import { caseErrorStatus, judgedStatus, notRunStatus } from '../../report/status.ts';
+import { caseErrorStatus, judgedStatus, notApplicableHere, notRunStatus } from '../../report/status.ts';
 import { type CaseVerdict, firstLine, type OnCase, type RunMachine, troubleNow, withVerdict } from './machine.ts';
 
 export interface JudgeRequest {
@@ -45,7 +45,7 @@ export async function judgePhase(machine: RunMachine, shells: JudgeShells, reque
   };
   const judgeOne = async (index: number, def: CaseDef): Promise<void> => {
     const elsewhere = notApplicable(def, request.target.name, request.format);
-    if (elsewhere) return decide(index, def, { status: 'skipped', notApplicable: true, message: `not run: ${elsewhere}` });
+    if (elsewhere) return decide(index, def, notApplicableHere(elsewhere));
     if (shells.unreachable) return decide(index, def, { status: notRunStatus(troubleNow(machine, request.signal)), message: `not run: ${shells.unreachable}` });
     const { check } = checkNamed(def.check);
     const settleMs = typeof def.settings.settleMs === 'number' ? def.settings.settleMs : 0;
