@@ -13,6 +13,8 @@ import { bootPhase, notRunAfterBootFailure } from '../../src/matrix/phases/boot.
 import { askHostFacts, collectFacts, guestFacts } from '../../src/matrix/phases/facts.ts';
 import { assembleReport, emptyReport, type MachineEnd, notStartedReport, saveReport } from '../../src/matrix/phases/finish.ts';
 import { judgePhase } from '../../src/matrix/phases/judge.ts';
+import { keepFailed } from '../../src/matrix/phases/keep-failed.ts';
+import type { BootSession } from '../../src/boot/session.ts';
 import type { CaseReport, RunReport } from '../../src/report/model.ts';
 import {
   bootFailureStatus,
@@ -227,4 +229,34 @@ test('a run that could not start: every case an error naming why', (t) => {
   const report = notStartedReport({ ...basics, cases: [def('boot', 'boot'), script('rng', 'true')] }, new Date(), 'cannot write /x');
   t.like(report, { status: 'error', message: 'cannot write /x', hostError: 'cannot write /x' });
   t.deepEqual(report.cases.map((c) => [c.status, c.message]), [['error', 'not run: cannot write /x'], ['error', 'not run: cannot write /x']]);
+});
+
+test('keep-failed: a failed run whose guest is alive is handed to the hook, and the time held is marked; otherwise it is not', async (t) => {
+  const failed = [{ id: 'rng', title: 'rng', status: 'failed' as const, durationMs: 0, message: 'no', evidence: '' }];
+  const session = (extra: { running?: boolean; hostError?: string } = {}) => {
+    const m = machine({ hostError: extra.hostError });
+    return { ...m, machine: { running: extra.running ?? true } } as unknown as BootSession;
+  };
+  const held: BootSession[] = [];
+  const hook = async (s: BootSession) => (held.push(s), true);
+  const alive = session();
+  const kept = await keepFailed(hook, alive, failed, undefined);
+  t.deepEqual(held, [alive]);
+  t.true(kept!.heldMs >= 0 && kept!.since <= Date.now());
+  t.deepEqual(alive.engine.timeline().map((e) => e.name), ['console-kept']);
+  // Not held: no hook, nothing failed, interrupted, QEMU gone, the host failing, the guest crashed, or the hook passed it over.
+  const aborted = new AbortController();
+  aborted.abort();
+  const crashed = session();
+  crashed.engine.fail('Kernel panic', 'Kernel panic - not syncing');
+  t.is(await keepFailed(undefined, session(), failed, undefined), undefined);
+  t.is(await keepFailed(hook, session(), [], undefined), undefined);
+  t.is(await keepFailed(hook, session(), failed, aborted.signal), undefined);
+  t.is(await keepFailed(hook, session({ running: false }), failed, undefined), undefined);
+  t.is(await keepFailed(hook, session({ hostError: 'disk full' }), failed, undefined), undefined);
+  t.is(await keepFailed(hook, crashed, failed, undefined), undefined);
+  t.is(held.length, 1);
+  t.is(await keepFailed(async () => false, session(), failed, undefined), undefined);
+  // The person's console failing still counts as held: the run's report must not depend on it.
+  t.truthy(await keepFailed(() => Promise.reject(new Error('no tty')), session(), failed, undefined));
 });
