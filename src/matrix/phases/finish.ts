@@ -62,7 +62,7 @@ export async function finishPhase(session: BootSession, request: FinishRequest, 
 }
 
 /** Read how the machine ended from the stopped session. */
-export function machineEnd(session: Pick<BootSession, 'engine' | 'hasQmp' | 'qmpError' | 'hostError'>, end: BootEnd, kept: Kept | undefined, signal: AbortSignal | undefined): MachineEnd {
+function machineEnd(session: Pick<BootSession, 'engine' | 'hasQmp' | 'qmpError' | 'hostError'>, end: BootEnd, kept: Kept | undefined, signal: AbortSignal | undefined): MachineEnd {
   const { engine } = session;
   // QMP events while a person held the machine (a panic they caused, their poweroff) are theirs too.
   const qmpEvents = kept ? end.qmpEvents.filter((e) => e.timestamp.seconds * 1000 + e.timestamp.microseconds / 1000 < kept.since) : end.qmpEvents;
