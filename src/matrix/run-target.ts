@@ -56,7 +56,7 @@ async function bootAndJudge(session: BootSession, request: RunRequest): Promise<
   const { cases, signal, onCase } = request;
   const booted = await bootPhase(session, request.target, cases, signal, onCase);
   if (booted.failure) {
-    const notRun = notRunAfterBootFailure(session, cases, booted.failure, signal, onCase);
+    const notRun = notRunAfterBootFailure(session, cases, booted.failure, onCase);
     return { cases: new Map([...booted.verdicts, ...notRun]), message: booted.failure.message };
   }
   // Judge the host, not the getty container the console shell may live in.

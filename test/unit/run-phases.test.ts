@@ -111,11 +111,13 @@ test('boot phase: no shell is the boot case\'s failure, and every other case is 
   const booted = await bootPhase({ ...m, waitForShell: () => Promise.reject(new Error('timeout')), bootFailure: () => failure }, target, cases, undefined);
   t.is(booted.failure, failure);
   t.like(booted.verdicts.get(1), { id: 'boot', status: 'failed', message: 'no shell after 60 s' });
-  const rest = notRunAfterBootFailure(m, cases, failure, undefined);
+  const rest = notRunAfterBootFailure(m, cases, failure);
   t.deepEqual([...rest.keys()], [0, 2]);
   t.like(rest.get(2), { status: 'skipped', message: 'not run: boot failed' });
-  const full = notRunAfterBootFailure(machine({ hostError: 'disk full' }), cases, { status: 'error', message: 'disk full' }, undefined);
+  const full = notRunAfterBootFailure(machine({ hostError: 'disk full' }), cases, { status: 'error', message: 'disk full' });
   t.like(full.get(0), { status: 'error', message: 'not run: disk full' });
+  const stopped = notRunAfterBootFailure(machine({ hostError: 'disk full' }), cases, { status: 'interrupted', message: 'interrupted' });
+  t.like(stopped.get(2), { status: 'interrupted', message: 'interrupted' });
 });
 
 test('boot phase: without a boot case selected nothing is reported for it', async (t) => {

@@ -52,8 +52,8 @@ export async function bootPhase(machine: BootingMachine, target: Target, cases: 
   }
 }
 
-/** Every case but the boot case after the boot failed: none of them ran, and the policy says with which status. */
-export function notRunAfterBootFailure(machine: RunMachine, cases: readonly CaseDef[], failure: BootFailure, signal: AbortSignal | undefined, onCase?: OnCase): Map<number, CaseReport> {
+/** Every case but the boot case after the boot failed (interrupted too): none of them ran, and the policy says with which status. */
+export function notRunAfterBootFailure(machine: RunMachine, cases: readonly CaseDef[], failure: BootFailure, onCase?: OnCase): Map<number, CaseReport> {
   const reports = new Map<number, CaseReport>();
   const bootIndex = cases.findIndex((c) => c.check === 'boot');
   for (const [index, def] of cases.entries()) {
