@@ -64,3 +64,12 @@ test('a service run --privileged where its spec declares CAP_SYS_ADMIN alone fai
   t.is(exitCode, 1);
   expectVerdicts(t, r, { 'services-declared': /service rngd \(pid \d+\) .*has capabilities beyond its spec: CAP_CHOWN, .*CAP_SYS_MODULE/ });
 });
+
+test('a DHCP client under another name is found by its socket: on the host it fails services-isolated, in a container it passes', async (t) => {
+  const [onHost, contained] = await Promise.all([run(await brokenImage('dhcp-client-on-host'), 'x86_64'), run(await brokenImage('dhcp-daemon-contained'), 'x86_64')]);
+  t.is(onHost.exitCode, 1);
+  expectVerdicts(t, onHost.run, { 'services-isolated': /^not isolated: netcfg \(pid \d+, DHCP client: holds UDP port 68 \(fd \d+\)\) runs in PID 1's mount namespace/ });
+  t.is(contained.exitCode, 0);
+  expectVerdicts(t, contained.run, {});
+  t.regex(contained.run.cases.find((c) => c.id === 'services-isolated')!.message, /netcfg \(pid \d+, DHCP client: holds UDP port 68 \(fd \d+\)\) own mount and PID namespaces/);
+});
