@@ -3,6 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAllCases } from '../config/case-folders.ts';
 import { type CaseDef, selectCases } from '../config/cases.ts';
+import { loadLinuxkitFile, withLinuxkitFile } from '../config/linuxkit-file.ts';
 import { loadProfile, profileCases } from '../config/profiles.ts';
 import { qemuVersion } from '../bench/host-info.ts';
 import { buildStatement } from '../report/statement.ts';
@@ -52,6 +53,8 @@ export interface RunOptions {
   profile?: string;
   /** Hand the first failed run's machine to the person at the terminal before stopping it. */
   'keep-failed'?: boolean;
+  /** The linuxkit.yml that built the image: services-declared checks its list of declarations. */
+  linuxkit?: string;
 }
 
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -145,7 +148,8 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
   const allCases = loadAllCases(options.cases);
   if (options.profile !== undefined && options.case !== undefined) throw new UsageError('--profile and --case cannot be combined: a profile runs exactly its cases');
   const profile = options.profile === undefined ? undefined : loadProfile(options.profile, allCases);
-  const cases = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
+  const selected = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
+  const cases = options.linuxkit === undefined ? selected : withLinuxkitFile(selected, loadLinuxkitFile(options.linuxkit));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
   const accelWanted = options.accel ?? 'auto';
