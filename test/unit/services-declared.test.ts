@@ -86,12 +86,13 @@ test('services-declared: no declarations means the case does not apply; bad JSON
 
 test('services-declared: the script reads only declarations, the runtime state and /proc of the namespace asked (sanitised)', (t) => {
   const script = declaredScript({ namespace: 'services.linuxkit;reboot' });
-  t.regex(script, /io\.containerd\.runtime\.v2\.task\/services\.linuxkitreboot\/\*\/init\.pid/);
+  t.regex(script, /\[ "\$ns" = services\.linuxkitreboot \]/);
+  t.notRegex(script, /;reboot/);
   t.notRegex(script, /\bctr\b|\brunc\b run/);
 });
 
 test('one settle policy: waiting for services ends once every declared service has run for a while or exited', (t) => {
-  const base = ['task_uptime=30.00', 'declared=getty', 'declared=rngd'];
+  const base = ['task_uptime=30.00', 'decl=services getty', 'decl=services rngd'];
   t.false(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600'].join('\n')), 'rngd has no task yet');
   t.false(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', `task=services.linuxkit rngd 251 S ${3000 - settledAfterCs + 1}`].join('\n')), 'rngd only just started');
   t.true(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', `task=services.linuxkit rngd 251 S ${3000 - settledAfterCs}`].join('\n')));
@@ -101,11 +102,11 @@ test('one settle policy: waiting for services ends once every declared service h
 
 test('rng: with every declared service started and nothing feeding the kernel, the verdict is final at once', (t) => {
   const rngSettings: RngSettings = { hwrng: /virtio_rng/, sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd'], sampleGapMs: 3000 };
-  const sample = ['sampled_from=30.00', 'rng_current=virtio_rng.0', 'crng=dmesg', 'source=/dev/hwrng a:b7', 'task_uptime=30.00', 'task=services.linuxkit getty 230 S 600', 'declared=getty', 'sampled_to=30.20'].join('\n');
+  const sample = ['sampled_from=30.00', 'rng_current=virtio_rng.0', 'crng=dmesg', 'source=/dev/hwrng a:b7', 'task_uptime=30.00', 'task=services.linuxkit getty 230 S 600', 'decl=services getty', 'sampled_to=30.20'].join('\n');
   const verdict = judgeRngSamples([sample], rngSettings);
   t.true(verdict.final);
   t.regex(verdict.message, /no process named rngd runs; every declared service has been started, so none is left to come$/);
-  t.false(judgeRngSamples([sample.replace('declared=getty', '')], rngSettings).final, 'without declarations the settle window stands');
+  t.false(judgeRngSamples([sample.replace('decl=services getty', '')], rngSettings).final, 'without declarations the settle window stands');
 });
 
 test('a case that does not apply is skipped without failing the run; a run of only such cases does not pass', (t) => {

@@ -13,7 +13,7 @@
 import { type CheckContext, defineCheck, doesNotApply, fail, pass, settle, type Verdict } from '../check.ts';
 import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../declarations.ts';
 import { parseKeyValues } from '../guest-output.ts';
-import { parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStateDir, taskStatus } from '../service-scan.ts';
+import { declarationsScript, parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStatus } from '../service-scan.ts';
 
 export interface DeclaredSettings {
   /** containerd namespace the services run in. */
@@ -30,8 +30,6 @@ const sharable = [
   { proc: 'uts', oci: 'uts' },
 ] as const;
 
-const safeNamespace = (ns: string): string => ns.replace(/[^A-Za-z0-9._-]/g, '');
-
 /**
  * Shell snippet printing the declarations and what the kernel says of each service's task:
  *   decl=KIND NAME              a declaration (KIND services or onboot), then its config.json's lines as
@@ -42,32 +40,9 @@ const safeNamespace = (ns: string): string => ns.replace(/[^A-Za-z0-9._-]/g, '')
  * and the runtime's tasks (taskScanScript) with their last log lines.
  */
 export function declaredScript(settings: DeclaredSettings): string {
-  const ns = safeNamespace(settings.namespace);
-  return `for f in /containers/services/*/config.json /containers/onboot/*/config.json; do
-  [ -f "$f" ] || continue
-  d=\${f%/config.json}; n=\${d##*/}; k=\${d%/*}; k=\${k##*/}
-  case "$n" in *[!A-Za-z0-9._-]*) continue;; esac
-  echo "decl=$k $n"
-  head -c 131072 "$f" | sed "s/^/jsonl=$k $n /"; echo
-  if [ "$k" = onboot ]; then
-    for l in "/var/log/onboot.$n.log" "/var/log/onboot.\${n#*-}.log" "/var/log/onboot/onboot.$n.log" "/run/log/onboot/onboot.$n.log"; do [ -e "$l" ] && echo "onbootlog=$n $l"; done
-    [ -d "/run/runc/$n" ] || [ -d "/run/runc/\${n#*-}" ] && echo "onbootrunc=$n"
-  fi
-done
+  return `${declarationsScript({ specs: true })}
 echo "hostns=$(readlink /proc/1/ns/pid) $(readlink /proc/1/ns/net) $(readlink /proc/1/ns/ipc) $(readlink /proc/1/ns/uts) $(readlink /proc/1/ns/mnt)"
-for f in ${taskStateDir}/${ns}/*/init.pid; do
-  [ -f "$f" ] || continue
-  id=\${f%/init.pid}; id=\${id##*/}
-  case "$id" in *[!A-Za-z0-9._-]*) continue;; esac
-  tp=; read -r tp 2>/dev/null < "$f"
-  case "$tp" in ''|*[!0-9]*) continue;; esac
-  [ -d "/proc/$tp" ] || continue
-  echo "svcns=$id $(readlink /proc/$tp/ns/pid) $(readlink /proc/$tp/ns/net) $(readlink /proc/$tp/ns/ipc) $(readlink /proc/$tp/ns/uts) $(readlink /proc/$tp/ns/mnt)"
-  while read -r _k _v; do case "$_k" in CapEff:) echo "svccap=$id $_v"; break;; esac; done 2>/dev/null < "/proc/$tp/status"
-  o=; while read -r _a _b _c _d _m _o _r; do [ "$_m" = / ] && o=$_o; done 2>/dev/null < "/proc/$tp/mountinfo"
-  echo "svcroot=$id $o"
-done
-${taskScanScript(['*'])}`;
+${taskScanScript(['*'], settings.namespace)}`;
 }
 
 interface Declaration {
