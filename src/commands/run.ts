@@ -5,7 +5,7 @@ import { loadAllCases } from '../config/case-folders.ts';
 import { type CaseDef, selectCases } from '../config/cases.ts';
 import { loadLinuxkitFile, withLinuxkitFile } from '../config/linuxkit-file.ts';
 import { loadProfile, profileCases } from '../config/profiles.ts';
-import { qemuVersion } from '../bench/host-info.ts';
+import { qemuVersion } from '../qemu/version.ts';
 import { buildStatement } from '../report/statement.ts';
 import { loadAllTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, HostError, UsageError } from '../errors.ts';

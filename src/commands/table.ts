@@ -73,7 +73,7 @@ export const commands: readonly CommandSpec[] = [
       image: 'image definition YAML (default: images/reference.yml)',
       format: 'also make these LinuxKit outputs from each image, one line each with its size: kernel+initrd, kernel+squashfs, kernel+erofs, iso-bios, iso-efi, raw-bios, raw-efi, qcow2-bios, qcow2-efi, or all (what the arch can have)',
     },
-    load: async () => (await import('./build-cli.ts')).buildCommand,
+    load: async () => (await import('./build.ts')).buildCommand,
   },
   {
     name: 'list',

@@ -6,7 +6,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureImage } from '../../src/commands/build.ts';
+import { ensureImage } from '../../src/images/builder.ts';
 import { imagesDir, projectRoot } from '../../src/config/paths.ts';
 import type { Report, RunReport } from '../../src/report/model.ts';
 import { kittest } from '../helpers/cli.ts';
