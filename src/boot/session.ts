@@ -294,7 +294,7 @@ export class BootSession {
       login: login && { promptPattern: boundedRegex(login.prompt), user: login.user, password: login.password, passwordPattern: boundedRegex(login.passwordPrompt) },
     });
     const idleMs = target.timeouts.idleMs ?? defaultIdleMs;
-    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.cpuMs(), found, idleMs) : found;
+    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.demandMs(), found, idleMs) : found;
     await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, watched, target.timeouts.silenceMs) : watched);
     engine.mark('shell-ready');
   }
@@ -416,12 +416,13 @@ async function raceSilence<T>(engine: ConsoleEngine, speech: GuestSpeech, work: 
 /** How long a silent, idle guest is given before its boot is called hung (targets' timeouts.idleMs). */
 export const defaultIdleMs = 20_000;
 
-/** Below this share of one CPU, QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
+/** Below this share of one CPU (run or waited for), QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
 export const idleCpuShare = 0.05;
 
 /**
- * Whether QEMU was idle over the last `windowMs`, from its CPU time sampled as [time, cpuMs] pairs
- * (oldest first, engine clock): true when the samples span the window and QEMU used under idleCpuShare of it.
+ * Whether QEMU was idle over the last `windowMs`, from how long it ran or waited to run, sampled as
+ * [time, demandMs] pairs (oldest first, engine clock): true when the samples span the window and that
+ * came to under idleCpuShare of it.
  */
 export function idleOver(samples: readonly (readonly [number, number])[], nowMs: number, windowMs: number): { idle: boolean; share?: number } {
   const from = [...samples].reverse().find(([at]) => at <= nowMs - windowMs);
@@ -433,25 +434,26 @@ export function idleOver(samples: readonly (readonly [number, number])[], nowMs:
 
 /**
  * Call a hang early: reject once the kernel has started and the console has printed nothing for
- * `idleMs` while QEMU itself used almost no CPU in that time (an idle guest, waiting forever). A slow
- * boot under emulation keeps QEMU busy, so it is never called here, however quiet its console.
+ * `idleMs` while QEMU itself neither ran nor waited to run in that time (an idle guest, waiting
+ * forever). A slow boot under emulation keeps QEMU busy, and one starved by a loaded host keeps it
+ * waiting for a CPU, so neither is called here, however quiet its console.
  */
-async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, cpuMs: () => number | undefined, work: Promise<T>, idleMs: number): Promise<T> {
+async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, demandMs: () => number | undefined, work: Promise<T>, idleMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const samples: [number, number][] = [];
   const idle = new Promise<never>((_, reject) => {
     timer = setInterval(() => {
       const now = engine.now() - engine.startedAt;
-      const cpu = cpuMs();
-      if (cpu === undefined) return;
-      samples.push([now, cpu]);
+      const demand = demandMs();
+      if (demand === undefined) return;
+      samples.push([now, demand]);
       while (samples.length > 2 && samples[1]![0] <= now - idleMs) samples.shift();
       const quietSince = speech.lastAtMs;
       if (quietSince === undefined || now - quietSince < idleMs) return;
       if (lastBootStage((p) => engine.search(p) !== undefined) === 'firmware') return;
       const { idle: waiting, share } = idleOver(samples, now, idleMs);
       if (waiting) {
-        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU used ${((share ?? 0) * 100).toFixed(1)}% of a CPU: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
+        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU ran or waited to run ${((share ?? 0) * 100).toFixed(1)}% of the time: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
       }
     }, 1000);
   });
