@@ -9,6 +9,8 @@
 // its spec's, and a read-only root where the spec says so. Each onboot container must have run: a
 // log where LinuxKit (or kittest's init) writes one, or runc's record of it.
 // An image without declarations is not judged here: the case does not apply and says why.
+// With `run --linuxkit FILE` the linuxkit.yml that built the image is the list (read on the host,
+// so an image cannot drop a declaration unseen), and what the file sets is laid over each config.json.
 // Only files and /proc are read: no ctr or runc is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, doesNotApply, fail, pass, settle, type Verdict } from '../check.ts';
 import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../declarations.ts';
