@@ -28,6 +28,7 @@ import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
+import { shellArg } from '../util/shell-quote.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -182,7 +183,7 @@ export class BootSession {
       if (options.artifactsDir) {
         makeFolders(options.artifactsDir);
         writeArtifact(options.artifactsDir, 'qemu-argv.json', `${JSON.stringify(argv, null, 2)}\n`);
-        writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellQuote).join(' ')}\n`);
+        writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellArg).join(' ')}\n`);
       }
       const logFile = options.consoleLog ?? (options.artifactsDir ? join(options.artifactsDir, 'console.log') : undefined);
       if (logFile) log = new FileLogSink(logFile, { maxBytes: options.logMaxBytes, onError: (error) => logError(error) });
@@ -389,10 +390,6 @@ export class BootSession {
     const wireCapped = this.#capture.capped;
     return { exit, qmpEvents, ...(dhcpAckMs === undefined ? {} : { dhcpAckMs }), ...(wireCapped ? { wireCapped } : {}) };
   }
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Call a hang early: reject when the console has printed nothing for `silenceMs` (after its first byte). */

@@ -4,7 +4,8 @@ import { chooseCompression, chooseInitramfsCompression } from '../../src/images/
 import { readElfNeeds } from '../../src/images/elf.ts';
 import { globToRegExp } from '../../src/images/glob.ts';
 import { moduleName, parseModulesDep } from '../../src/images/modules.ts';
-import { bootScript, containerSpec, shellQuote } from '../../src/images/oci.ts';
+import { bootScript, containerSpec } from '../../src/images/oci.ts';
+import { shellQuote } from '../../src/util/shell-quote.ts';
 import { parsePackages } from '../../src/images/apt.ts';
 import { busyboxApplets } from '../../src/images/rootfs.ts';
 import { loadDefinition, referenceDefinition } from '../../src/images/definition.ts';
