@@ -2,7 +2,6 @@
 // process, the console engine and its log, QMP for the machine's whole life, the wire capture,
 // and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
 // benchmark's harness runs and the TypeScript API all boot through here.
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +16,13 @@ import { compileFailurePatterns, firmwareFailurePatterns } from '../console/fail
 import { type ConsoleLogSink, FileLogSink } from '../console/log-sink.ts';
 import type { ViaWrapper } from '../console/framing.ts';
 import { Shell } from '../console/shell.ts';
-import { HostError, MachineError, writeFailed } from '../errors.ts';
+import { firstLine, HostError, MachineError, writeFailed } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { buildArgv, qmpPath, wireFilters, wirePaths } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
+import { randomMac } from '../qemu/mac.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
@@ -76,8 +76,6 @@ export interface BootEnd {
   readonly wireCapped?: string;
 }
 
-const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
-
 export function exitText(exit: MachineExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
 }
@@ -90,11 +88,6 @@ export function writeArtifact(dir: string, name: string, text: string): void {
   } catch (error) {
     throw writeFailed(file, error);
   }
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? text;
 }
 
 /** A machine booting or booted under kittest. Make one with `BootSession.start`, end it with `stop`. */
