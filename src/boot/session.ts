@@ -5,7 +5,6 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestShell, HostView } from '../cases/check.ts';
 import { decideHostContext, type HostContext, hostContextScript, viaWrapper } from '../cases/host-context.ts';
 import type { Target } from '../config/targets.ts';
@@ -29,6 +28,7 @@ import { dhcpExchange } from '../wire/dhcp.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
 import { shellArg } from '../util/shell-quote.ts';
+import { withDeadline } from '../util/deadline.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -373,7 +373,7 @@ export class BootSession {
       }
     };
     // After a panic, give QEMU a moment to see it too (pvpanic's GUEST_PANICKED, the guest's reset).
-    if (engine.failure && machine.running) await Promise.race([machine.exited, sleep(3000)]);
+    if (engine.failure && machine.running) await withDeadline(machine.exited, 3000, () => undefined);
     const qmp = this.#qmp;
     const exit = await machine.stop({ quit: qmp ? () => qmp.quit() : undefined, beforeCleanup: keepCapture });
     const qmpEvents = qmp ? [...qmp.events] : [];
@@ -454,16 +454,9 @@ async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, cpuMs: ()
 
 /** Hold typing until the target says the console is safe to type on (see the target schema's typeAfter). */
 async function waitBeforeTyping(engine: ConsoleEngine, typeAfter: { pattern: string; orAfterMs: number }, bootMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const fallback = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, typeAfter.orAfterMs - (engine.now() - engine.startedAt)));
-  });
-  try {
-    // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
-    const seen = engine.waitFor(boundedRegex(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
-    seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
-    await Promise.race([seen.then(() => undefined), fallback]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const fallbackMs = typeAfter.orAfterMs - (engine.now() - engine.startedAt);
+  // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
+  const seen = engine.waitFor(boundedRegex(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
+  seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
+  await withDeadline(seen, fallbackMs, () => undefined);
 }
