@@ -3,7 +3,7 @@ import { compareDebianVersions } from '../../src/images/debversion.ts';
 import { chooseCompression, chooseInitramfsCompression } from '../../src/images/compress.ts';
 import { readElfNeeds } from '../../src/images/elf.ts';
 import { globToRegExp } from '../../src/images/glob.ts';
-import { moduleName, parseModulesDep } from '../../src/images/modules.ts';
+import { moduleName, parseModulesDep } from '../../src/images/modules-dep.ts';
 import { bootScript, containerSpec } from '../../src/images/oci.ts';
 import { shellQuote } from '../../src/util/shell-quote.ts';
 import { parsePackages } from '../../src/images/apt.ts';
