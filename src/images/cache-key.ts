@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ImageDefinition } from './definition.ts';
 import { stableJson } from './merge.ts';
-import type { ImageTarget } from './targets.ts';
+import type { ImageTarget } from '../config/targets.ts';
 
 /** Bumped whenever the builder's output changes for the same inputs (2: onboot `keep:`, pvpanic modules; 3: services share one shim). */
 export const builderVersion = '6';

@@ -9,7 +9,7 @@ import { ConfigError, HostError } from '../errors.ts';
 import { DebianArchive, UnknownPackageError, type DebCandidate } from './apt.ts';
 import { lineContaining, packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
 import { stableJson } from './merge.ts';
-import type { ImageTarget } from './targets.ts';
+import type { ImageTarget } from '../config/targets.ts';
 
 /** One package to fetch: its newest indexed versions, and the suite it comes from. */
 export interface PlannedPackage {

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
 import { buildOnce } from '../../util/build-once.ts';
-import type { BootFormat } from '../boot-files.ts';
+import type { BootFormat } from '../../config/boot-formats.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
 import { stableJson } from '../merge.ts';
