@@ -3,11 +3,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { displayPath } from '../config/load-yaml.ts';
+import { displayPath, lineOfField, lineOfValue } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
 import { DebianArchive, UnknownPackageError, type DebCandidate } from './apt.ts';
-import { lineContaining, packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
+import { packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
 import { stableJson } from './merge.ts';
 import type { ImageTarget } from '../config/targets.ts';
 
@@ -63,8 +63,8 @@ export function packageChoices(def: ImageDefinition, target: string): PackageCho
 }
 
 function unknownPackage(def: ImageDefinition, name: string, arch: string): ConfigError {
-  const file = def.chain.find((f) => lineContaining(f, name)) ?? def.file;
-  return new ConfigError(displayPath(file), `unknown Debian package ${name} for ${arch} in ${displayPath(file)}`, lineContaining(file, name));
+  const file = def.chain.find((f) => lineOfValue(f, name) !== undefined) ?? def.file;
+  return new ConfigError(displayPath(file), `unknown Debian package ${name} for ${arch} in ${displayPath(file)}`, lineOfValue(file, name));
 }
 
 async function candidatesOrConfigError(def: ImageDefinition, archive: DebianArchive, name: string, arch: string): Promise<DebCandidate[]> {
@@ -111,8 +111,9 @@ async function resolvePlan(def: ImageDefinition, target: ImageTarget, log: (line
   }
   const kernelEntry = def.kernel.packages[target.name];
   if (!kernelEntry) {
-    const file = def.chain.find((f) => lineContaining(f, 'packages:')) ?? def.file;
-    throw new ConfigError(displayPath(file), `kernel.packages has no entry for target ${target.name}`, lineContaining(file, 'packages:'));
+    const at = ['kernel', 'packages'];
+    const file = def.chain.find((f) => lineOfField(f, at, { exact: true }) !== undefined) ?? def.file;
+    throw new ConfigError(displayPath(file), `kernel.packages has no entry for target ${target.name}`, lineOfField(file, at, { exact: true }));
   }
   const kernelName = typeof kernelEntry === 'string' ? kernelEntry : kernelEntry.name;
   const kernelSuite = typeof kernelEntry === 'string' ? def.suite : kernelEntry.suite;
