@@ -14,7 +14,7 @@ export interface CommandResult {
 }
 
 /** Runs one command on a machine; `timeoutMs` bounds it (the runner's own default when absent). */
-export type CommandRunner = (command: string, timeoutMs?: number) => Promise<CommandResult>;
+type CommandRunner = (command: string, timeoutMs?: number) => Promise<CommandResult>;
 
 /** Show a script in messages: its first line, shortened. */
 export function summarize(script: string): string {
@@ -60,7 +60,7 @@ export async function fail(run: CommandRunner, command: string): Promise<string>
 }
 
 /** How long waitUntilSucceeds keeps trying, and how each attempt is bounded. */
-export interface WaitSettings {
+interface WaitSettings {
   /** Time allowed for retrying (default 60 s); no attempt starts after it. */
   readonly timeoutMs?: number;
   /** Pause between attempts (default 1 s). */

@@ -10,7 +10,7 @@ export function moduleName(pathOrName: string): string {
 }
 
 /** One module of modules.dep: its path (relative to lib/modules/KVER) and every module it needs, in modules.dep order. */
-export interface DepEntry {
+interface DepEntry {
   readonly path: string;
   readonly deps: string[];
 }
