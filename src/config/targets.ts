@@ -7,6 +7,7 @@ import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
 import { firmwareProblems, qemuBinaryProblem, qemuSettingProblems } from './qemu-safety.ts';
 import { checkRegexFields, type RegexField } from './regex-fields.ts';
+import { isPlainObject } from '../util/plain-object.ts';
 
 export interface Target {
   readonly name: string;
@@ -94,10 +95,6 @@ function mergeFields(base: Record<string, unknown>, over: Record<string, unknown
     merged[key] = isPlainObject(under) && isPlainObject(value) ? mergeFields(under, value) : value;
   }
   return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The regular expressions of a target's console settings, with where they are. */

@@ -4,7 +4,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { displayPath, lineOfField, lineOfValue, loadYamlFile, type FieldPath } from '../config/load-yaml.ts';
 import { imagesDir } from '../config/paths.ts';
 import { ConfigError } from '../errors.ts';
-import { deepMerge, isPlainObject } from './merge.ts';
+import { deepMerge } from './merge.ts';
+import { isPlainObject } from '../util/plain-object.ts';
 import { depthInRoot, isWithin } from './root-paths.ts';
 
 export interface Relocation {
