@@ -1,6 +1,6 @@
 // Which Debian packages an image needs on a target, their versions (from the signed index),
 // and fetching them, falling back to older versions the archive still serves.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { displayPath, lineOfField, lineOfValue } from '../config/load-yaml.ts';
@@ -10,6 +10,7 @@ import { DebianArchive, UnknownPackageError, type DebCandidate } from './apt.ts'
 import { packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
 import { stableJson } from './merge.ts';
 import type { ImageTarget } from '../config/targets.ts';
+import { sha256Hex } from '../util/sha256.ts';
 
 /** One package to fetch: its newest indexed versions, and the suite it comes from. */
 export interface PlannedPackage {
@@ -87,7 +88,7 @@ export async function planPackages(def: ImageDefinition, target: ImageTarget, lo
     if (suite !== def.suite) lists.push(await archiveFor(def, suite, log).listsVersion(target.debianArch));
   }
   const names = choices.map((c) => (c.suite ? `${c.name}@${c.suite}` : c.name));
-  const id = createHash('sha256').update(stableJson({ mirror: def.mirror, arch: target.debianArch, lists, names, kernelEntry: kernelEntry ?? null })).digest('hex');
+  const id = sha256Hex(stableJson({ mirror: def.mirror, arch: target.debianArch, lists, names, kernelEntry: kernelEntry ?? null }));
   const file = join(cacheDir(), 'apt', 'plans', `${id.slice(0, 32)}.json`);
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<PackagePlan, 'packages'> & { packages: PlannedPackage[] };
@@ -147,7 +148,7 @@ export function newestSelection(plan: PackagePlan): DebSelection {
 }
 
 function fetchedRecord(plan: PackagePlan): string {
-  const id = createHash('sha256').update(stableJson({ ...plan, packages: [...plan.packages.values()] })).digest('hex');
+  const id = sha256Hex(stableJson({ ...plan, packages: [...plan.packages.values()] }));
   return join(cacheDir(), 'apt', 'fetched', `${id.slice(0, 32)}.json`);
 }
 
