@@ -1,11 +1,10 @@
 // The shell driver: finds a shell on the console without trusting any banner or
 // prompt, runs framed commands on it, and offers the machine verbs (succeed, fail, waitUntilSucceeds; ./verbs.ts).
-import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.ts';
 import { consoleDefaults } from './defaults.ts';
 import type { ConsoleEngine, ConsolePattern } from './engine.ts';
 import { ConsoleTimeoutError, FrameError } from './errors.ts';
-import { withoutPrintk, decodeFrame, frameCommand, gappedMarker, type ViaWrapper } from './framing.ts';
+import { withoutPrintk, decodeFrame, frameCommand, freshNonce, gappedMarker, type ViaWrapper } from './framing.ts';
 import * as verbs from './verbs.ts';
 import { summarize, type CommandResult } from './verbs.ts';
 
@@ -74,7 +73,7 @@ export class Shell {
     options: ShellOptions = {},
   ) {
     this.#via = options.via;
-    this.#nonce = options.nonce ?? (() => randomBytes(6).toString('hex'));
+    this.#nonce = options.nonce ?? freshNonce;
     this.#maxLineBytes = options.maxLineBytes ?? consoleDefaults.maxLineBytes;
     this.#maxScriptBytes = options.maxScriptBytes ?? consoleDefaults.maxScriptBytes;
     this.#frameRetries = options.frameRetries ?? consoleDefaults.frameRetries;
