@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { ensureImage, type BuiltImage } from '../images/builder.ts';
 import { referenceDefinition } from '../images/definition.ts';
-import { findTarget, listTargets } from '../images/targets.ts';
+import { findTarget, listTargets } from '../config/targets.ts';
 import { ensureFormat, parseFormats } from '../images/formats/index.ts';
 import { requirePrintablePath } from '../util/path-options.ts';
 

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
+import { withDeadline } from '../util/deadline.ts';
 import { onInterruptExit } from '../util/signals.ts';
 import { findOnPath } from './find-binary.ts';
 
@@ -103,7 +104,7 @@ export class Machine {
     this.stopping = true;
     const graceMs = options.graceMs ?? 2000;
     if (!this.done && options.quit) {
-      await Promise.race([options.quit().catch(() => undefined), this.exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      await withDeadline(Promise.race([options.quit().catch(() => undefined), this.exited]), graceMs, () => undefined);
     }
     if (!this.done) {
       this.child.kill('SIGTERM');
