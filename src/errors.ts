@@ -49,6 +49,12 @@ export function writeFailed(path: string, error: unknown): HostError {
   return new HostError(`writing ${path} failed: ${why}`);
 }
 
+/** The first line of an error's message (or of what was thrown), for one-line reports. */
+export function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
 /** The machine under test broke in a way that is not an assertion (QEMU died, console lost). */
 export class MachineError extends Error {
   override readonly name = 'MachineError';

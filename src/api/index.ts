@@ -10,14 +10,15 @@ import { attachTerminal } from '../boot/terminal.ts';
 import type { GuestShell } from '../cases/check.ts';
 import type { Target } from '../config/targets.ts';
 import type { ConsolePattern } from '../console/engine.ts';
-import { consoleDefaults } from '../console/defaults.ts';
-import { retryUntilSucceeds, summarize } from '../console/shell.ts';
+import * as verbs from '../console/verbs.ts';
+import type { CommandResult } from '../console/verbs.ts';
 import { AssertionFailed, UsageError } from '../errors.ts';
 import { dhcpExchange, type WireLease } from '../wire/dhcp.ts';
 import { killedWithProcess, stopWithProcess } from './cleanup.ts';
 
 export { AssertionFailed, ConfigError, HostError, KittestError, MachineError, UsageError } from '../errors.ts';
 export type { Target } from '../config/targets.ts';
+export type { CommandResult } from '../console/verbs.ts';
 export type { WireLease } from '../wire/dhcp.ts';
 
 export interface BootRequest {
@@ -49,12 +50,6 @@ export interface WaitOptions extends CommandOptions {
   readonly timeoutMs?: number;
   /** Pause between attempts, default 1 s. */
   readonly intervalMs?: number;
-}
-
-export interface CommandResult {
-  readonly status: number;
-  /** stdout and stderr, merged. */
-  readonly output: string;
 }
 
 /** The boot did not reach a shell: the message names where the boot stopped, as `kittest run`'s boot case does. */
@@ -105,30 +100,23 @@ export class KittestMachine {
     return { status, output };
   }
 
-  /** Run `command` and return its output; rejects (AssertionFailed) unless it exits 0. */
-  async succeed(command: string, options: CommandOptions = {}): Promise<string> {
-    const { status, output } = await this.execute(command, options);
-    if (status !== 0) throw new AssertionFailed(`${summarize(command)} exited with status ${status}, expected 0; output: ${tail(output)}`);
-    return output;
+  /** Run `command` and return its output; rejects (AssertionFailed, with the command, status and output as evidence) unless it exits 0. */
+  succeed(command: string, options: CommandOptions = {}): Promise<string> {
+    return verbs.succeed((c) => this.execute(c, options), command);
   }
 
-  /** Run `command` and return its output; rejects (AssertionFailed) if it exits 0. */
-  async fail(command: string, options: CommandOptions = {}): Promise<string> {
-    const { status, output } = await this.execute(command, options);
-    if (status === 0) throw new AssertionFailed(`${summarize(command)} exited with status 0, expected it to fail; output: ${tail(output)}`);
-    return output;
+  /** Run `command` and return its output; rejects (AssertionFailed, with the evidence) if it exits 0. */
+  fail(command: string, options: CommandOptions = {}): Promise<string> {
+    return verbs.fail((c) => this.execute(c, options), command);
   }
 
   /** Run `command` until it exits 0 and return that output; rejects with the last attempt's status and output after `timeoutMs`. */
-  async waitUntilSucceeds(command: string, options: WaitOptions = {}): Promise<string> {
-    const timeoutMs = options.timeoutMs ?? consoleDefaults.waitUntilTimeoutMs;
-    const r = await retryUntilSucceeds((attemptMs) => this.execute(command, { in: options.in, timeoutMs: attemptMs }), {
-      timeoutMs,
-      intervalMs: options.intervalMs ?? consoleDefaults.waitUntilIntervalMs,
+  waitUntilSucceeds(command: string, options: WaitOptions = {}): Promise<string> {
+    return verbs.waitUntilSucceeds((c, timeoutMs) => this.execute(c, { in: options.in, timeoutMs }), command, {
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.intervalMs,
       attemptTimeoutMs: this.target.timeouts.commandMs,
     });
-    if (r.succeeded) return r.output;
-    throw new AssertionFailed(`${summarize(command)} did not succeed within ${timeoutMs} ms (${r.attempts} attempts); last exit status ${r.last.status}, output: ${tail(r.last.output)}`);
   }
 
   /** Wait until the console shows `pattern` (anywhere since the machine started); returns the matched text. */
@@ -208,9 +196,4 @@ export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
     forget();
     throw new BootFailed(`boot on ${target.name} ${failure.status}: ${failure.message}`, failure.status, session.engine.lastLines(40));
   }
-}
-
-function tail(output: string): string {
-  const lines = output.replace(/\n$/, '').split('\n');
-  return JSON.stringify(lines.slice(-10).join('\n'));
 }

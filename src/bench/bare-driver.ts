@@ -4,11 +4,10 @@
 // nsenter, the one the second rng sample is built from), with the harness's checked decodeFrame:
 // an echoed terminal answer (^[[1;1R) inside a frame must not make it pick another way in.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { viaWrapper } from '../cases/host-context.ts';
-import { decodeFrame, frameCommand, type ViaWrapper } from '../console/framing.ts';
+import { decodeFrame, frameCommand, freshNonce, type ViaWrapper } from '../console/framing.ts';
 import { onInterruptExit } from '../util/signals.ts';
 import type { GuestStep } from './guest-work.ts';
 
@@ -52,7 +51,6 @@ export interface BareTimes {
   readonly frames: number;
 }
 
-const nonce = () => randomBytes(6).toString('hex');
 // Markers and acks are short; a match that ends in a new chunk starts at most this far back.
 const TAIL = 256;
 
@@ -150,7 +148,7 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
     tail.reset();
     const probes: string[] = [];
     for (;;) {
-      const n = nonce();
+      const n = freshNonce();
       probes.push(n);
       port.write(`printf '%s_%s\\n' ${n} ready\r`);
       if (await tail.until(new RegExp(`(?:${probes.join('|')})_ready`), Math.min(plan.probeEveryMs, left('shell'))) !== undefined) return;
@@ -162,7 +160,7 @@ export async function driveBare(port: BarePort, plan: BarePlan, clock: () => num
   mark('shell-ready');
 
   const run = async (step: GuestStep, way: { via?: ViaWrapper; gzip: boolean }): Promise<AnswerFrame> => {
-    const framed = frameCommand(step.script, nonce(), { ...way, maxLineBytes: plan.maxLineBytes });
+    const framed = frameCommand(step.script, freshNonce(), { ...way, maxLineBytes: plan.maxLineBytes });
     tail.reset();
     for (const piece of framed.setup) {
       port.write(`${piece.line}\r`);

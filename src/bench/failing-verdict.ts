@@ -1,7 +1,7 @@
 // The failing image's time to its verdict against the good image's: a failing case costs its
 // settle window once (the cases are judged side by side, their windows overlap), not once per case.
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { CaseDef } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
@@ -28,7 +28,8 @@ export interface FailingInput extends BenchPartInput {
 /** One full run (every case, console log written); verdict = the last case's verdict, ms since runTarget was called. */
 async function verdictOnce(input: FailingInput, which: 'good' | 'failing', i: number): Promise<VerdictRun> {
   const { image, bytes } = input[which];
-  const artifactsDir = join(input.tmpDir, `verdict-${input.target.name}-${which}-${i + 1}`);
+  // Named by the failing image too: two failing-image parts share one scratch folder.
+  const artifactsDir = join(input.tmpDir, `verdict-${input.target.name}-${basename(input.failing.image.prefix)}-${which}-${i + 1}`);
   rmSync(artifactsDir, { recursive: true, force: true });
   let verdictMs = 0;
   const started = performance.now();

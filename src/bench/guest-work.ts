@@ -3,7 +3,7 @@
 // and grouped the way the harness sends them (one batch per poll, batchScript of
 // src/cases/batched-shell.ts), so the bare driver types what the harness types, with no copy to
 // drift out of date.
-import { randomBytes } from 'node:crypto';
+import { freshNonce } from '../console/framing.ts';
 import { batchOrder, batchScript } from '../cases/batched-shell.ts';
 import type { GuestRunOptions, ScriptResult } from '../cases/check.ts';
 import { settingDefaults } from '../cases/case-schema.ts';
@@ -57,7 +57,6 @@ export interface GuestWork {
   readonly hostFacts: string;
 }
 
-const nonce = () => randomBytes(6).toString('hex');
 // The host's view is read on the host, not typed into the guest: an empty capture will do.
 const emptyWire = { mac: '52:54:00:00:00:00', readWire: () => ({ records: [] }) };
 
@@ -93,7 +92,7 @@ export function pollScript(poll: EvidencePoll, tag: string): string {
 }
 
 /** Everything typed after the context script, in order, with fresh batch tags (the host facts are in the first poll). */
-export function guestSteps(work: GuestWork, tag: () => string = nonce): GuestStep[] {
+export function guestSteps(work: GuestWork, tag: () => string = freshNonce): GuestStep[] {
   return work.polls.map((p) => ({ label: p.label, script: pollScript(p, tag()), afterMs: p.afterMs, ...(p.fromAnswer ? { fromAnswer: p.fromAnswer } : {}) }));
 }
 
@@ -102,7 +101,7 @@ export function guestSteps(work: GuestWork, tag: () => string = nonce): GuestSte
  * The recording shell answers every script with empty output, and its clock jumps an hour per
  * reading so a check that retries until its settle time gives up after one attempt instead of waiting.
  */
-export async function guestWork(cases: readonly CaseDef[], checkNonce: () => string = nonce): Promise<GuestWork> {
+export async function guestWork(cases: readonly CaseDef[], checkNonce: () => string = freshNonce): Promise<GuestWork> {
   const recorded: CheckScripts[] = [];
   for (const def of cases) {
     if (def.check === 'boot') continue;

@@ -1,5 +1,4 @@
 // What the bench ran on: cores, CPU model, QEMU versions, load, and QEMU processes that are not ours.
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg } from 'node:os';
 
@@ -19,11 +18,6 @@ export function cpuModelOf(cpuinfo: string): string | undefined {
     if (m?.[1]?.trim()) return m[1].trim();
   }
   return undefined;
-}
-
-/** "7.2.22" from the first line of `qemu-system-* --version`, or undefined. */
-export function qemuVersionOf(output: string): string | undefined {
-  return /QEMU emulator version (\S+)/.exec(output)?.[1];
 }
 
 /** A host name safe to put in a file name. */
@@ -46,15 +40,6 @@ export function hostInfo(): HostInfo {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
   };
-}
-
-/** The version a QEMU binary reports, or its error in brackets. */
-export function qemuVersion(binary: string): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(binary, ['--version'], { timeout: 10_000 }, (error, stdout) => {
-      resolve(qemuVersionOf(String(stdout)) ?? `[${error ? error.message.split('\n')[0] : 'unknown version'}]`);
-    });
-  });
 }
 
 /** 1-minute load average. */

@@ -3,7 +3,6 @@
 // time against the target's limit, and the boot stages, timeline, memory and image size read from
 // the harness runs.
 import { prepareFirmware } from '../qemu/firmware.ts';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +14,7 @@ import type { BootFiles } from '../images/boot-files.ts';
 import { runTarget } from '../matrix/run-target.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { buildArgv } from '../qemu/argv.ts';
+import { randomMac } from '../qemu/mac.ts';
 import { makeRunDir } from '../qemu/machine.ts';
 import type { RunReport } from '../report/model.ts';
 import { runBare, type BarePlan } from './bare-driver.ts';
@@ -35,8 +35,6 @@ export interface OverheadInput extends BenchPartInput {
   readonly work: GuestWork;
   readonly accel: AccelChoice;
 }
-
-const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 /** The goal of part 1: the harness takes at most 2 % longer than the bare driver. */
 export const overheadGoal = 1.02;

@@ -2,11 +2,9 @@
 // process, the console engine and its log, QMP for the machine's whole life, the wire capture,
 // and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
 // benchmark's harness runs and the TypeScript API all boot through here.
-import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { GuestShell, HostView } from '../cases/check.ts';
 import { decideHostContext, type HostContext, hostContextScript, viaWrapper } from '../cases/host-context.ts';
 import type { Target } from '../config/targets.ts';
@@ -17,18 +15,21 @@ import { compileFailurePatterns, firmwareFailurePatterns } from '../console/fail
 import { type ConsoleLogSink, FileLogSink } from '../console/log-sink.ts';
 import type { ViaWrapper } from '../console/framing.ts';
 import { Shell } from '../console/shell.ts';
-import { HostError, MachineError, writeFailed } from '../errors.ts';
+import { firstLine, HostError, MachineError, writeFailed } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { buildArgv, qmpPath, wireFilters, wirePaths } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
 import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
+import { randomMac } from '../qemu/mac.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { bootFailureStatus } from '../report/status.ts';
 import { WireCapture } from '../wire/capture.ts';
 import { dhcpExchange } from '../wire/dhcp.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 import { makeFolders } from '../util/make-folders.ts';
+import { shellArg } from '../util/shell-quote.ts';
+import { withDeadline } from '../util/deadline.ts';
 
 export interface BootOptions {
   readonly target: Target;
@@ -76,8 +77,6 @@ export interface BootEnd {
   readonly wireCapped?: string;
 }
 
-const randomMac = () => `52:54:00:${[...randomBytes(3)].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
-
 export function exitText(exit: MachineExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
 }
@@ -90,11 +89,6 @@ export function writeArtifact(dir: string, name: string, text: string): void {
   } catch (error) {
     throw writeFailed(file, error);
   }
-}
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? text;
 }
 
 /** A machine booting or booted under kittest. Make one with `BootSession.start`, end it with `stop`. */
@@ -183,7 +177,7 @@ export class BootSession {
       if (options.artifactsDir) {
         makeFolders(options.artifactsDir);
         writeArtifact(options.artifactsDir, 'qemu-argv.json', `${JSON.stringify(argv, null, 2)}\n`);
-        writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellQuote).join(' ')}\n`);
+        writeArtifact(options.artifactsDir, 'qemu-cmdline.txt', `${argv.map(shellArg).join(' ')}\n`);
       }
       const logFile = options.consoleLog ?? (options.artifactsDir ? join(options.artifactsDir, 'console.log') : undefined);
       if (logFile) log = new FileLogSink(logFile, { maxBytes: options.logMaxBytes, onError: (error) => logError(error) });
@@ -295,7 +289,7 @@ export class BootSession {
       login: login && { promptPattern: boundedRegex(login.prompt), user: login.user, password: login.password, passwordPattern: boundedRegex(login.passwordPrompt) },
     });
     const idleMs = target.timeouts.idleMs ?? defaultIdleMs;
-    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.cpuMs(), found, idleMs) : found;
+    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.demandMs(), found, idleMs) : found;
     await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, watched, target.timeouts.silenceMs) : watched);
     engine.mark('shell-ready');
   }
@@ -385,7 +379,7 @@ export class BootSession {
       }
     };
     // After a panic, give QEMU a moment to see it too (pvpanic's GUEST_PANICKED, the guest's reset).
-    if (engine.failure && machine.running) await Promise.race([machine.exited, sleep(3000)]);
+    if (engine.failure && machine.running) await withDeadline(machine.exited, 3000, () => undefined);
     const qmp = this.#qmp;
     const exit = await machine.stop({ quit: qmp ? () => qmp.quit() : undefined, beforeCleanup: keepCapture });
     const qmpEvents = qmp ? [...qmp.events] : [];
@@ -395,10 +389,6 @@ export class BootSession {
     const wireCapped = this.#capture.capped;
     return { exit, qmpEvents, ...(dhcpAckMs === undefined ? {} : { dhcpAckMs }), ...(wireCapped ? { wireCapped } : {}) };
   }
-}
-
-function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Call a hang early: reject when the console has printed nothing for `silenceMs` (after its first byte). */
@@ -422,12 +412,13 @@ async function raceSilence<T>(engine: ConsoleEngine, speech: GuestSpeech, work: 
 /** How long a silent, idle guest is given before its boot is called hung (targets' timeouts.idleMs). */
 export const defaultIdleMs = 20_000;
 
-/** Below this share of one CPU, QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
+/** Below this share of one CPU (run or waited for), QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
 export const idleCpuShare = 0.05;
 
 /**
- * Whether QEMU was idle over the last `windowMs`, from its CPU time sampled as [time, cpuMs] pairs
- * (oldest first, engine clock): true when the samples span the window and QEMU used under idleCpuShare of it.
+ * Whether QEMU was idle over the last `windowMs`, from how long it ran or waited to run, sampled as
+ * [time, demandMs] pairs (oldest first, engine clock): true when the samples span the window and that
+ * came to under idleCpuShare of it.
  */
 export function idleOver(samples: readonly (readonly [number, number])[], nowMs: number, windowMs: number): { idle: boolean; share?: number } {
   const from = [...samples].reverse().find(([at]) => at <= nowMs - windowMs);
@@ -439,25 +430,26 @@ export function idleOver(samples: readonly (readonly [number, number])[], nowMs:
 
 /**
  * Call a hang early: reject once the kernel has started and the console has printed nothing for
- * `idleMs` while QEMU itself used almost no CPU in that time (an idle guest, waiting forever). A slow
- * boot under emulation keeps QEMU busy, so it is never called here, however quiet its console.
+ * `idleMs` while QEMU itself neither ran nor waited to run in that time (an idle guest, waiting
+ * forever). A slow boot under emulation keeps QEMU busy, and one starved by a loaded host keeps it
+ * waiting for a CPU, so neither is called here, however quiet its console.
  */
-async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, cpuMs: () => number | undefined, work: Promise<T>, idleMs: number): Promise<T> {
+async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, demandMs: () => number | undefined, work: Promise<T>, idleMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const samples: [number, number][] = [];
   const idle = new Promise<never>((_, reject) => {
     timer = setInterval(() => {
       const now = engine.now() - engine.startedAt;
-      const cpu = cpuMs();
-      if (cpu === undefined) return;
-      samples.push([now, cpu]);
+      const demand = demandMs();
+      if (demand === undefined) return;
+      samples.push([now, demand]);
       while (samples.length > 2 && samples[1]![0] <= now - idleMs) samples.shift();
       const quietSince = speech.lastAtMs;
       if (quietSince === undefined || now - quietSince < idleMs) return;
       if (lastBootStage((p) => engine.search(p) !== undefined) === 'firmware') return;
       const { idle: waiting, share } = idleOver(samples, now, idleMs);
       if (waiting) {
-        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU used ${((share ?? 0) * 100).toFixed(1)}% of a CPU: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
+        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU ran or waited to run ${((share ?? 0) * 100).toFixed(1)}% of the time: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
       }
     }, 1000);
   });
@@ -470,16 +462,9 @@ async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, cpuMs: ()
 
 /** Hold typing until the target says the console is safe to type on (see the target schema's typeAfter). */
 async function waitBeforeTyping(engine: ConsoleEngine, typeAfter: { pattern: string; orAfterMs: number }, bootMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const fallback = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, typeAfter.orAfterMs - (engine.now() - engine.startedAt)));
-  });
-  try {
-    // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
-    const seen = engine.waitFor(boundedRegex(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
-    seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
-    await Promise.race([seen.then(() => undefined), fallback]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const fallbackMs = typeAfter.orAfterMs - (engine.now() - engine.startedAt);
+  // A panic or QEMU's end still rejects at once; a timeout here just means "type now".
+  const seen = engine.waitFor(boundedRegex(typeAfter.pattern), { timeoutMs: bootMs, description: 'the console to be safe to type on' });
+  seen.catch(() => {}); // When the fallback wins, a later rejection must not go unhandled.
+  await withDeadline(seen, fallbackMs, () => undefined);
 }

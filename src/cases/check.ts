@@ -1,10 +1,9 @@
 // The contract between the case runner and the built-in checks.
+import type { CommandResult } from '../console/verbs.ts';
 import type { WireRead } from '../wire/capture.ts';
 
 /** Result of one script run on the guest console. */
-export interface ScriptResult {
-  readonly status: number;
-  readonly output: string;
+export interface ScriptResult extends CommandResult {
   readonly durationMs: number;
 }
 

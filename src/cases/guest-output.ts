@@ -1,10 +1,5 @@
 // Helpers to write guest scripts and read their output. Guest output is untrusted: parse, never eval.
 
-/** Quote a value for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 /** `key=value` lines printed by a guest script, grouped by key (other lines are ignored). */
 export function parseKeyValues(output: string): Map<string, string[]> {
   const map = new Map<string, string[]>();

@@ -4,7 +4,8 @@
 // names (context for messages), and, for isolation, their namespaces and cgroups.
 // Guest output is untrusted: every line is parsed strictly, and the guest script never prints a
 // file name that could hold a newline (it could otherwise forge a line).
-import { parseKeyValues, shellQuote } from './guest-output.ts';
+import { parseKeyValues } from './guest-output.ts';
+import { shellQuote } from '../util/shell-quote.ts';
 
 /** Device numbers (hex major:minor, as `stat -c %t:%T` prints them) of well-known RNG sources. */
 export const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrng': 'a:b7', '/dev/random': '1:8' };
@@ -286,6 +287,17 @@ export function decimalDevice(rdev: string): string {
 /** "rngd (pid 312)" */
 export const label = (p: { comm: string; pid: number }): string => `${p.comm || '?'} (pid ${p.pid})`;
 
+/** Centiseconds from a /proc/uptime reading ("123.45"), undefined when it is not one. */
+export function uptimeCs(text: string | undefined): number | undefined {
+  const m = /^(\d{1,9})\.(\d\d)$/.exec(text?.trim() ?? '');
+  return m ? Number(m[1]) * 100 + Number(m[2]) : undefined;
+}
+
+/** How long a process started `startTicks` after boot had lived at uptime `atCs`, in centiseconds (USER_HZ is 100 on Linux). */
+export function ageCs(startTicks: number | undefined, atCs: number | undefined): number | undefined {
+  return startTicks === undefined || atCs === undefined ? undefined : atCs - startTicks;
+}
+
 /** Where containerd's runc v2 shims keep each task's state: NAMESPACE/ID/init.pid. */
 export const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
 
@@ -297,12 +309,26 @@ export const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
  *                                  process; START its start time in clock ticks after boot
  *   tasklog=ID LINE                the last line of /var/log/ID.log and /var/log/ID.out.log (LinuxKit's
  *                                  service logs; kittest's images write there too), for ids in `logsOf`
+ *   svcns=ID pid:[N] net:[N] ipc:[N] uts:[N] mnt:[N]   svccap=ID HEX   svcroot=ID OPTIONS
+ *                                  with `inspect`, for each live task in that containerd namespace: its
+ *                                  init process's namespaces, CapEff and root mount options
  * No containerd client is started (a Go program start costs seconds under emulation).
  */
-export function taskScanScript(logsOf: readonly string[]): string {
+export function taskScanScript(logsOf: readonly string[], inspect?: string): string {
   // '*': the logs of every task.
   const list = logsOf.includes('*') ? '*' : logsOf.map(safeName).filter(Boolean).join(' ');
   const pattern = list === '*' ? '*' : `*" $id "*`;
+  const ns = inspect?.replace(/[^A-Za-z0-9._-]/g, '');
+  // What services-declared compares with each declaration: namespaces, CapEff and the root's mount options.
+  const inspection = ns
+    ? `
+  if [ "$ns" = ${ns} ] && [ "$st" != gone ]; then
+    echo "svcns=$id $(readlink /proc/$tp/ns/pid) $(readlink /proc/$tp/ns/net) $(readlink /proc/$tp/ns/ipc) $(readlink /proc/$tp/ns/uts) $(readlink /proc/$tp/ns/mnt)"
+    while read -r _k _v; do case "$_k" in CapEff:) echo "svccap=$id $_v"; break;; esac; done 2>/dev/null < "/proc/$tp/status"
+    o=; while read -r _a _b _c _d _m _o _r; do [ "$_m" = / ] && o=$_o; done 2>/dev/null < "/proc/$tp/mountinfo"
+    echo "svcroot=$id $o"
+  fi`
+    : '';
   return `read -r kt_tu _ < /proc/uptime; echo "task_uptime=$kt_tu"
 for f in ${taskStateDir}/*/*/init.pid; do
   [ -f "$f" ] || continue
@@ -311,7 +337,7 @@ for f in ${taskStateDir}/*/*/init.pid; do
   tp=; read -r tp 2>/dev/null < "$f"
   case "$tp" in ''|*[!0-9]*) tp=-;; esac
   st=gone; s=; ts=; [ "$tp" != - ] && read -r s 2>/dev/null < "/proc/$tp/stat" && { s=\${s##*) }; st=\${s%% *}; set -- $s; ts=\${20}; }
-  echo "task=$ns $id $tp $st $ts"
+  echo "task=$ns $id $tp $st $ts"${inspection}
   case " ${list} " in ${pattern})
     for l in "/var/log/$id.log" "/var/log/$id.out.log"; do
       [ -s "$l" ] && echo "tasklog=$id $(tail -n 1 "$l" 2>/dev/null | tr -cd '\\40-\\176' | cut -c1-300)"
@@ -339,14 +365,13 @@ export const taskRunning = (task: RuntimeTask): boolean => task.state !== 'gone'
 export function parseTasks(output: string): RuntimeTask[] {
   const kv = parseKeyValues(output);
   const tasks: RuntimeTask[] = [];
-  const up = /^(\d{1,9})\.(\d\d)$/.exec(kv.get('task_uptime')?.[0] ?? '');
-  const uptimeCs = up ? Number(up[1]) * 100 + Number(up[2]) : undefined;
+  const scannedAt = uptimeCs(kv.get('task_uptime')?.[0]);
   for (const v of kv.get('task') ?? []) {
     const m = /^([A-Za-z0-9._-]{1,100}) ([A-Za-z0-9._-]{1,100}) (\d{1,9}|-) ([A-Za-z]|gone) ?(\d{1,12})?$/.exec(v);
     if (!m) continue;
     if (tasks.some((t) => t.namespace === m[1] && t.id === m[2])) continue;
-    const ageCs = uptimeCs !== undefined && m[5] !== undefined ? uptimeCs - Number(m[5]) : undefined;
-    tasks.push({ namespace: m[1]!, id: m[2]!, ...(m[3] === '-' ? {} : { pid: Number(m[3]) }), state: m[4]!, ...(ageCs !== undefined ? { ageCs } : {}), logs: [] });
+    const age = ageCs(m[5] === undefined ? undefined : Number(m[5]), scannedAt);
+    tasks.push({ namespace: m[1]!, id: m[2]!, ...(m[3] === '-' ? {} : { pid: Number(m[3]) }), state: m[4]!, ...(age !== undefined ? { ageCs: age } : {}), logs: [] });
   }
   for (const v of kv.get('tasklog') ?? []) {
     const m = /^([A-Za-z0-9._-]{1,100}) (.*)$/.exec(v);
@@ -360,16 +385,37 @@ export function parseTasks(output: string): RuntimeTask[] {
 export const taskStatus = (task: RuntimeTask): string => (taskRunning(task) ? 'RUNNING' : 'STOPPED');
 
 /**
- * Shell snippet printing `declared=NAME` for every service the image declares the way `linuxkit
- * build` does (/containers/services/NAME/config.json). With taskScanScript's output it tells when
- * every declared service has been started (see allDeclaredStarted).
+ * Shell snippet printing every declaration the image has the way `linuxkit build` writes them:
+ *   decl=KIND NAME        KIND services (/containers/services/NAME/config.json) or onboot
+ *                         (/containers/onboot/NNN-NAME/config.json)
+ * and with `specs`, for services-declared, each config.json's lines and what each onboot container left:
+ *   jsonl=KIND NAME LINE   onbootlog=NNN-NAME PATH   onbootrunc=NNN-NAME
+ * With taskScanScript's output it tells when every declared service has been started (allDeclaredStarted).
  */
-export const declaredServicesScript = `for f in /containers/services/*/config.json; do
+export function declarationsScript(options: { specs?: boolean } = {}): string {
+  const specs = options.specs
+    ? `
+  head -c 131072 "$f" | sed "s/^/jsonl=$k $n /"; echo
+  if [ "$k" = onboot ]; then
+    for l in "/var/log/onboot.$n.log" "/var/log/onboot.\${n#*-}.log" "/var/log/onboot/onboot.$n.log" "/run/log/onboot/onboot.$n.log"; do [ -e "$l" ] && echo "onbootlog=$n $l"; done
+    [ -d "/run/runc/$n" ] || [ -d "/run/runc/\${n#*-}" ] && echo "onbootrunc=$n"
+  fi`
+    : '';
+  return `for f in /containers/services/*/config.json /containers/onboot/*/config.json; do
   [ -f "$f" ] || continue
-  n=\${f%/config.json}; n=\${n##*/}
+  d=\${f%/config.json}; n=\${d##*/}; k=\${d%/*}; k=\${k##*/}
   case "$n" in *[!A-Za-z0-9._-]*) continue;; esac
-  echo "declared=$n"
+  echo "decl=$k $n"${specs}
 done`;
+}
+
+/** The names of the services the image declares, from declarationsScript's output. */
+export function declaredServiceNames(output: string): string[] {
+  return (parseKeyValues(output).get('decl') ?? []).flatMap((v) => {
+    const m = /^services ([A-Za-z0-9._-]{1,100})$/.exec(v);
+    return m ? [m[1]!] : [];
+  });
+}
 
 /** How long a started service is given to open what it will hold (its device, its sockets) before waiting for it ends. */
 export const settledAfterCs = 300;
@@ -380,7 +426,7 @@ export const settledAfterCs = 300;
  * since nothing else is coming. False where the image declares none (those cases keep their settle window).
  */
 export function allDeclaredStarted(output: string): boolean {
-  const declared = (parseKeyValues(output).get('declared') ?? []).filter((n) => /^[A-Za-z0-9._-]{1,100}$/.test(n));
+  const declared = declaredServiceNames(output);
   if (declared.length === 0) return false;
   const tasks = parseTasks(output);
   return declared.every((name) => tasks.some((t) => t.id === name && (!taskRunning(t) || (t.ageCs ?? 0) >= settledAfterCs)));

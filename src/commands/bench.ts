@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { measureFailing } from '../bench/failing-verdict.ts';
 import { requireHostCanRun } from '../boot/prepare.ts';
 import { guestWork } from '../bench/guest-work.ts';
-import { fileSafe, foreignQemu, hostInfo, load1, qemuVersion } from '../bench/host-info.ts';
+import { fileSafe, foreignQemu, hostInfo, load1 } from '../bench/host-info.ts';
+import { qemuVersion } from '../qemu/version.ts';
 import { measureMatrix } from '../bench/matrix-speedup.ts';
 import { measureOverhead } from '../bench/overhead.ts';
 import { measurePanic } from '../bench/panic-latency.ts';
@@ -28,7 +29,7 @@ import { requireWritableFile } from '../util/path-options.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
 import { version } from '../version.ts';
-import { ensureImage } from './build.ts';
+import { ensureImage } from '../images/builder.ts';
 
 export interface BenchOptions {
   runs?: string;

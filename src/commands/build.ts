@@ -1,11 +1,13 @@
-// kittest build: build (or find in the cache) the reference image or a given definition for some architectures.
+// kittest build [--arch A[,B...]|all] [--image FILE] [--format F[,F...]|all]: build (or find in the
+// cache) the reference image or a given definition for some architectures, and their formats.
 import { resolve } from 'node:path';
-import { ensureImage as ensure, type BuiltImage } from '../images/builder.ts';
+import { ensureImage, type BuiltImage } from '../images/builder.ts';
 import { referenceDefinition } from '../images/definition.ts';
-import { findTarget, listTargets } from '../images/targets.ts';
+import { findTarget, listTargets } from '../config/targets.ts';
 import { ensureFormat, parseFormats } from '../images/formats/index.ts';
+import { requirePrintablePath } from '../util/path-options.ts';
 
-export interface BuildOptions {
+interface BuildOptions {
   /** Target names or aliases; 'all' or nothing: every target in targets/. */
   arch?: string[] | 'all';
   /** Image definition file; default images/reference.yml. */
@@ -16,17 +18,12 @@ export interface BuildOptions {
   format?: string;
 }
 
-/** Return the image for `definitionFile` on `targetName`, building it unless the cache has it (then < 2 s, no download). */
-export async function ensureImage(definitionFile: string, targetName: string, log?: (line: string) => void): Promise<BuiltImage> {
-  return ensure(definitionFile, targetName, log);
-}
-
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** Build the requested images one after another, printing one line per image with its size. */
-export async function build(options: BuildOptions = {}): Promise<BuiltImage[]> {
+async function build(options: BuildOptions = {}): Promise<BuiltImage[]> {
   const definition = resolve(options.image ?? referenceDefinition);
   const targets = options.arch === undefined || options.arch === 'all' || options.arch.length === 0 ? listTargets() : options.arch.map((name) => findTarget(name));
   // Check every --format against every target before building anything: a typo is a usage error, not a late failure.
@@ -48,4 +45,12 @@ export async function build(options: BuildOptions = {}): Promise<BuiltImage[]> {
     }
   }
   return results;
+}
+
+/** Build the images; one line per image with its size. */
+export async function buildCommand(values: Record<string, unknown>): Promise<number> {
+  if (typeof values.image === 'string') requirePrintablePath('--image', values.image);
+  const arch = typeof values.arch === 'string' ? values.arch.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  await build({ arch: !arch || arch.includes('all') ? 'all' : arch, image: typeof values.image === 'string' ? values.image : undefined, format: typeof values.format === 'string' ? values.format : undefined });
+  return 0;
 }

@@ -1,11 +1,11 @@
 // kittest run: resolve targets, cases and images, run the matrix, write the reports.
 import { cpus, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { qemuVersion } from '../bench/host-info.ts';
 import { requireAccel, requireHostCanRun } from '../boot/prepare.ts';
 import { attachTerminal } from '../boot/terminal.ts';
 import { loadAllCases } from '../config/case-folders.ts';
 import { type CaseDef, selectCases } from '../config/cases.ts';
+import { loadLinuxkitFile, withLinuxkitFile } from '../config/linuxkit-file.ts';
 import { loadProfile, type Profile, profileCases } from '../config/profiles.ts';
 import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
@@ -14,6 +14,7 @@ import { type ImagePlan, planImages } from '../images/plan.ts';
 import type { KeepFailed } from '../matrix/phases/keep-failed.ts';
 import { checkedImages, type MatrixProgress, runMatrix } from '../matrix/run-matrix.ts';
 import { nonEmptyShard, parseShard } from '../matrix/schedule.ts';
+import { qemuVersion } from '../qemu/version.ts';
 import { annotationsFor } from '../report/github.ts';
 import { caseLine, summaryLines } from '../report/human.ts';
 import { LiveStatus } from '../report/live.ts';
@@ -50,6 +51,8 @@ export interface RunOptions {
   profile?: string;
   /** Hand the first failed run's machine to the person at the terminal before stopping it. */
   'keep-failed'?: boolean;
+  /** The linuxkit.yml that built the image: services-declared checks its list of declarations. */
+  linuxkit?: string;
 }
 
 const list = (text: string | undefined) => text?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -149,7 +152,8 @@ function readRunOptions(options: RunOptions) {
   const allCases = loadAllCases(options.cases);
   if (options.profile !== undefined && options.case !== undefined) throw new UsageError('--profile and --case cannot be combined: a profile runs exactly its cases');
   const profile = options.profile === undefined ? undefined : loadProfile(options.profile, allCases);
-  const cases = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
+  const selected = profile ? profileCases(profile, allCases) : selectCases(allCases, list(options.case));
+  const cases = options.linuxkit === undefined ? selected : withLinuxkitFile(selected, loadLinuxkitFile(options.linuxkit));
   const jobs = positiveInt('jobs', options.jobs, cpus().length);
   const retries = positiveInt('retries', options.retries, 1, 0);
   const accel = requireAccel('--accel', options.accel);

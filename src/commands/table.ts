@@ -32,13 +32,14 @@ const runOptions: Options = {
   targets: { type: 'string', multiple: true },
   profile: { type: 'string' },
   'keep-failed': { type: 'boolean' },
+  linuxkit: { type: 'string' },
 };
 
 export const commands: readonly CommandSpec[] = [
   {
     name: 'run',
     summary: 'boot images under QEMU and check the conformance cases',
-    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--summary FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--targets DIR ...] [--profile NAME|FILE] [--keep-failed]',
+    usage: 'kittest run [--arch A[,B...]] [--image PREFIX|FILE] [--format F] [--case ID[,ID...]] [--json FILE] [--junit FILE] [--html FILE] [--summary FILE] [--artifacts DIR] [--jobs N] [--shard I/N] [--retries N] [--accel auto|kvm|tcg] [--cases DIR ...] [--targets DIR ...] [--profile NAME|FILE] [--linuxkit FILE] [--keep-failed]',
     options: runOptions,
     help: {
       arch: 'targets to run (names or aliases, comma-separated; default: every default target)',
@@ -57,6 +58,7 @@ export const commands: readonly CommandSpec[] = [
       cases: 'a folder of case files to add to the built-in cases (repeatable); ids must be unique across all folders',
       targets: 'a folder of target files to add to the built-in targets (repeatable); a file there may extend a built-in target (a machine variant) and then boots its reference image',
       profile: 'run exactly the cases of a profile (profiles/NAME.yml, or a profile file) and write a conformance statement into every report',
+      linuxkit: "the linuxkit.yml that built the image: services-declared checks the services and onboot containers it lists (each against what the file sets, over the image's own config.json), so an image cannot drop a declaration unseen",
       'keep-failed': 'on a terminal: keep the first failed machine running and drop into its console, the failed cases\' evidence above; Ctrl-] leaves and powers it off (refused without a TTY)',
     },
     load: async () => (await import('./run.ts')).runCommand,
@@ -71,7 +73,7 @@ export const commands: readonly CommandSpec[] = [
       image: 'image definition YAML (default: images/reference.yml)',
       format: 'also make these LinuxKit outputs from each image, one line each with its size: kernel+initrd, kernel+squashfs, kernel+erofs, iso-bios, iso-efi, raw-bios, raw-efi, qcow2-bios, qcow2-efi, or all (what the arch can have)',
     },
-    load: async () => (await import('./build-cli.ts')).buildCommand,
+    load: async () => (await import('./build.ts')).buildCommand,
   },
   {
     name: 'list',

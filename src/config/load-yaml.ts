@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ConfigError } from '../errors.ts';
 
 const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
@@ -60,15 +60,43 @@ function describe(error: ErrorObject): { path: (string | number)[]; text: string
   }
 }
 
-/** 1-based line of the value at `path` (keys and indexes) in a YAML file, or of its nearest parent: for problems found after loading. */
-export function lineOfField(file: string, path: readonly (string | number)[]): number | undefined {
+/** Where a value is in a YAML file: its keys and list indexes from the top. */
+export type FieldPath = readonly (string | number)[];
+
+/** `file` parsed with its line positions, or undefined when it cannot be read. */
+function parsedWithLines(file: string): { doc: Document; lines: LineCounter } | undefined {
   try {
     const lines = new LineCounter();
-    const doc = parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines });
-    return lineOf(doc, lines, path);
+    return { doc: parseDocument(readFileSync(file, 'utf8'), { lineCounter: lines }), lines };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * 1-based line of the value at `path` (keys and indexes) in a YAML file, or of its nearest parent:
+ * for problems found after loading. With `exact`, undefined unless the file holds `path` itself.
+ */
+export function lineOfField(file: string, path: FieldPath, { exact = false }: { exact?: boolean } = {}): number | undefined {
+  const parsed = parsedWithLines(file);
+  if (!parsed || (exact && !parsed.doc.hasIn(path))) return undefined;
+  return lineOf(parsed.doc, parsed.lines, path);
+}
+
+/** 1-based line of the first key or value in a YAML file that is exactly `value` (a package or container name, wherever the file lists it). */
+export function lineOfValue(file: string, value: string): number | undefined {
+  const parsed = parsedWithLines(file);
+  let line: number | undefined;
+  if (parsed) {
+    visit(parsed.doc, {
+      Scalar(_key, node) {
+        if (String(node.value) !== value || !node.range) return undefined;
+        line = parsed.lines.linePos(node.range[0]).line;
+        return visit.BREAK;
+      },
+    });
+  }
+  return line;
 }
 
 /**

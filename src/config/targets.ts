@@ -1,13 +1,13 @@
 // Targets: one YAML file per machine under targets/ (and a vendor's --targets folders), loaded,
-// validated and frozen.
+// validated and frozen; and the one place a target is found by name or alias.
 import { ConfigError, UsageError } from '../errors.ts';
-import type { BootFormat } from '../images/boot-files.ts';
+import type { BootFormat } from './boot-formats.ts';
 import { dataFilesIn, vendorFolders } from './data-folders.ts';
 import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
-import { lineContaining } from '../images/definition.ts';
 import { schemaFiles, targetsDir } from './paths.ts';
 import { firmwareProblems, qemuBinaryProblem, qemuSettingProblems } from './qemu-safety.ts';
 import { checkRegexFields, type RegexField } from './regex-fields.ts';
+import { isPlainObject } from '../util/plain-object.ts';
 
 export interface Target {
   readonly name: string;
@@ -77,7 +77,7 @@ export function loadTarget(file: string, bases: readonly Target[] = []): Target 
   });
   const efiFormat = raw.formats.find((f) => f.endsWith('-efi'));
   if (efiFormat && !raw.efi) {
-    throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineContaining(file, efiFormat));
+    throw new ConfigError(displayPath(file), `formats lists ${efiFormat} but there is no efi firmware (efi: code, vars, package)`, lineOfField(file, ['formats', raw.formats.indexOf(efiFormat)]));
   }
   checkRegexFields(file, regexFields(raw.console));
   const notQemu = qemuBinaryProblem(raw.qemu.binary);
@@ -95,10 +95,6 @@ function mergeFields(base: Record<string, unknown>, over: Record<string, unknown
     merged[key] = isPlainObject(under) && isPlainObject(value) ? mergeFields(under, value) : value;
   }
   return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The regular expressions of a target's console settings, with where they are. */
@@ -138,17 +134,43 @@ export function loadAllTargets(folders: readonly string[] = []): Target[] {
   return all;
 }
 
+/** What finding a target reads, and all the image builder needs of one (its cache key hashes name and debianArch). */
+export type ImageTarget = Pick<Target, 'name' | 'debianArch' | 'aliases'>;
+
+/**
+ * How a name is looked up: by target name and alias, and for `kittest build` also by Debian
+ * architecture; `noun` is what the error calls it (run, shell and the API say "arch", build "architecture").
+ */
+interface Lookup {
+  readonly byDebianArch: boolean;
+  readonly noun: 'arch' | 'architecture';
+}
+
+/** The one lookup: the target `name` names; a UsageError listing the known targets if none. */
+function resolveTarget<T extends ImageTarget>(targets: readonly T[], name: string, lookup: Lookup): T {
+  const found = targets.find((t) => t.name === name || t.aliases.includes(name) || (lookup.byDebianArch && t.debianArch === name));
+  if (!found) throw new UsageError(`unknown ${lookup.noun} "${name}" (known: ${targets.map((t) => t.name).join(', ')})`);
+  return found;
+}
+
 /** Resolve names and aliases given on the command line; unknown names list the valid ones. */
 export function selectTargets(all: readonly Target[], names: readonly string[] | undefined): Target[] {
   if (!names || names.length === 0) return all.filter((t) => t.default);
   const picked: Target[] = [];
   for (const wanted of names) {
     if (wanted === 'all') return [...all];
-    const target = all.find((t) => t.name === wanted || t.aliases.includes(wanted));
-    if (!target) {
-      throw new UsageError(`unknown arch "${wanted}" (known: ${all.map((t) => t.name).join(', ')})`);
-    }
+    const target = resolveTarget(all, wanted, { byDebianArch: false, noun: 'arch' });
     if (!picked.includes(target)) picked.push(target);
   }
   return picked;
+}
+
+/** Every built-in target (or every target in `dir`), sorted by name: what `kittest build` builds for. */
+export function listTargets(dir: string = targetsDir): Target[] {
+  return loadTargets(dir).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** `kittest build`'s lookup: a target name, an alias or a Debian architecture (amd64). */
+export function findTarget(name: string, targets: readonly Target[] = listTargets()): Target {
+  return resolveTarget(targets, name, { byDebianArch: true, noun: 'architecture' });
 }

@@ -6,9 +6,13 @@
 // recoverBody drops it using what the frame knows (alphabet, line width, length, checksum).
 // Typing is the cost of a long script (the line editor echoes every character, and each piece
 // waits for its ack), so where the guest can gunzip, a long script is typed gzipped.
+import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { checkedBody, NOT_BASE64, type DecodedFrame, type FrameCheck } from './frame-check.ts';
 import { recoverBody } from './frame-recovery.ts';
+
+/** A fresh nonce for markers and check tokens: 12 random hex digits, never typed whole by anything else. */
+export const freshNonce = (): string => randomBytes(6).toString('hex');
 
 /** Wraps the inner command, e.g. `(c) => 'nsenter -t 1 -m -n -p -- ' + c` to run in PID 1's namespaces. */
 export type ViaWrapper = (innerCommand: string) => string;

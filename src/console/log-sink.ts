@@ -2,23 +2,12 @@
 // guest text made safe to show (guest output is untrusted).
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { type HostError, writeFailed } from '../errors.ts';
+import { safeForTerminal } from '../util/terminal-safe.ts';
 import { consoleDefaults } from './defaults.ts';
 
 /** Where the engine sends clean console text, with milliseconds since the console started. */
 export interface ConsoleLogSink {
   write(text: string, elapsedMs: number): void;
-}
-
-// C0 controls except \t and \n, DEL, C1 controls, and bidi overrides/isolates that
-// can make a line read differently from what it is ("Trojan Source").
-const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
-
-/** Escape control characters (ESC included) so guest text cannot drive the user's terminal. */
-export function safeForTerminal(text: string): string {
-  return text.replace(UNSAFE, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
 }
 
 /** `[+12.345s] ` for a time in milliseconds. */

@@ -1,12 +1,12 @@
 // The shell driver: finds a shell on the console without trusting any banner or
-// prompt, runs framed commands on it, and offers the case verbs (succeed, fail, waitUntilSucceeds).
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AssertionFailed, UsageError } from '../errors.ts';
+// prompt, runs framed commands on it, and offers the machine verbs (succeed, fail, waitUntilSucceeds; ./verbs.ts).
+import { UsageError } from '../errors.ts';
 import { consoleDefaults } from './defaults.ts';
 import type { ConsoleEngine, ConsolePattern } from './engine.ts';
-import { ConsoleTimeoutError, FrameError, quoteLines } from './errors.ts';
-import { withoutPrintk, decodeFrame, frameCommand, gappedMarker, type ViaWrapper } from './framing.ts';
+import { ConsoleTimeoutError, FrameError } from './errors.ts';
+import { withoutPrintk, decodeFrame, frameCommand, freshNonce, gappedMarker, type ViaWrapper } from './framing.ts';
+import * as verbs from './verbs.ts';
+import { summarize, type CommandResult } from './verbs.ts';
 
 /** Log in when a login prompt shows up (a getty with login instead of a shell). */
 export interface LoginOptions {
@@ -41,9 +41,7 @@ export interface WaitUntilOptions extends RunOptions {
 }
 
 /** What one command did. `output` is stdout and stderr merged, as UTF-8 (NUL bytes cannot pass a shell variable). */
-export interface RunResult {
-  readonly status: number;
-  readonly output: string;
+export interface RunResult extends CommandResult {
   readonly bytes: Buffer;
   readonly durationMs: number;
   /** 1 unless a corrupted frame had to be run again. */
@@ -61,46 +59,6 @@ export interface ShellOptions {
   readonly frameRetries?: number;
 }
 
-/** Show a script in messages: its first line, shortened. */
-export function summarize(script: string): string {
-  const first = script.trim().split('\n')[0] ?? '';
-  const short = first.length > 80 ? `${first.slice(0, 79)}…` : first;
-  return JSON.stringify(short + (script.trim().includes('\n') ? ' …' : ''));
-}
-
-// The tail of an output, for messages (the full output goes into `evidence`).
-function tail(output: string, lines = 20): string {
-  return quoteLines(output.replace(/\n$/, '').split('\n').slice(-lines));
-}
-
-/** One attempt's outcome, as the retry loop needs it. */
-export interface AttemptResult {
-  readonly status: number;
-  readonly output: string;
-}
-
-/** How a retried command ended: its first success, or the last failure after the deadline. */
-export type Retried = { readonly succeeded: true; readonly output: string } | { readonly succeeded: false; readonly last: AttemptResult; readonly attempts: number };
-
-/**
- * Run `attempt` until it exits 0 or the next one would start after `timeoutMs`. Each attempt is
- * bounded by `attemptTimeoutMs` and by what is left of the deadline (at least 1 s), so the whole
- * wait ends near `timeoutMs`. The callers (Shell and the library's machine) word the failure.
- */
-export async function retryUntilSucceeds(
-  attempt: (timeoutMs: number) => Promise<AttemptResult>,
-  options: { readonly timeoutMs: number; readonly intervalMs: number; readonly attemptTimeoutMs: number; readonly now?: () => number },
-): Promise<Retried> {
-  const now = options.now ?? Date.now;
-  const deadline = now() + options.timeoutMs;
-  for (let attempts = 1; ; attempts++) {
-    const last = await attempt(Math.max(1000, Math.min(options.attemptTimeoutMs, deadline - now())));
-    if (last.status === 0) return { succeeded: true, output: last.output };
-    if (now() + options.intervalMs >= deadline) return { succeeded: false, last, attempts };
-    await sleep(options.intervalMs);
-  }
-}
-
 /** Drives the shell on a console engine. Commands run one at a time, in call order. */
 export class Shell {
   readonly #via: ViaWrapper | undefined;
@@ -115,7 +73,7 @@ export class Shell {
     options: ShellOptions = {},
   ) {
     this.#via = options.via;
-    this.#nonce = options.nonce ?? (() => randomBytes(6).toString('hex'));
+    this.#nonce = options.nonce ?? freshNonce;
     this.#maxLineBytes = options.maxLineBytes ?? consoleDefaults.maxLineBytes;
     this.#maxScriptBytes = options.maxScriptBytes ?? consoleDefaults.maxScriptBytes;
     this.#frameRetries = options.frameRetries ?? consoleDefaults.frameRetries;
@@ -145,38 +103,24 @@ export class Shell {
     return this.#exclusive(() => this.#run(script, options));
   }
 
-  /** Run a script that must exit 0; returns its output, else throws AssertionFailed quoting it. */
-  async succeed(script: string, options: RunOptions = {}): Promise<string> {
-    const r = await this.run(script, options);
-    if (r.status !== 0) {
-      throw new AssertionFailed(`command ${summarize(script)} failed with exit status ${r.status}; output:\n${tail(r.output)}`, r.output);
-    }
-    return r.output;
+  /** Run a script that must exit 0; returns its output, else throws AssertionFailed with the evidence. */
+  succeed(script: string, options: RunOptions = {}): Promise<string> {
+    return verbs.succeed((command) => this.run(command, options), script);
   }
 
-  /** Run a script that must exit non-zero; returns its output, else throws AssertionFailed quoting it. */
-  async fail(script: string, options: RunOptions = {}): Promise<string> {
-    const r = await this.run(script, options);
-    if (r.status === 0) {
-      throw new AssertionFailed(`command ${summarize(script)} succeeded but was expected to fail; output:\n${tail(r.output)}`, r.output);
-    }
-    return r.output;
+  /** Run a script that must exit non-zero; returns its output, else throws AssertionFailed with the evidence. */
+  fail(script: string, options: RunOptions = {}): Promise<string> {
+    return verbs.fail((command) => this.run(command, options), script);
   }
 
-  /** Re-run a script until it exits 0 (returns its output) or the deadline passes (throws with the last output). */
-  async waitUntilSucceeds(script: string, options: WaitUntilOptions = {}): Promise<string> {
-    const timeoutMs = options.timeoutMs ?? consoleDefaults.waitUntilTimeoutMs;
-    const r = await retryUntilSucceeds((attemptMs) => this.run(script, { via: options.via, timeoutMs: attemptMs }), {
-      timeoutMs,
-      intervalMs: options.intervalMs ?? consoleDefaults.waitUntilIntervalMs,
+  /** Re-run a script until it exits 0 (returns its output) or the deadline passes (throws with the last attempt). */
+  waitUntilSucceeds(script: string, options: WaitUntilOptions = {}): Promise<string> {
+    return verbs.waitUntilSucceeds((command, timeoutMs) => this.run(command, { via: options.via, timeoutMs }), script, {
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.intervalMs,
       attemptTimeoutMs: options.attemptTimeoutMs ?? consoleDefaults.commandTimeoutMs,
       now: () => this.engine.now(),
     });
-    if (r.succeeded) return r.output;
-    throw new AssertionFailed(
-      `command ${summarize(script)} did not succeed within ${Math.round(timeoutMs)} ms (${r.attempts} attempts); last exit status ${r.last.status}, last output:\n${tail(r.last.output)}`,
-      r.last.output,
-    );
   }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {

@@ -2,20 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { UsageError } from '../errors.ts';
-
-/** Boot formats kittest knows how to start. */
-export const bootFormats = [
-  'kernel+initrd',
-  'kernel+squashfs',
-  'kernel+erofs',
-  'iso-bios',
-  'iso-efi',
-  'raw-bios',
-  'raw-efi',
-  'qcow2-bios',
-  'qcow2-efi',
-] as const;
-export type BootFormat = (typeof bootFormats)[number];
+import type { BootFormat } from '../config/boot-formats.ts';
 
 /** Formats the kernel is handed to QEMU for (-kernel); the rest are booted by firmware from a disk or CD. */
 export type KernelFormat = 'kernel+initrd' | 'kernel+squashfs' | 'kernel+erofs';
@@ -63,10 +50,6 @@ const kernelRoots: readonly [KernelFormat, string][] = [
   ['kernel+erofs', '-erofs.img'],
   ['kernel+initrd', '-initrd.img'],
 ];
-
-export function isBootFormat(value: string): value is BootFormat {
-  return (bootFormats as readonly string[]).includes(value);
-}
 
 /** bios/efi of a firmware-booted format; undefined for kernel formats. */
 export function firmwareOf(format: BootFormat): Firmware | undefined {

@@ -19,7 +19,7 @@ import { bootScript, containerSpec, onbootBundle, serviceBundle } from './oci.ts
 import { fetchedBefore, fetchPackages, newestSelection, planPackages, recordFetched, selectionLines, type FetchedPackage } from './packages.ts';
 import { linkBusyboxApplets, makeSkeleton, removePaths, writeFiles } from './rootfs.ts';
 import { joinInRoot } from './root-paths.ts';
-import { findTarget, type ImageTarget } from './targets.ts';
+import { findTarget, type ImageTarget } from '../config/targets.ts';
 
 /** A built image on disk. Files are PREFIX-kernel, PREFIX-initrd.img, PREFIX-cmdline. */
 export interface BuiltImage {

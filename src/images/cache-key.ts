@@ -1,22 +1,18 @@
 // The cache key of a built image: what it was built from, hashed, so any change rebuilds it.
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ImageDefinition } from './definition.ts';
 import { stableJson } from './merge.ts';
-import type { ImageTarget } from './targets.ts';
+import { sha256Hex } from '../util/sha256.ts';
+import type { ImageTarget } from '../config/targets.ts';
 
 /** Bumped whenever the builder's output changes for the same inputs (2: onboot `keep:`, pvpanic modules; 3: services share one shim). */
 export const builderVersion = '6';
-
-function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
 
 /** The definition with machine-specific paths replaced by content hashes. */
 export function portableDefinition(def: ImageDefinition): unknown {
   const { file: _file, chain: _chain, ...rest } = def;
   return JSON.parse(JSON.stringify(rest), (key: string, value: unknown) =>
-    key === 'source' && typeof value === 'string' ? `sha256:${sha256(readFileSync(value))}` : value,
+    key === 'source' && typeof value === 'string' ? `sha256:${sha256Hex(readFileSync(value))}` : value,
   );
 }
 
@@ -24,7 +20,7 @@ export function portableDefinition(def: ImageDefinition): unknown {
  *  included, `files[].source` by content), the target fields the build reads, the builder version and
  *  the .debs used (`packages`: selectionLines of what was fetched, so a fallback to an older .deb counts). */
 export function cacheKey(def: ImageDefinition, target: ImageTarget, packages: readonly string[]): string {
-  return sha256(
+  return sha256Hex(
     stableJson({
       builderVersion,
       definition: portableDefinition(def),
@@ -45,5 +41,5 @@ export function ciCacheKey(def: ImageDefinition, targets: readonly ImageTarget[]
     definition: portableDefinition(def),
     targets: targets.map((t) => ({ name: t.name, debianArch: t.debianArch })).sort((a, b) => a.name.localeCompare(b.name)),
   });
-  return `kittest-images-v${builderVersion}-${sha256(inputs).slice(0, 20)}`;
+  return `kittest-images-v${builderVersion}-${sha256Hex(inputs).slice(0, 20)}`;
 }

@@ -1,8 +1,8 @@
 // A newc ("070701") cpio writer: the initramfs format. Device nodes are written as entries, so no
 // mknod is needed; output is reproducible (sorted, fixed mtime, uid/gid 0, identical files hard-linked).
-import { createHash } from 'node:crypto';
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256Hex } from '../util/sha256.ts';
 
 export const S_IFMT = 0o170000;
 export const S_IFDIR = 0o040000;
@@ -100,7 +100,7 @@ export function writeCpioFromTree(root: string, outFile: string, extra: CpioEntr
   for (const path of paths) {
     const stat = lstatSync(join(root, path));
     if (!stat.isFile()) continue;
-    const key = `${stat.mode & 0o7777}:${createHash('sha256').update(readFileSync(join(root, path))).digest('hex')}`;
+    const key = `${stat.mode & 0o7777}:${sha256Hex(readFileSync(join(root, path)))}`;
     hashes.set(path, key);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }

@@ -5,6 +5,7 @@ import type { PackageChoice } from './definition.ts';
 import { runChecked } from './exec.ts';
 import { globToRegExp, matchesAny } from './glob.ts';
 import { joinInRoot } from './root-paths.ts';
+import { isSymlink } from '../util/file-kind.ts';
 
 /** Files nobody needs at run time: dropped unless an include list asks for them. */
 const defaultExcludes = ['usr/share/doc/**', 'usr/share/man/**', 'usr/share/info/**', 'usr/share/locale/**', 'usr/share/lintian/**', 'usr/share/bug/**'].map(globToRegExp);
@@ -45,14 +46,6 @@ export function copyEntry(source: string, dest: string): void {
   else {
     copyFileSync(source, dest);
     chmodSync(dest, stat.mode & 0o7777);
-  }
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
   }
 }
 

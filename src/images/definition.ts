@@ -1,10 +1,11 @@
 // Image definitions: load a YAML file (and what it extends), merge, validate, apply defaults.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { displayPath, loadYamlFile } from '../config/load-yaml.ts';
+import { displayPath, lineOfField, lineOfValue, loadYamlFile, type FieldPath } from '../config/load-yaml.ts';
 import { imagesDir } from '../config/paths.ts';
 import { ConfigError } from '../errors.ts';
-import { deepMerge, isPlainObject } from './merge.ts';
+import { deepMerge } from './merge.ts';
+import { isPlainObject } from '../util/plain-object.ts';
 import { depthInRoot, isWithin } from './root-paths.ts';
 
 export interface Relocation {
@@ -104,25 +105,6 @@ export interface ImageDefinition {
 export const schemaFile = join(imagesDir, 'image.schema.json');
 export const referenceDefinition = join(imagesDir, 'reference.yml');
 
-/** 1-based line of the first line of `file` containing `needle`, if any. */
-export function lineContaining(file: string, needle: string): number | undefined {
-  try {
-    const index = readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(needle));
-    return index >= 0 ? index + 1 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** 1-based line of the first needle found in `file` (the most precise first). */
-function lineOfAny(file: string, ...needles: string[]): number | undefined {
-  for (const needle of needles) {
-    const line = lineContaining(file, needle);
-    if (line !== undefined) return line;
-  }
-  return undefined;
-}
-
 /** Why an absolute path in an image cannot be written or deleted there, if it cannot. */
 export function imagePathProblem(path: string): string | undefined {
   const depth = depthInRoot(path);
@@ -137,46 +119,65 @@ export function sourceDirs(file: string, chain: readonly string[]): string[] {
   return [...new Set(dirs.map((dir) => realpathSync(dir)))];
 }
 
-function absolutizeSources(files: FileSpec[] | undefined, file: string, allowed: readonly string[]): void {
-  for (const entry of files ?? []) {
+/** Check one file's `files` list (at `at` in that file) and make its sources absolute. */
+function absolutizeSources(files: FileSpec[] | undefined, file: string, at: FieldPath, allowed: readonly string[]): void {
+  for (const [i, entry] of (files ?? []).entries()) {
+    const lineOf = (key: string) => lineOfField(file, [...at, i, key]);
     const problem = imagePathProblem(entry.path);
-    if (problem) throw new ConfigError(displayPath(file), `files: path "${entry.path}" ${problem}`, lineOfAny(file, `path: ${entry.path}`, entry.path));
+    if (problem) throw new ConfigError(displayPath(file), `files: path "${entry.path}" ${problem}`, lineOf('path'));
     if (entry.source !== undefined) {
       const path = isAbsolute(entry.source) ? entry.source : resolve(dirname(file), entry.source);
-      if (!existsSync(path)) throw new ConfigError(displayPath(file), `files: source "${entry.source}" does not exist`, lineContaining(file, entry.source));
+      if (!existsSync(path)) throw new ConfigError(displayPath(file), `files: source "${entry.source}" does not exist`, lineOf('source'));
       if (!entry.allowOutsideSource && !allowed.some((dir) => isWithin(dir, realpathSync(path)))) {
         throw new ConfigError(
           displayPath(file),
           `files: source "${entry.source}" of ${entry.path} is outside ${allowed.map(displayPath).join(' and ')}; set allowOutsideSource: true on the entry to copy it anyway`,
-          lineContaining(file, entry.source),
+          lineOf('source'),
         );
       }
       entry.source = path;
     }
     const given = [entry.contents, entry.source, entry.symlink].filter((v) => v !== undefined).length;
     if (given !== 1) {
-      throw new ConfigError(displayPath(file), `file ${entry.path} needs exactly one of contents, source, symlink`, lineContaining(file, entry.path));
+      throw new ConfigError(displayPath(file), `file ${entry.path} needs exactly one of contents, source, symlink`, lineOf('path'));
     }
   }
 }
 
-/** Every package entry of one file, with its per-target replacements. */
-function packageChoices(raw: RawDefinition): PackageChoice[] {
-  const containers = [...(raw.onboot ?? []), ...(raw.services ?? [])];
-  const entries = [...(raw.init?.packages ?? []), ...(raw.containerd?.packages ?? []), ...containers.flatMap((c) => c.packages ?? [])];
-  return entries.flatMap((entry) => (typeof entry === 'string' ? [] : [entry, ...Object.values(entry.targets ?? {})]));
+/** Every container of one file, with where it is in that file. */
+function containersAt(raw: RawDefinition): { container: ContainerSpec; at: FieldPath }[] {
+  return [
+    ...(raw.onboot ?? []).map((container, i) => ({ container, at: ['onboot', i] })),
+    ...(raw.services ?? []).map((container, i) => ({ container, at: ['services', i] })),
+  ];
+}
+
+/** Every package entry of one file, with its per-target replacements, each with where it is in that file. */
+function packageChoices(raw: RawDefinition): { choice: PackageChoice; at: FieldPath }[] {
+  const lists: { entries: PackageEntry[] | undefined; at: FieldPath }[] = [
+    { entries: raw.init?.packages, at: ['init', 'packages'] },
+    { entries: raw.containerd?.packages, at: ['containerd', 'packages'] },
+    ...containersAt(raw).map(({ container, at }) => ({ entries: container.packages, at: [...at, 'packages'] })),
+  ];
+  return lists.flatMap(({ entries, at }) =>
+    (entries ?? []).flatMap((entry, i) =>
+      typeof entry === 'string'
+        ? []
+        : [{ choice: entry, at: [...at, i] }, ...Object.entries(entry.targets ?? {}).map(([target, choice]) => ({ choice, at: [...at, i, 'targets', target] }))],
+    ),
+  );
 }
 
 /** Refuse, naming file:line, any path of one file that would be written or deleted outside the image root. */
 function checkImagePaths(file: string, raw: RawDefinition): void {
-  for (const path of raw.remove ?? []) {
+  for (const [i, path] of (raw.remove ?? []).entries()) {
     const problem = imagePathProblem(path);
-    if (problem) throw new ConfigError(displayPath(file), `remove: "${path}" ${problem}`, lineContaining(file, path));
+    if (problem) throw new ConfigError(displayPath(file), `remove: "${path}" ${problem}`, lineOfField(file, ['remove', i]));
   }
-  for (const choice of packageChoices(raw)) {
-    for (const rule of choice.relocate ?? []) {
+  for (const { choice, at } of packageChoices(raw)) {
+    for (const [k, rule] of (choice.relocate ?? []).entries()) {
       if (depthInRoot(rule.to) < 0) {
-        throw new ConfigError(displayPath(file), `package ${choice.name}: relocate to "${rule.to}" leaves the image root`, lineOfAny(file, `to: ${rule.to}`, rule.to));
+        throw new ConfigError(displayPath(file), `package ${choice.name}: relocate to "${rule.to}" leaves the image root`, lineOfField(file, [...at, 'relocate', k, 'to']));
       }
     }
   }
@@ -186,12 +187,12 @@ function checkImagePaths(file: string, raw: RawDefinition): void {
 function loadChain(file: string, seen: string[], chain: string[]): { file: string; raw: RawDefinition }[] {
   chain.push(file);
   if (seen.includes(file)) {
-    throw new ConfigError(displayPath(file), `extends loop: ${[...seen, file].map(displayPath).join(' -> ')}`, lineContaining(file, 'extends'));
+    throw new ConfigError(displayPath(file), `extends loop: ${[...seen, file].map(displayPath).join(' -> ')}`, lineOfField(file, ['extends']));
   }
   const raw = loadYamlFile<RawDefinition>(file, schemaFile);
   if (!raw.extends) return [{ file, raw }];
   const baseFile = resolve(dirname(file), raw.extends);
-  if (!existsSync(baseFile)) throw new ConfigError(displayPath(file), `extends: "${raw.extends}" does not exist`, lineContaining(file, 'extends'));
+  if (!existsSync(baseFile)) throw new ConfigError(displayPath(file), `extends: "${raw.extends}" does not exist`, lineOfField(file, ['extends']));
   return [{ file, raw }, ...loadChain(baseFile, [...seen, file], chain)];
 }
 
@@ -201,8 +202,8 @@ function loadRaw(file: string, chain: string[]): RawDefinition {
   for (const { file: each, raw } of files) {
     checkImagePaths(each, raw);
     const allowed = sourceDirs(each, chain);
-    absolutizeSources(raw.files, each, allowed);
-    for (const container of [...(raw.onboot ?? []), ...(raw.services ?? [])]) absolutizeSources(container.files, each, allowed);
+    absolutizeSources(raw.files, each, ['files'], allowed);
+    for (const { container, at } of containersAt(raw)) absolutizeSources(container.files, each, [...at, 'files'], allowed);
   }
   return files.reduceRight<RawDefinition>((base, { raw }) => {
     const { extends: _ignored, ...own } = raw;
@@ -213,7 +214,7 @@ function loadRaw(file: string, chain: string[]): RawDefinition {
 function checkContainers(file: string, def: ImageDefinition): void {
   const names = new Set<string>();
   for (const container of [...def.onboot, ...def.services]) {
-    if (names.has(container.name)) throw new ConfigError(displayPath(file), `container name "${container.name}" is used twice`, lineContaining(file, container.name));
+    if (names.has(container.name)) throw new ConfigError(displayPath(file), `container name "${container.name}" is used twice`, lineOfValue(file, container.name));
     names.add(container.name);
   }
 }

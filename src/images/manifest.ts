@@ -1,7 +1,7 @@
 // manifest.json next to every built image: what went in, and the sha256 and size of every output.
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { sha256Hex } from '../util/sha256.ts';
 
 export interface OutputFile {
   file: string;
@@ -36,7 +36,7 @@ export interface ImageManifest {
 
 /** sha256 and size of one output file (named by basename in the manifest). */
 export function describeOutput(path: string): OutputFile {
-  return { file: basename(path), sha256: createHash('sha256').update(readFileSync(path)).digest('hex'), size: statSync(path).size };
+  return { file: basename(path), sha256: sha256Hex(readFileSync(path)), size: statSync(path).size };
 }
 
 /** Read a manifest written by the builder. */

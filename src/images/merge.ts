@@ -1,9 +1,5 @@
 // Deep merge of image definitions: objects merge key by key, arrays and scalars replace.
-
-/** A plain (non-array, non-null) object. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isPlainObject } from '../util/plain-object.ts';
 
 /** Merge `override` onto `base` without modifying either; arrays in `override` replace the base's. */
 export function deepMerge(base: unknown, override: unknown): unknown {

@@ -4,6 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, 
 import { dirname, join } from 'node:path';
 import { HostError } from '../errors.ts';
 import { runChecked } from './exec.ts';
+import { compressedSuffix, moduleName, parseModulesDep } from './modules-dep.ts';
 
 export interface ModuleSelection {
   kernelVersion: string;
@@ -13,13 +14,6 @@ export interface ModuleSelection {
   builtin: string[];
   /** Requested modules this kernel does not have at all. */
   missing: string[];
-}
-
-const compressedSuffix = /\.(xz|zst|gz)$/;
-
-/** Canonical module name of a path or name: basename without .ko[.xz], dashes as underscores. */
-export function moduleName(pathOrName: string): string {
-  return pathOrName.replace(/^.*\//, '').replace(compressedSuffix, '').replace(/\.ko$/, '').replace(/-/g, '_');
 }
 
 /** The module tree (usr/lib/modules or, before the /usr merge, lib/modules) of an extracted kernel package. */
@@ -40,19 +34,6 @@ async function depmod(root: string, kver: string): Promise<void> {
   // depmod looks in ROOT/lib/modules; usr-merged packages ship usr/lib/modules.
   if (!existsSync(join(root, 'lib'))) symlinkSync('usr/lib', join(root, 'lib'));
   await runChecked('depmod', ['-b', root, kver]);
-}
-
-/** Parse modules.dep into name -> { path, deps (paths, in modules.dep order) }. */
-export function parseModulesDep(text: string): Map<string, { path: string; deps: string[] }> {
-  const result = new Map<string, { path: string; deps: string[] }>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const path = line.slice(0, colon).trim();
-    const deps = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean);
-    result.set(moduleName(path), { path, deps });
-  }
-  return result;
 }
 
 /** Copy `names` and their dependencies from the extracted kernel package into `root` and run depmod there. */

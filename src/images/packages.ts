@@ -1,15 +1,16 @@
 // Which Debian packages an image needs on a target, their versions (from the signed index),
 // and fetching them, falling back to older versions the archive still serves.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { displayPath } from '../config/load-yaml.ts';
+import { displayPath, lineOfField, lineOfValue } from '../config/load-yaml.ts';
 import { cacheDir } from '../config/paths.ts';
 import { ConfigError, HostError } from '../errors.ts';
 import { DebianArchive, UnknownPackageError, type DebCandidate } from './apt.ts';
-import { lineContaining, packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
+import { packageFor, type ImageDefinition, type PackageChoice } from './definition.ts';
 import { stableJson } from './merge.ts';
-import type { ImageTarget } from './targets.ts';
+import type { ImageTarget } from '../config/targets.ts';
+import { sha256Hex } from '../util/sha256.ts';
 
 /** One package to fetch: its newest indexed versions, and the suite it comes from. */
 export interface PlannedPackage {
@@ -63,8 +64,8 @@ export function packageChoices(def: ImageDefinition, target: string): PackageCho
 }
 
 function unknownPackage(def: ImageDefinition, name: string, arch: string): ConfigError {
-  const file = def.chain.find((f) => lineContaining(f, name)) ?? def.file;
-  return new ConfigError(displayPath(file), `unknown Debian package ${name} for ${arch} in ${displayPath(file)}`, lineContaining(file, name));
+  const file = def.chain.find((f) => lineOfValue(f, name) !== undefined) ?? def.file;
+  return new ConfigError(displayPath(file), `unknown Debian package ${name} for ${arch} in ${displayPath(file)}`, lineOfValue(file, name));
 }
 
 async function candidatesOrConfigError(def: ImageDefinition, archive: DebianArchive, name: string, arch: string): Promise<DebCandidate[]> {
@@ -87,7 +88,7 @@ export async function planPackages(def: ImageDefinition, target: ImageTarget, lo
     if (suite !== def.suite) lists.push(await archiveFor(def, suite, log).listsVersion(target.debianArch));
   }
   const names = choices.map((c) => (c.suite ? `${c.name}@${c.suite}` : c.name));
-  const id = createHash('sha256').update(stableJson({ mirror: def.mirror, arch: target.debianArch, lists, names, kernelEntry: kernelEntry ?? null })).digest('hex');
+  const id = sha256Hex(stableJson({ mirror: def.mirror, arch: target.debianArch, lists, names, kernelEntry: kernelEntry ?? null }));
   const file = join(cacheDir(), 'apt', 'plans', `${id.slice(0, 32)}.json`);
   if (existsSync(file)) {
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Omit<PackagePlan, 'packages'> & { packages: PlannedPackage[] };
@@ -111,8 +112,9 @@ async function resolvePlan(def: ImageDefinition, target: ImageTarget, log: (line
   }
   const kernelEntry = def.kernel.packages[target.name];
   if (!kernelEntry) {
-    const file = def.chain.find((f) => lineContaining(f, 'packages:')) ?? def.file;
-    throw new ConfigError(displayPath(file), `kernel.packages has no entry for target ${target.name}`, lineContaining(file, 'packages:'));
+    const at = ['kernel', 'packages'];
+    const file = def.chain.find((f) => lineOfField(f, at, { exact: true }) !== undefined) ?? def.file;
+    throw new ConfigError(displayPath(file), `kernel.packages has no entry for target ${target.name}`, lineOfField(file, at, { exact: true }));
   }
   const kernelName = typeof kernelEntry === 'string' ? kernelEntry : kernelEntry.name;
   const kernelSuite = typeof kernelEntry === 'string' ? def.suite : kernelEntry.suite;
@@ -146,7 +148,7 @@ export function newestSelection(plan: PackagePlan): DebSelection {
 }
 
 function fetchedRecord(plan: PackagePlan): string {
-  const id = createHash('sha256').update(stableJson({ ...plan, packages: [...plan.packages.values()] })).digest('hex');
+  const id = sha256Hex(stableJson({ ...plan, packages: [...plan.packages.values()] }));
   return join(cacheDir(), 'apt', 'fetched', `${id.slice(0, 32)}.json`);
 }
 

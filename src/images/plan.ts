@@ -5,7 +5,8 @@ import { displayPath } from '../config/load-yaml.ts';
 import { imagesDir, targetsDir } from '../config/paths.ts';
 import type { Target } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
-import { bootFormats, detectBootFiles, isBootFormat, type BootFiles, type BootFormat } from './boot-files.ts';
+import { bootFormats, isBootFormat, type BootFormat } from '../config/boot-formats.ts';
+import { detectBootFiles, type BootFiles } from './boot-files.ts';
 import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
 
 export interface ImagePlan {

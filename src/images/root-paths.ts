@@ -1,8 +1,9 @@
 // Paths inside an image root. Definitions are checked when they are loaded (a path that climbs out
 // of the root is refused), and the builder joins paths as the guest would resolve them, so a
 // symlink already in the root (from a package or a files: entry) never leads out of the build folder.
-import { lstatSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { isSymlink } from '../util/file-kind.ts';
 
 /** Depth below the root where `path` ends (read lexically, absolute or relative alike); -1 if it climbs above the root on the way. */
 export function depthInRoot(path: string): number {
@@ -19,14 +20,6 @@ export function depthInRoot(path: string): number {
 export function isWithin(dir: string, path: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (rel !== '..' && !rel.startsWith('../'));
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 /** Most symlinks followed in one path, as Linux allows (ELOOP beyond). */

@@ -3,6 +3,7 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync
 import { dirname, join } from 'node:path';
 import type { FileSpec } from './definition.ts';
 import { joinInRoot } from './root-paths.ts';
+import { isSymlink } from '../util/file-kind.ts';
 
 /** Mount points a container root needs (its root is read-only, so runc cannot create them). */
 const containerDirs = ['dev', 'proc', 'sys', 'run', 'tmp', 'etc', 'root', 'var'];
@@ -15,24 +16,16 @@ export function makeSkeleton(root: string, kind: 'host' | 'container'): void {
   const dir = (path: string) => joinInRoot(root, path, { followLast: true });
   for (const path of ['usr/bin', 'usr/sbin', 'usr/lib', 'usr/local/bin']) mkdirSync(dir(path), { recursive: true });
   for (const [link, target] of [['bin', 'usr/bin'], ['sbin', 'usr/sbin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64']] as const) {
-    if (!existsSync(join(root, link)) && !isLink(join(root, link))) symlinkSync(target, join(root, link));
+    if (!existsSync(join(root, link)) && !isSymlink(join(root, link))) symlinkSync(target, join(root, link));
   }
   for (const path of containerDirs) mkdirSync(dir(path), { recursive: true });
   if (kind === 'host') {
     for (const path of ['newroot', 'containers', 'mnt', 'var/log']) mkdirSync(dir(path), { recursive: true });
   } else {
-    for (const file of containerFiles.map((f) => joinInRoot(root, f))) if (!existsSync(file) && !isLink(file)) writeFileSync(file, '');
+    for (const file of containerFiles.map((f) => joinInRoot(root, f))) if (!existsSync(file) && !isSymlink(file)) writeFileSync(file, '');
   }
   chmodSync(dir('tmp'), 0o1777);
   chmodSync(dir('root'), 0o700);
-}
-
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 /** Applet names compiled into a busybox binary (read from its packed name table, so any architecture works). */
@@ -68,7 +61,7 @@ export function linkBusyboxApplets(root: string): number {
 
 function symlinkIfFree(root: string, applet: string): boolean {
   const candidates = ['usr/bin', 'usr/sbin', 'usr/local/bin'].map((d) => joinInRoot(root, `${d}/${applet}`));
-  if (candidates.some((p) => existsSync(p) || isLink(p))) return false;
+  if (candidates.some((p) => existsSync(p) || isSymlink(p))) return false;
   symlinkSync('busybox', candidates[0]!);
   return true;
 }
@@ -78,7 +71,7 @@ export function writeFiles(root: string, files: readonly FileSpec[]): void {
   for (const file of files) {
     const dest = joinInRoot(root, file.path);
     mkdirSync(dirname(dest), { recursive: true });
-    if (existsSync(dest) || isLink(dest)) rmSync(dest, { recursive: true, force: true });
+    if (existsSync(dest) || isSymlink(dest)) rmSync(dest, { recursive: true, force: true });
     if (file.symlink !== undefined) {
       symlinkSync(file.symlink, dest);
       continue;
@@ -95,7 +88,7 @@ export function removePaths(root: string, paths: readonly string[]): string[] {
   const removed: string[] = [];
   for (const path of paths) {
     const full = joinInRoot(root, path);
-    if (existsSync(full) || isLink(full)) {
+    if (existsSync(full) || isSymlink(full)) {
       rmSync(full, { recursive: true, force: true });
       removed.push(path);
     }

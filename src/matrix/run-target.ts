@@ -1,8 +1,8 @@
 // One run: boot one image on one target (src/boot), then its phases (src/matrix/phases), each
 // returning what it found: boot → judge the cases → collect the facts → finish (stop, report).
-import { randomBytes } from 'node:crypto';
 import { BatchedShell } from '../cases/batched-shell.ts';
 import { BootSession } from '../boot/session.ts';
+import { freshNonce } from '../console/framing.ts';
 import { HostError } from '../errors.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import type { Machine } from '../qemu/machine.ts';
@@ -23,8 +23,6 @@ export interface RunRequest extends FinishRequest {
   /** Test hook: called with the machine right after QEMU started. */
   readonly onMachine?: (machine: Machine) => void;
 }
-
-const nonce = () => randomBytes(6).toString('hex');
 
 /** Boot `image` on `target` and check `cases`; never throws for guest problems, they become verdicts. */
 export async function runTarget(request: RunRequest): Promise<RunReport> {
@@ -61,9 +59,9 @@ async function bootAndJudge(session: BootSession, request: RunRequest): Promise<
   }
   // Judge the host, not the getty container the console shell may live in.
   const access = await session.enterHost();
-  const host = new BatchedShell(access.host, nonce);
+  const host = new BatchedShell(access.host, freshNonce);
   const facts = access.unreachable ? undefined : askHostFacts(host);
-  const shells = { host, console: access.console, unreachable: access.unreachable, hostView: session.hostView(), nonce };
+  const shells = { host, console: access.console, unreachable: access.unreachable, hostView: session.hostView(), nonce: freshNonce };
   const verdicts = await judgePhase(session, shells, { ...request, format: request.image.format });
   return { cases: new Map([...booted.verdicts, ...verdicts]), message: access.context.description, facts: await collectFacts(session, facts) };
 }

@@ -1,9 +1,10 @@
 // One running QEMU process: its console pipes, its private folder, and a sure way to end it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostError } from '../errors.ts';
+import { withDeadline } from '../util/deadline.ts';
 import { onInterruptExit } from '../util/signals.ts';
 import { findOnPath } from './find-binary.ts';
 
@@ -29,6 +30,7 @@ export class Machine {
   private stopping = false;
   private done = false;
   private forgetCleanup: () => void = () => {};
+  private demand: DemandMeter | undefined;
 
   private constructor(
     readonly argv: readonly string[],
@@ -82,9 +84,11 @@ export class Machine {
     return !this.done;
   }
 
-  /** CPU time QEMU has used (user + system, all its threads), in ms, from /proc/PID/stat; undefined once gone. */
-  cpuMs(): number | undefined {
-    return this.child.pid === undefined || this.done ? undefined : processCpuMs(this.child.pid);
+  /** How long QEMU has run or waited on a run queue, in ms (see DemandMeter); undefined once gone. */
+  demandMs(): number | undefined {
+    if (this.child.pid === undefined || this.done) return undefined;
+    this.demand ??= new DemandMeter(this.child.pid);
+    return this.demand.read();
   }
 
   /** Type on the console. */
@@ -100,7 +104,7 @@ export class Machine {
     this.stopping = true;
     const graceMs = options.graceMs ?? 2000;
     if (!this.done && options.quit) {
-      await Promise.race([options.quit().catch(() => undefined), this.exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      await withDeadline(Promise.race([options.quit().catch(() => undefined), this.exited]), graceMs, () => undefined);
     }
     if (!this.done) {
       this.child.kill('SIGTERM');
@@ -123,6 +127,40 @@ export class Machine {
     if (!this.done) this.child.kill('SIGKILL');
     rmSync(this.runDir, { recursive: true, force: true });
     this.forgetCleanup();
+  }
+}
+
+/**
+ * How long a process has run or waited on a run queue, in ms, never decreasing: its CPU time
+ * (/proc/PID/stat, which keeps ended threads' time) plus each thread's run-queue wait (the second
+ * field of /proc/PID/task/TID/schedstat), remembered for threads that end. A process starved by a
+ * loaded host waits to run, so this stays high where its CPU time alone would look idle. Without
+ * schedstat (a kernel without CONFIG_SCHED_INFO) it is the CPU time.
+ */
+export class DemandMeter {
+  readonly #waitNs = new Map<string, number>();
+  constructor(private readonly pid: number) {}
+
+  read(): number | undefined {
+    const cpu = processCpuMs(this.pid);
+    if (cpu === undefined) return undefined;
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${this.pid}/task`);
+    } catch {
+      // Gone since the stat read: the next read says so.
+    }
+    for (const tid of tids) {
+      try {
+        const wait = Number(readFileSync(`/proc/${this.pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+        if (Number.isFinite(wait)) this.#waitNs.set(tid, Math.max(wait, this.#waitNs.get(tid) ?? 0));
+      } catch {
+        // The thread ended between the listing and the read, or there is no schedstat.
+      }
+    }
+    let waitNs = 0;
+    for (const ns of this.#waitNs.values()) waitNs += ns;
+    return cpu + waitNs / 1e6;
   }
 }
 

@@ -10,6 +10,7 @@
 // length and anything that is not one of the shapes above is counted and dropped.
 import { createConnection, type Socket } from 'node:net';
 import { MachineError } from '../errors.ts';
+import { withDeadline } from '../util/deadline.ts';
 
 /** QEMU's version as the greeting reports it. */
 export interface QmpGreeting {
@@ -481,21 +482,16 @@ async function raceDeadline<T>(
   deadline: number,
   signal: AbortSignal | undefined,
 ): Promise<'ok' | 'timeout' | 'closed' | 'aborted'> {
-  let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal?.aborted) return resolve('aborted');
+    onAbort = () => resolve('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
   try {
-    return await Promise.race([
-      work.then(() => 'ok' as const),
-      closed.then(() => 'closed' as const),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now())))),
-      new Promise<'aborted'>((resolve) => {
-        if (signal?.aborted) return resolve('aborted');
-        onAbort = () => resolve('aborted');
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
+    const settled = Promise.race([work.then(() => 'ok' as const), closed.then(() => 'closed' as const), aborted]);
+    return await withDeadline(settled, deadline - Date.now(), () => 'timeout' as const);
   } finally {
-    clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }

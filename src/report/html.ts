@@ -1,6 +1,7 @@
 // HTML report: one self-contained page (inline CSS and SVG, no script, no external resource) with the
 // targets × cases matrix, each run's image, accelerator and memory, and a boot timeline chart per target.
 import type { CaseReport, Report, RunReport } from './model.ts';
+import { shellArg } from '../util/shell-quote.ts';
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -202,7 +203,7 @@ function targetSection(run: RunReport): string {
         `<details class="problem" data-case="${h(c.id)}"><summary>${chip(c.status)} <code>${h(c.id)}</code> ${h(c.message)}</summary>` +
         `${c.evidence ? `<pre class="evidence">${h(c.evidence)}</pre>` : ''}${c.console ? `<pre class="console">${h(c.console)}</pre>` : ''}</details>`,
     ),
-    `<details class="argv"><summary>QEMU command line</summary><pre>${h(run.qemu.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' '))}</pre></details>`,
+    `<details class="argv"><summary>QEMU command line</summary><pre>${h(run.qemu.argv.map(shellArg).join(' '))}</pre></details>`,
     '</section>',
   ].join('\n');
 }

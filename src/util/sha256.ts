@@ -1,6 +1,11 @@
-// sha256 of a file, streamed (images are tens of megabytes).
+// sha256 as hex: of data in memory, or of a file, streamed (images are tens of megabytes).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+
+/** Hex sha256 of `data`. */
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
 
 /** Hex sha256 of the file at `path`. */
 export async function sha256File(path: string): Promise<string> {

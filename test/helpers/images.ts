@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ensureImage } from '../../src/commands/build.ts';
+import { ensureImage } from '../../src/images/builder.ts';
 import { cacheDir, imagesDir } from '../../src/config/paths.ts';
 import { S_IFCHR, S_IFDIR, writeCpioFromTree } from '../../src/images/cpio.ts';
 import { buildOnce } from '../../src/util/build-once.ts';

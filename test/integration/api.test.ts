@@ -38,8 +38,8 @@ test.serial('a machine: commands in the system and in the console shell, the wir
       t.is((await machine.succeed(`echo ${nonce}`)).trim(), nonce);
       const { status, output } = await machine.execute('echo out; exit 3');
       t.deepEqual({ status, output: output.trim() }, { status: 3, output: 'out' });
-      await t.throwsAsync(machine.succeed('exit 4'), { message: /"exit 4" exited with status 4, expected 0/ });
-      await t.throwsAsync(machine.fail('true'), { message: /"true" exited with status 0, expected it to fail/ });
+      await t.throwsAsync(machine.succeed('exit 4'), { message: /"exit 4" failed with exit status 4/ });
+      await t.throwsAsync(machine.fail('true'), { message: /"true" succeeded but was expected to fail/ });
       await t.throwsAsync(machine.waitUntilSucceeds('false', { timeoutMs: 2500, intervalMs: 500 }), { message: /"false" did not succeed within 2500 ms \(\d+ attempts\); last exit status 1/ });
       t.is(machine.lease()?.address, '10.0.2.15');
       t.is(await machine.status(), 'running');

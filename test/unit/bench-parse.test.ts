@@ -1,6 +1,7 @@
 import test from 'ava';
 import { countFrames, firstFailureLine } from '../../src/bench/console-log.ts';
-import { cpuModelOf, fileSafe, foreignCores, machineBusyOf, ownTreeOf, qemuVersionOf } from '../../src/bench/host-info.ts';
+import { cpuModelOf, fileSafe, foreignCores, machineBusyOf, ownTreeOf } from '../../src/bench/host-info.ts';
+import { qemuVersionOf } from '../../src/qemu/version.ts';
 import { goal, resultFileName } from '../../src/bench/result.ts';
 import { defaultFailurePatterns } from '../../src/console/failure-patterns.ts';
 

@@ -7,9 +7,9 @@ import { projectRoot } from '../../src/config/paths.ts';
 import { kittest, kittestBin } from '../helpers/cli.ts';
 
 /** A file named like a LinuxKit disk or CD image, holding 64 KiB of zeros (no boot record, no ISO descriptor). */
-function fakeMedium(name: string): string {
+function fakeMedium(name: string, contents: string | Buffer = Buffer.alloc(65536)): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kt-medium-')), name);
-  writeFileSync(path, Buffer.alloc(65536));
+  writeFileSync(path, contents);
   return path;
 }
 
@@ -51,6 +51,8 @@ const badInput: [string, string[], RegExp, Record<string, string>?][] = [
   ['an image path with a newline', ['run', '--image', '/tmp/a\nkittest: all passed'], /--image "\/tmp\/a\\nkittest: all passed" holds a control character/],
   ['a report path with an escape character', ['run', '--arch', 'x86_64', '--image', '/nonexistent/img', '--json', '/tmp/\x1b[2Jr.json'], /--json "\/tmp\/\\u001b\[2Jr\.json" holds a control character/],
   ['a console log folder with a tab', ['shell', '--image', '/nonexistent/img', '--log', '/tmp/a\tb'], /--log "\/tmp\/a\\tb" holds a control character/],
+  ['a missing --linuxkit file', ['run', '--arch', 'x86_64', '--image', '/nonexistent/img', '--linuxkit', '/nonexistent/linuxkit.yml'], /\/nonexistent\/linuxkit\.yml: cannot read: ENOENT/],
+  ['a --linuxkit file with a nameless service', ['run', '--arch', 'x86_64', '--image', '/nonexistent/img', '--linuxkit', fakeMedium('linuxkit.yml', 'services:\n  - image: linuxkit/rngd:v1\n')], /linuxkit\.yml:2: missing required key "services\.0\.name"/],
   ['a definition path with a newline', ['build', '--image', '/tmp/x\n.yml'], /--image "\/tmp\/x\\n\.yml" holds a control character/],
 ];
 for (const [what, args, message] of badInput) {

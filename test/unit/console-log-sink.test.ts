@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { ConsoleEngine } from '../../src/console/engine.ts';
-import { FileLogSink, safeForTerminal } from '../../src/console/log-sink.ts';
+import { FileLogSink } from '../../src/console/log-sink.ts';
+import { safeForTerminal } from '../../src/util/terminal-safe.ts';
 
 function tempFile(t: { teardown: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kittest-log-'));

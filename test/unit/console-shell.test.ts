@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { ConsoleEngine } from '../../src/console/engine.ts';
 import { ConsoleEndedError, ConsoleFailureError, ConsoleTimeoutError, FrameError } from '../../src/console/errors.ts';
-import { retryUntilSucceeds, Shell } from '../../src/console/shell.ts';
+import { Shell } from '../../src/console/shell.ts';
+import { retryUntilSucceeds } from '../../src/console/verbs.ts';
 import { AssertionFailed, UsageError } from '../../src/errors.ts';
 import { FakeGuest, type FakeGuestOptions } from './console-fake-guest.ts';
 

@@ -6,7 +6,7 @@ import { builderVersion, cacheKey, ciCacheKey } from '../../src/images/cache-key
 import type { DebCandidate } from '../../src/images/apt.ts';
 import { loadDefinition, referenceDefinition } from '../../src/images/definition.ts';
 import { fetchedBefore, newestSelection, type PackagePlan, recordFetched, selectionLines } from '../../src/images/packages.ts';
-import type { ImageTarget } from '../../src/images/targets.ts';
+import type { ImageTarget } from '../../src/config/targets.ts';
 
 const x86: ImageTarget = { name: 'x86_64', debianArch: 'amd64', aliases: [] };
 const arm: ImageTarget = { name: 'arm64', debianArch: 'arm64', aliases: [] };

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S_IFCHR, writeCpioFromTree } from '../../src/images/cpio.ts';
-import { bootFormats } from '../../src/images/boot-files.ts';
+import { bootFormats } from '../../src/config/boot-formats.ts';
 import { formatsFor, outputFiles, parseFormats } from '../../src/images/formats/applicable.ts';
 import { readNewc, unpackMembers } from '../../src/images/formats/cpio-read.ts';
 import { loadOrder, parseSoftdeps } from '../../src/images/formats/module-order.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/config/paths.ts';
 import { ConfigError, UsageError } from '../../src/errors.ts';
-import { findTarget, listTargets } from '../../src/images/targets.ts';
+import { findTarget, listTargets } from '../../src/config/targets.ts';
 
 /** A copy of targets/ with one file edited. */
 function targetsWith(name: string, edit: (text: string) => string): string {

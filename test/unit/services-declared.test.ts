@@ -1,7 +1,14 @@
 // services-declared on synthetic guest output in the shape declaredScript prints, the one settle
 // policy of the cases that wait for services, and how a case that does not apply counts in a run.
 import test from 'ava';
-import { capabilityBits, declaredScript, judgeDeclared } from '../../src/cases/checks/services-declared.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadLinuxkitFile } from '../../src/config/linuxkit-file.ts';
+import { projectRoot } from '../../src/config/paths.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { declaredScript, judgeDeclared } from '../../src/cases/checks/services-declared.ts';
+import { capabilityBits } from '../../src/cases/declarations.ts';
 import { judgeRngSamples, type RngSettings } from '../../src/cases/checks/rng.ts';
 import { allDeclaredStarted, settledAfterCs } from '../../src/cases/service-scan.ts';
 import type { CaseReport } from '../../src/report/model.ts';
@@ -80,12 +87,13 @@ test('services-declared: no declarations means the case does not apply; bad JSON
 
 test('services-declared: the script reads only declarations, the runtime state and /proc of the namespace asked (sanitised)', (t) => {
   const script = declaredScript({ namespace: 'services.linuxkit;reboot' });
-  t.regex(script, /io\.containerd\.runtime\.v2\.task\/services\.linuxkitreboot\/\*\/init\.pid/);
+  t.regex(script, /\[ "\$ns" = services\.linuxkitreboot \]/);
+  t.notRegex(script, /;reboot/);
   t.notRegex(script, /\bctr\b|\brunc\b run/);
 });
 
 test('one settle policy: waiting for services ends once every declared service has run for a while or exited', (t) => {
-  const base = ['task_uptime=30.00', 'declared=getty', 'declared=rngd'];
+  const base = ['task_uptime=30.00', 'decl=services getty', 'decl=services rngd'];
   t.false(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600'].join('\n')), 'rngd has no task yet');
   t.false(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', `task=services.linuxkit rngd 251 S ${3000 - settledAfterCs + 1}`].join('\n')), 'rngd only just started');
   t.true(allDeclaredStarted([...base, 'task=services.linuxkit getty 230 S 600', `task=services.linuxkit rngd 251 S ${3000 - settledAfterCs}`].join('\n')));
@@ -95,11 +103,11 @@ test('one settle policy: waiting for services ends once every declared service h
 
 test('rng: with every declared service started and nothing feeding the kernel, the verdict is final at once', (t) => {
   const rngSettings: RngSettings = { hwrng: /virtio_rng/, sources: ['/dev/hwrng'], feeds: ['/dev/random'], processNames: ['rngd'], sampleGapMs: 3000 };
-  const sample = ['sampled_from=30.00', 'rng_current=virtio_rng.0', 'crng=dmesg', 'source=/dev/hwrng a:b7', 'task_uptime=30.00', 'task=services.linuxkit getty 230 S 600', 'declared=getty', 'sampled_to=30.20'].join('\n');
+  const sample = ['sampled_from=30.00', 'rng_current=virtio_rng.0', 'crng=dmesg', 'source=/dev/hwrng a:b7', 'task_uptime=30.00', 'task=services.linuxkit getty 230 S 600', 'decl=services getty', 'sampled_to=30.20'].join('\n');
   const verdict = judgeRngSamples([sample], rngSettings);
   t.true(verdict.final);
   t.regex(verdict.message, /no process named rngd runs; every declared service has been started, so none is left to come$/);
-  t.false(judgeRngSamples([sample.replace('declared=getty', '')], rngSettings).final, 'without declarations the settle window stands');
+  t.false(judgeRngSamples([sample.replace('decl=services getty', '')], rngSettings).final, 'without declarations the settle window stands');
 });
 
 test('a case that does not apply is skipped without failing the run; a run of only such cases does not pass', (t) => {
@@ -107,4 +115,65 @@ test('a case that does not apply is skipped without failing the run; a run of on
   t.is(runStatus([c('boot', 'passed'), c('services-declared', 'skipped', true)]), 'passed');
   t.is(runStatus([c('boot', 'passed'), c('services-declared', 'skipped')]), 'failed');
   t.is(runStatus([c('services-declared', 'skipped', true)]), 'failed');
+});
+
+// ---- --linuxkit FILE: the linuxkit.yml that built the image, read on the host ----
+
+const fixture = join(projectRoot, 'test', 'fixtures', 'linuxkit', 'linuxkit.yml');
+
+test('linuxkit.yml: onboot containers by NNN-NAME, services by name, and only what the file itself sets', (t) => {
+  const file = loadLinuxkitFile(fixture);
+  t.deepEqual(file.declarations.map((d) => `${d.kind}/${d.name}`), ['onboot/000-dhcpcd', 'services/getty', 'services/rngd']);
+  const rngdDecl = file.declarations.find((d) => d.name === 'rngd')!;
+  t.deepEqual(rngdDecl.capabilities, ['CAP_SYS_ADMIN']);
+  t.deepEqual(rngdDecl.namespaces, {});
+  t.is(file.declarations.find((d) => d.name === 'getty')!.capabilities, undefined, 'not set: the image label (its config.json) decides');
+});
+
+test('linuxkit.yml: all, none, capabilities.add and namespace words as LinuxKit reads them; bad input names file:line and field', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kt-lk-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (text: string) => {
+    const f = join(dir, `${Math.random().toString(36).slice(2)}.yml`);
+    writeFileSync(f, text);
+    return f;
+  };
+  const file = loadLinuxkitFile(write('services:\n  - name: a\n    image: x\n    capabilities: [all]\n    net: host\n    pid: new\n    uts: /run/ns/uts\n    readonly: true\n  - name: b\n    image: y\n    capabilities: [none]\n    capabilities.add: [CAP_NET_RAW]\n    ipc: none\n'));
+  const [a, b] = file.declarations;
+  t.is(a!.capabilities!.length, capabilityBits.length);
+  t.deepEqual(a!.namespaces, { net: 'host', pid: 'new', uts: 'path' });
+  t.true(a!.readonly);
+  t.deepEqual(b!.capabilities, ['CAP_NET_RAW']);
+  t.deepEqual(b!.namespaces, { ipc: 'new' });
+  t.throws(() => loadLinuxkitFile(write('services:\n  - name: a\n    image: x\n  - image: y\n')), { instanceOf: ConfigError, message: /\.yml:4: missing required key "services\.1\.name"/ });
+  t.throws(() => loadLinuxkitFile(write('services:\n  - name: a\n    image: x\n  - name: a\n    image: y\n')), { instanceOf: ConfigError, message: /\.yml:4: services\[1\]\.name: a second service named "a"/ });
+  t.throws(() => loadLinuxkitFile(write('onboot:\n  - name: "a b"\n    image: x\n')), { instanceOf: ConfigError, message: /\.yml:2: onboot\.0\.name must match pattern/ });
+  t.throws(() => loadLinuxkitFile(join(dir, 'missing.yml')), { instanceOf: ConfigError, message: /missing\.yml: cannot read: ENOENT/ });
+});
+
+test('services-declared with --linuxkit: the file is the list; what it sets is laid over the image\'s config.json', (t) => {
+  const linuxkit = loadLinuxkitFile(fixture);
+  const withFile = { ...settings, linuxkit };
+  const good = judgeDeclared(out(getty, rngd, dhcpcd, gettyRunning, rngdRunning(), onbootRan), withFile);
+  t.true(good.passed, good.message);
+  t.regex(good.message, /^every service declared in test\/fixtures\/linuxkit\/linuxkit\.yml runs as its spec says .*: getty \(pid 230\), rngd \(pid 251\); onboot 000-dhcpcd ran$/);
+
+  // An image that dropped a service's declaration cannot hide it: the file still lists it, and it is not waited for.
+  const dropped = judgeDeclared(out(getty, dhcpcd, gettyRunning, onbootRan), withFile);
+  t.false(dropped.passed);
+  t.false(dropped.waiting);
+  t.regex(dropped.message, /^service rngd is declared in test\/fixtures\/linuxkit\/linuxkit\.yml but has no task in containerd's services\.linuxkit namespace \(the image has no \/containers\/services\/rngd\/config\.json\)$/);
+
+  // A declaration the file does not have: the image was not built from it.
+  const extra = declaration('services', 'sshd', { namespaces: ['mount'], caps: [] });
+  t.regex(judgeDeclared(out(getty, rngd, dhcpcd, extra, gettyRunning, rngdRunning(), onbootRan), withFile).message, /^service sshd is declared in the image \(\/containers\/services\/sshd\/config\.json\) but not in test\/fixtures\/linuxkit\/linuxkit\.yml$/);
+
+  // The image's config.json grants more than the file sets: the file wins, as in `linuxkit build`.
+  const generous = declaration('services', 'rngd', { namespaces: ['mount', 'pid', 'network', 'ipc'], caps: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] });
+  const verdict = judgeDeclared(out(getty, generous, dhcpcd, gettyRunning, rngdRunning(mask(['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'])), onbootRan), withFile);
+  t.regex(verdict.message, /^service rngd \(pid 251\) has capabilities beyond its spec: CAP_NET_ADMIN$/);
+
+  // Without a config.json in the image, the file's own settings are checked (here: net: host).
+  const fileOnly = { ...settings, linuxkit: { file: 'lk.yml', declarations: [{ kind: 'services' as const, name: 'rngd', namespaces: { net: 'host' as const } }] } };
+  t.regex(judgeDeclared(out(rngdRunning()), fileOnly).message, /^service rngd \(pid 251\) has its own net namespace net:\[4026532205\] where its spec shares PID 1's net:\[4026531840\]$/);
 });

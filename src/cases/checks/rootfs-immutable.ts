@@ -1,6 +1,7 @@
 // rootfs-immutable: / mounted read-only and writes to /, /etc, /usr failing with EROFS.
 import { defineCheck, fail, pass } from '../check.ts';
-import { parseKeyValues, shellQuote } from '../guest-output.ts';
+import { parseKeyValues } from '../guest-output.ts';
+import { shellQuote } from '../../util/shell-quote.ts';
 
 function script(paths: readonly string[], token: string): string {
   return `while read -r dev mp fs opts rest; do

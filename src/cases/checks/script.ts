@@ -9,7 +9,7 @@
 // The case passes when every step holds; the first that does not is the message, and every step
 // run is in the evidence.
 import { type CheckContext, defineCheck, fail, pass, sleep, type Verdict } from '../check.ts';
-import { shellQuote } from '../guest-output.ts';
+import { shellQuote } from '../../util/shell-quote.ts';
 import { dhcpExchange } from '../../wire/dhcp.ts';
 import { boundedRegex } from '../../util/bounded-regex.ts';
 

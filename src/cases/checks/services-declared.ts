@@ -9,25 +9,20 @@
 // its spec's, and a read-only root where the spec says so. Each onboot container must have run: a
 // log where LinuxKit (or kittest's init) writes one, or runc's record of it.
 // An image without declarations is not judged here: the case does not apply and says why.
+// With `run --linuxkit FILE` the linuxkit.yml that built the image is the list (read on the host,
+// so an image cannot drop a declaration unseen), and what the file sets is laid over each config.json.
 // Only files and /proc are read: no ctr or runc is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, doesNotApply, fail, pass, settle, type Verdict } from '../check.ts';
+import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../declarations.ts';
 import { parseKeyValues } from '../guest-output.ts';
-import { parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStateDir, taskStatus } from '../service-scan.ts';
+import { declarationsScript, parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStatus } from '../service-scan.ts';
 
 export interface DeclaredSettings {
   /** containerd namespace the services run in. */
   readonly namespace: string;
+  /** The linuxkit.yml that built the image (`run --linuxkit FILE`): its list of services and onboot containers is the one checked. */
+  readonly linuxkit?: LinuxkitFile;
 }
-
-/** Capability names by their bit in CapEff (Linux 6.x). */
-export const capabilityBits: readonly string[] = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_IPC_LOCK',
-  'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT', 'CAP_SYS_ADMIN',
-  'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE',
-  'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM',
-  'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];
 
 /** The kinds of namespace a spec may share with the host, with their names in /proc/PID/ns and in OCI. */
 const sharable = [
@@ -36,8 +31,6 @@ const sharable = [
   { proc: 'ipc', oci: 'ipc' },
   { proc: 'uts', oci: 'uts' },
 ] as const;
-
-const safeNamespace = (ns: string): string => ns.replace(/[^A-Za-z0-9._-]/g, '');
 
 /**
  * Shell snippet printing the declarations and what the kernel says of each service's task:
@@ -49,32 +42,9 @@ const safeNamespace = (ns: string): string => ns.replace(/[^A-Za-z0-9._-]/g, '')
  * and the runtime's tasks (taskScanScript) with their last log lines.
  */
 export function declaredScript(settings: DeclaredSettings): string {
-  const ns = safeNamespace(settings.namespace);
-  return `for f in /containers/services/*/config.json /containers/onboot/*/config.json; do
-  [ -f "$f" ] || continue
-  d=\${f%/config.json}; n=\${d##*/}; k=\${d%/*}; k=\${k##*/}
-  case "$n" in *[!A-Za-z0-9._-]*) continue;; esac
-  echo "decl=$k $n"
-  head -c 131072 "$f" | sed "s/^/jsonl=$k $n /"; echo
-  if [ "$k" = onboot ]; then
-    for l in "/var/log/onboot.$n.log" "/var/log/onboot.\${n#*-}.log" "/var/log/onboot/onboot.$n.log" "/run/log/onboot/onboot.$n.log"; do [ -e "$l" ] && echo "onbootlog=$n $l"; done
-    [ -d "/run/runc/$n" ] || [ -d "/run/runc/\${n#*-}" ] && echo "onbootrunc=$n"
-  fi
-done
+  return `${declarationsScript({ specs: true })}
 echo "hostns=$(readlink /proc/1/ns/pid) $(readlink /proc/1/ns/net) $(readlink /proc/1/ns/ipc) $(readlink /proc/1/ns/uts) $(readlink /proc/1/ns/mnt)"
-for f in ${taskStateDir}/${ns}/*/init.pid; do
-  [ -f "$f" ] || continue
-  id=\${f%/init.pid}; id=\${id##*/}
-  case "$id" in *[!A-Za-z0-9._-]*) continue;; esac
-  tp=; read -r tp 2>/dev/null < "$f"
-  case "$tp" in ''|*[!0-9]*) continue;; esac
-  [ -d "/proc/$tp" ] || continue
-  echo "svcns=$id $(readlink /proc/$tp/ns/pid) $(readlink /proc/$tp/ns/net) $(readlink /proc/$tp/ns/ipc) $(readlink /proc/$tp/ns/uts) $(readlink /proc/$tp/ns/mnt)"
-  while read -r _k _v; do case "$_k" in CapEff:) echo "svccap=$id $_v"; break;; esac; done 2>/dev/null < "/proc/$tp/status"
-  o=; while read -r _a _b _c _d _m _o _r; do [ "$_m" = / ] && o=$_o; done 2>/dev/null < "/proc/$tp/mountinfo"
-  echo "svcroot=$id $o"
-done
-${taskScanScript(['*'])}`;
+${taskScanScript(['*'], settings.namespace)}`;
 }
 
 interface Declaration {
@@ -129,10 +99,11 @@ export function parseDeclared(output: string) {
   };
 }
 
+/** What a declaration says of a service, per field; a field left undefined is not checked. */
 interface Spec {
-  readonly namespaces: { type: string; path?: string }[];
-  readonly effective?: string[];
-  readonly readonlyRoot: boolean;
+  readonly namespaces: Readonly<Partial<Record<SharableNamespace, NamespaceWish>>>;
+  readonly effective?: readonly string[];
+  readonly readonlyRoot?: boolean;
 }
 
 /** The parts of an OCI spec this check reads, or why it cannot be read. */
@@ -148,7 +119,24 @@ function readSpec(json: string): Spec | string {
   if (!Array.isArray(list) || !list.every((n) => typeof n?.type === 'string')) return 'its config.json has no linux.namespaces list';
   const effective = spec.process?.capabilities?.effective;
   if (effective !== undefined && (!Array.isArray(effective) || !effective.every((c) => typeof c === 'string'))) return 'its process.capabilities.effective is not a list of names';
-  return { namespaces: list as Spec['namespaces'], ...(effective ? { effective: effective as string[] } : {}), readonlyRoot: spec.root?.readonly === true };
+  // In OCI a namespace kind that is not listed is the runtime's own (the host's); listed with a path, it joins that one.
+  const namespaces: Partial<Record<SharableNamespace, NamespaceWish>> = {};
+  for (const kind of sharable) {
+    const entry = (list as { type: string; path?: string }[]).find((n) => n.type === kind.oci);
+    namespaces[kind.proc] = !entry ? 'host' : entry.path ? 'path' : 'new';
+  }
+  return { namespaces, effective: (effective as string[] | undefined) ?? [], readonlyRoot: spec.root?.readonly === true };
+}
+
+/** The image's spec with what linuxkit.yml itself sets laid over it (the file wins, as in `linuxkit build`). */
+function withFile(spec: Spec | undefined, file: FileDeclaration | undefined): Spec {
+  const base: Spec = spec ?? { namespaces: {} };
+  if (!file) return base;
+  return {
+    namespaces: { ...base.namespaces, ...file.namespaces },
+    ...(file.capabilities ? { effective: file.capabilities } : base.effective ? { effective: base.effective } : {}),
+    ...(file.readonly !== undefined ? { readonlyRoot: file.readonly } : base.readonlyRoot !== undefined ? { readonlyRoot: base.readonlyRoot } : {}),
+  };
 }
 
 const capsIn = (mask: bigint): string[] => capabilityBits.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 1n);
@@ -162,44 +150,71 @@ export interface DeclaredVerdict {
   readonly waiting: boolean;
 }
 
+interface ToCheck {
+  readonly kind: 'services' | 'onboot';
+  readonly name: string;
+  /** The image's config.json, when it has one. */
+  readonly json?: string;
+  /** What linuxkit.yml sets, with --linuxkit. */
+  readonly file?: FileDeclaration;
+}
+
+/** The declarations to check: the image's, or with --linuxkit the file's (each with the image's config.json where it has one), and the image's declarations the file does not have. */
+function declarationsToCheck(seen: ReturnType<typeof parseDeclared>, linuxkit: LinuxkitFile | undefined): { list: ToCheck[]; strays: ToCheck[] } {
+  if (!linuxkit) return { list: seen.declarations, strays: [] };
+  const inImage = (d: { kind: string; name: string }) => seen.declarations.find((x) => x.kind === d.kind && x.name === d.name);
+  const list = linuxkit.declarations.map((file) => ({ kind: file.kind, name: file.name, file, ...(inImage(file) ? { json: inImage(file)!.json } : {}) }));
+  const strays = seen.declarations.filter((d) => !linuxkit.declarations.some((f) => f.kind === d.kind && f.name === d.name));
+  return { list, strays };
+}
+
 /** Pure judgement of declaredScript's output. */
 export function judgeDeclared(output: string, settings: DeclaredSettings): DeclaredVerdict {
   const seen = parseDeclared(output);
-  if (seen.declarations.length === 0) {
-    return { passed: false, notApplicable: true, waiting: false, message: 'the image declares no services (no /containers/services/*/config.json or /containers/onboot/*/config.json): nothing to check against' };
+  const { list, strays } = declarationsToCheck(seen, settings.linuxkit);
+  const source = settings.linuxkit ? settings.linuxkit.file : 'the image';
+  if (list.length === 0) {
+    const why = settings.linuxkit
+      ? `${settings.linuxkit.file} declares no services or onboot containers: nothing to check against`
+      : 'the image declares no services (no /containers/services/*/config.json or /containers/onboot/*/config.json): nothing to check against';
+    return { passed: false, notApplicable: true, waiting: false, message: why };
   }
-  const problems: string[] = [];
+  const problems: string[] = strays.map((d) => `${d.kind === 'services' ? 'service' : 'onboot'} ${d.name} is declared in the image (/containers/${d.kind}/${d.name}/config.json) but not in ${source}`);
   const fine: string[] = [];
   let waiting = false;
-  for (const d of seen.declarations.filter((x) => x.kind === 'services')) {
-    const spec = readSpec(d.json);
-    if (typeof spec === 'string') {
-      problems.push(`service ${d.name}: ${spec}`);
+  for (const d of list.filter((x) => x.kind === 'services')) {
+    const imageSpec = d.json === undefined ? undefined : readSpec(d.json);
+    if (typeof imageSpec === 'string') {
+      problems.push(`service ${d.name}: ${imageSpec}`);
       continue;
     }
     const task = seen.tasks.find((t) => t.namespace === settings.namespace && t.id === d.name);
     if (!task) {
-      waiting = true;
-      problems.push(`service ${d.name} is declared but has no task in containerd's ${settings.namespace} namespace`);
+      // Only a service the image declares can still be coming: LinuxKit starts services from their declarations.
+      if (d.json !== undefined) waiting = true;
+      const where = d.json === undefined ? ` (the image has no /containers/services/${d.name}/config.json)` : '';
+      problems.push(`service ${d.name} is declared${settings.linuxkit ? ` in ${source}` : ''} but has no task in containerd's ${settings.namespace} namespace${where}`);
       continue;
     }
     if (!taskRunning(task)) {
       problems.push(stoppedText(task));
       continue;
     }
-    const differences = compare(d.name, spec, seen);
+    const differences = compare(d.name, withFile(imageSpec, d.file), seen);
     if (differences.length) problems.push(`service ${d.name} (pid ${task.pid}) ${differences.join(', ')}`);
     else fine.push(`${d.name} (pid ${task.pid})`);
   }
-  const onboot = seen.declarations.filter((x) => x.kind === 'onboot');
+  const onboot = list.filter((x) => x.kind === 'onboot');
   for (const d of onboot) {
     if (!seen.onbootLogs.has(d.name) && !seen.onbootRunc.has(d.name)) {
-      problems.push(`onboot ${d.name} is declared but shows no sign of having run (no log in /var/log or /run/log/onboot, no runc record)`);
+      const where = d.json === undefined ? ` (the image has no /containers/onboot/${d.name}/config.json)` : '';
+      problems.push(`onboot ${d.name} is declared but shows no sign of having run (no log in /var/log or /run/log/onboot, no runc record)${where}`);
     }
   }
   if (problems.length) return { passed: false, waiting, message: problems.join('; ') };
   const ran = onboot.length ? `; onboot ${onboot.map((d) => d.name).join(', ')} ran` : '';
-  return { passed: true, waiting: false, message: `every declared service runs as its spec says (namespaces, capabilities, read-only root): ${fine.join(', ') || 'none declared'}${ran}` };
+  const declared = settings.linuxkit ? `service declared in ${settings.linuxkit.file}` : 'declared service';
+  return { passed: true, waiting: false, message: `every ${declared} runs as its spec says (namespaces, capabilities, read-only root): ${fine.join(', ') || 'none declared'}${ran}` };
 }
 
 /** "service rngd was started and is not running: task STOPPED, ..." */
@@ -216,16 +231,16 @@ function compare(name: string, spec: Spec, seen: ReturnType<typeof parseDeclared
   const out: string[] = [];
   if (!own || !seen.host.mnt) return ["could not have its namespaces read (it may have just exited)"];
   for (const kind of sharable) {
-    const entry = spec.namespaces.find((n) => n.type === kind.oci);
-    if (entry?.path) continue; // joins a namespace named by path: not the host's by declaration
+    const wish = spec.namespaces[kind.proc];
+    if (wish === undefined || wish === 'path') continue; // not said, or joins a namespace named by path
     const shares = own[kind.proc] !== undefined && own[kind.proc] === seen.host[kind.proc];
-    if (entry && shares) out.push(`shares PID 1's ${kind.proc} namespace ${own[kind.proc]} where its spec says new (fewer namespaces than declared)`);
-    if (!entry && !shares) out.push(`has its own ${kind.proc} namespace ${own[kind.proc] ?? '?'} where its spec shares PID 1's ${seen.host[kind.proc] ?? '?'}`);
+    if (wish === 'new' && shares) out.push(`shares PID 1's ${kind.proc} namespace ${own[kind.proc]} where its spec says new (fewer namespaces than declared)`);
+    if (wish === 'host' && !shares) out.push(`has its own ${kind.proc} namespace ${own[kind.proc] ?? '?'} where its spec shares PID 1's ${seen.host[kind.proc] ?? '?'}`);
   }
   if (own.mnt === seen.host.mnt) out.push(`runs in PID 1's mount namespace ${own.mnt}`);
   if (caps === undefined) out.push('has unreadable capabilities');
-  else {
-    const declared = new Set(spec.effective ?? []);
+  else if (spec.effective) {
+    const declared = new Set(spec.effective);
     const extra = capsIn(caps).filter((c) => !declared.has(c));
     const unknown = caps >> BigInt(capabilityBits.length);
     if (extra.length || unknown) out.push(`has capabilities beyond its spec: ${[...extra, ...(unknown ? [`bits above ${capabilityBits.length - 1}`] : [])].join(', ')}`);

@@ -14,7 +14,7 @@
 // Only /proc is read: no runc or ctr is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
 import { containment, scannedInit } from '../containment.ts';
-import { allDeclaredStarted, declaredServicesScript, feedsSetting, label, parseScan, type ScannedProcess, serviceScanScript, sourcesSetting, taskScanScript } from '../service-scan.ts';
+import { allDeclaredStarted, declarationsScript, feedsSetting, label, parseScan, type ScannedProcess, serviceScanScript, sourcesSetting, taskScanScript } from '../service-scan.ts';
 import { rngHolders } from './rng.ts';
 
 export interface IsolationSettings {
@@ -27,7 +27,7 @@ export interface IsolationSettings {
 export function isolationScript(settings: IsolationSettings): string {
   const scan = serviceScanScript({ sources: [...settings.sources, ...settings.feeds], groups: { rng: settings.processNames, dhcp: settings.clientNames }, isolation: true, dhcpSockets: true });
   // With the declarations and the runtime's tasks: waiting ends once every declared service has started.
-  return `${scan}\n${taskScanScript([])}\n${declaredServicesScript}`;
+  return `${scan}\n${taskScanScript([])}\n${declarationsScript()}`;
 }
 
 interface Observed {

@@ -1,6 +1,7 @@
 // Which LinuxKit output formats can be made for which target, and parsing --format.
 import { UsageError } from '../../errors.ts';
-import { bootFormats, isBootFormat, mediumSuffixes, type BootFormat } from '../boot-files.ts';
+import { bootFormats, isBootFormat, type BootFormat } from '../../config/boot-formats.ts';
+import { mediumSuffixes } from '../boot-files.ts';
 import { loadTargets, selectTargets } from '../../config/targets.ts';
 
 const kernelFormats: BootFormat[] = ['kernel+initrd', 'kernel+squashfs', 'kernel+erofs'];

@@ -2,12 +2,11 @@
 // Each format is made once (buildOnce: under a lock, in a temporary folder beside its final place,
 // renamed in when complete), so a failed or interrupted build leaves nothing half-written and a
 // second call, from this process or another, is a cache hit.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HostError, UsageError } from '../../errors.ts';
 import { buildOnce } from '../../util/build-once.ts';
-import type { BootFormat } from '../boot-files.ts';
+import type { BootFormat } from '../../config/boot-formats.ts';
 import type { BuiltImage } from '../builder.ts';
 import { readManifest } from '../manifest.ts';
 import { stableJson } from '../merge.ts';
@@ -18,6 +17,7 @@ import { buildIso } from './iso.ts';
 import { buildKernelRoot } from './kernel-root.ts';
 import { loaderInit } from './loader.ts';
 import { buildQcow2, buildRaw } from './raw.ts';
+import { sha256Hex } from '../../util/sha256.ts';
 
 export { formatsFor, parseFormats } from './applicable.ts';
 
@@ -52,14 +52,14 @@ export function formatInputs(format: BootFormat, facts: FormatFacts): Record<str
 
 /** sha256 (hex) of a format's inputs; kept in its folder (`keyFile`) so that a changed input rebuilds it. */
 export function formatKey(format: BootFormat, facts: FormatFacts): string {
-  return createHash('sha256').update(stableJson(formatInputs(format, facts))).digest('hex');
+  return sha256Hex(stableJson(formatInputs(format, facts)));
 }
 
 /** The file in a format's folder naming the key (and inputs) it was made from. */
 export const keyFile = 'format-key.json';
 
 function factsOf(image: BuiltImage, imageKey: string): FormatFacts {
-  return { imageKey, console: consoleDevice(image.target), loaderInit: createHash('sha256').update(readFileSync(loaderInit)).digest('hex') };
+  return { imageKey, console: consoleDevice(image.target), loaderInit: sha256Hex(readFileSync(loaderInit)) };
 }
 
 /** The folder a format of `image` lives in. */

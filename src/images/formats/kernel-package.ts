@@ -2,7 +2,6 @@
 // modules its definition asks for, and depmod cannot see soft dependencies: on s390x crc32c is a
 // module (crc32c_generic), so libcrc32c, and with it erofs, would not load. The .deb the image
 // was built from is still in the apt cache (its sha256 is in the manifest), so take them from it.
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cacheDir } from '../../config/paths.ts';
@@ -12,6 +11,7 @@ import { extractDeb } from '../deb.ts';
 import { runChecked } from '../exec.ts';
 import type { ImageManifest } from '../manifest.ts';
 import { loadOrder } from './module-order.ts';
+import { sha256Hex } from '../../util/sha256.ts';
 
 /** The cached .deb of the image's kernel (linux-image-KVER), checked against the manifest's sha256. */
 export function kernelDeb(manifest: ImageManifest): string {
@@ -19,7 +19,7 @@ export function kernelDeb(manifest: ImageManifest): string {
   if (!pkg) throw new HostError(`the manifest of ${manifest.name} (${manifest.target}) names no linux-image-${manifest.kernelVersion} package`);
   const file = join(cacheDir(), 'apt', 'debs', `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${pkg.arch}.deb`);
   if (!existsSync(file)) throw new HostError(`${file} is not in the cache any more: rebuild the image (kittest build --arch ${manifest.target}) to fetch it`);
-  const digest = createHash('sha256').update(readFileSync(file)).digest('hex');
+  const digest = sha256Hex(readFileSync(file));
   if (digest !== pkg.sha256) throw new HostError(`${file} has sha256 ${digest}, the image manifest says ${pkg.sha256}`);
   return file;
 }

@@ -1,22 +1,7 @@
 // Which kernel modules the loader initramfs must insmod, in dependency order. busybox insmod
 // does not resolve dependencies, so the order comes from modules.dep (plus the "pre:" soft
 // dependencies of modules.softdep, which modules.dep does not list: libcrc32c needs crc32c).
-
-/** Module name as the kernel knows it: file name without .ko(.xz|.zst), '-' as '_'. */
-export function moduleName(path: string): string {
-  return path.replace(/^.*\//, '').replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
-}
-
-/** Parse modules.dep: module path -> paths it depends on. */
-export function parseModulesDep(text: string): Map<string, string[]> {
-  const deps = new Map<string, string[]>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    deps.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim().split(/\s+/).filter(Boolean));
-  }
-  return deps;
-}
+import { moduleName, parseModulesDep } from '../modules-dep.ts';
 
 /** Parse modules.softdep "softdep NAME pre: A B post: C": NAME -> names to load before it. */
 export function parseSoftdeps(text: string): Map<string, string[]> {
@@ -50,9 +35,8 @@ export interface ModuleSet {
  *  names. A built-in name needs nothing; a wanted name with no module is `missing`, a soft
  *  dependency with none is `softMissing` (by module name, aliases resolved). */
 export function loadOrder(set: ModuleSet, wanted: readonly string[]): { order: string[]; missing: string[]; softMissing: string[] } {
-  const deps = parseModulesDep(set.dep);
+  const modules = parseModulesDep(set.dep);
   const soft = parseSoftdeps(set.softdep);
-  const byName = new Map([...deps.keys()].map((path) => [moduleName(path), path]));
   const builtin = new Set(set.builtin.map(moduleName));
   const aliases: Record<string, string> = { crc32c: 'crc32c_generic', ...set.aliases };
   const order: string[] = [];
@@ -60,18 +44,19 @@ export function loadOrder(set: ModuleSet, wanted: readonly string[]): { order: s
   const softMissing: string[] = [];
   const visiting = new Set<string>();
   const visit = (name: string, required: boolean): void => {
-    const resolved = builtin.has(name) || byName.has(name) ? name : aliases[name] ?? name;
+    const resolved = builtin.has(name) || modules.has(name) ? name : aliases[name] ?? name;
     if (builtin.has(resolved)) return;
-    const path = byName.get(resolved);
-    if (!path) {
+    const entry = modules.get(resolved);
+    if (!entry) {
       const list = required ? missing : softMissing;
       if (!list.includes(resolved)) list.push(resolved);
       return;
     }
+    const { path, deps } = entry;
     if (order.includes(path) || visiting.has(path)) return;
     visiting.add(path);
     for (const pre of soft.get(resolved) ?? []) visit(pre, false);
-    for (const dep of deps.get(path) ?? []) visit(moduleName(dep), true);
+    for (const dep of deps) visit(moduleName(dep), true);
     order.push(path);
   };
   for (const name of wanted) visit(moduleName(name), true);

@@ -4,10 +4,11 @@ import { checkNamed } from '../../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../../cases/check.ts';
 import { type CaseDef, notApplicable } from '../../config/cases.ts';
 import type { Target } from '../../config/targets.ts';
-import { MachineError } from '../../errors.ts';
+import { firstLine, MachineError } from '../../errors.ts';
 import { cap, type CaseReport } from '../../report/model.ts';
 import { caseErrorStatus, judgedStatus, notApplicableHere, notRunStatus } from '../../report/status.ts';
-import { type CaseVerdict, firstLine, type OnCase, type RunMachine, troubleNow, withVerdict } from './machine.ts';
+import { withDeadline } from '../../util/deadline.ts';
+import { type CaseVerdict, type OnCase, type RunMachine, troubleNow, withVerdict } from './machine.ts';
 
 export interface JudgeRequest {
   readonly target: Target;
@@ -53,7 +54,9 @@ export async function judgePhase(machine: RunMachine, shells: JudgeShells, reque
     try {
       if (!check) throw new Error(`check ${def.check} has no judge of its own`);
       const context = { host: shells.host, console: shells.console, hostView: shells.hostView, settings: def.settings, settleMs, timeoutMs, nonce: shells.nonce, now: () => engine.now() };
-      const result = await withDeadline(check(context), timeoutMs, def.id);
+      const result = await withDeadline(check(context), timeoutMs, () => {
+        throw new Error(`case ${def.id} did not finish within ${timeoutMs} ms`);
+      });
       // A fatal event that arrived with the last output (a panic in the same chunk as the end marker) still counts.
       if (engine.failure) throw new MachineError(`${engine.failure.pattern}: ${engine.failure.line}`, false, engine.lastLines());
       decide(index, def, {
@@ -78,16 +81,4 @@ export async function judgePhase(machine: RunMachine, shells: JudgeShells, reque
   };
   await Promise.all([...request.cases.entries()].map(([index, def]) => (def.check === 'boot' ? undefined : judgeOne(index, def))));
   return reports;
-}
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`case ${what} did not finish within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -27,8 +27,3 @@ export function withVerdict(def: Pick<CaseDef, 'id' | 'title'>, verdict: CaseVer
 export function troubleNow(machine: RunMachine, signal: AbortSignal | undefined): Trouble {
   return { interrupted: signal?.aborted ?? false, guestCrashed: machine.engine.failure !== undefined, qemuFault: machine.qemuFault, hostError: machine.hostError };
 }
-
-export function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0] ?? text;
-}
