@@ -1,7 +1,7 @@
 // The one boot preparation (src/boot/prepare.ts) and the one "can this host run this target"
 // (src/qemu/host-support.ts), without booting anything.
 import test from 'ava';
-import { requireAccel, requireHostCanRun } from '../../src/boot/prepare.ts';
+import { prepareBoot, requireAccel, requireHostCanRun } from '../../src/boot/prepare.ts';
 import { loadTargets, type Target } from '../../src/config/targets.ts';
 import { HostError, UsageError } from '../../src/errors.ts';
 import type { BootFiles } from '../../src/images/boot-files.ts';
@@ -47,4 +47,16 @@ test('a boot this host cannot run is refused in one line naming the target and t
     instanceOf: HostError,
     message: 'UEFI firmware /nonexistent/CODE.fd not found (target x86_64, raw-efi): install the Debian package ovmf',
   });
+});
+
+test('one machine\'s preparation refuses bad input before planning (which may build): the target, the accelerator, what must be writable', async (t) => {
+  await t.throwsAsync(prepareBoot({ target: 'vax' }), { instanceOf: UsageError, message: /vax/ });
+  await t.throwsAsync(prepareBoot({ target: 'x86_64', accel: 'fast', accelName: 'accel' }), { instanceOf: UsageError, message: 'accel must be auto, kvm or tcg, got "fast"' });
+  const asked: string[] = [];
+  const requireOutputs = (target: Target) => {
+    asked.push(target.name);
+    throw new UsageError(`--log: cannot write ${target.name}-console.log`);
+  };
+  await t.throwsAsync(prepareBoot({ target: 'arm64', requireOutputs }), { instanceOf: UsageError, message: '--log: cannot write arm64-console.log' });
+  t.deepEqual(asked, ['arm64']);
 });
