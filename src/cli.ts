@@ -1,7 +1,7 @@
 // kittest's entry point: parse argv, dispatch to a command, and turn errors into exit codes.
 // The only place that calls process.exit.
 import { parseArgs } from 'node:util';
-import { commands, type CommandSpec } from './commands/table.ts';
+import { commands, type CommandSpec } from './commands/catalog.ts';
 import { ExitCode, KittestError, UsageError } from './errors.ts';
 import { dropOutputOnceClosed } from './util/closed-output.ts';
 import { installSignalHandlers } from './util/signals.ts';

@@ -5,7 +5,7 @@
 //   t.teardown(() => machine.stop());
 //   t.regex(await machine.succeed('cat /proc/cmdline'), /console=ttyS0/);
 import { prepareBoot } from '../boot/prepare.ts';
-import { BootSession, type HostAccess } from '../boot/session.ts';
+import { BootSession, type SystemAccess } from '../boot/session.ts';
 import { attachTerminal } from '../boot/terminal.ts';
 import type { GuestShell } from '../cases/check.ts';
 import type { Target } from '../config/targets.ts';
@@ -45,7 +45,7 @@ export interface CommandOptions {
   readonly timeoutMs?: number;
 }
 
-export interface WaitOptions extends CommandOptions {
+export interface WaitUntilOptions extends CommandOptions {
   /** Time allowed for retrying, default 60 s. */
   readonly timeoutMs?: number;
   /** Pause between attempts, default 1 s. */
@@ -69,11 +69,11 @@ export class BootFailed extends Error {
 /** A booted machine. Every method fails at once after a panic or after QEMU ended. */
 export class KittestMachine {
   readonly #session: BootSession;
-  readonly #access: HostAccess;
+  readonly #access: SystemAccess;
   readonly #forget: () => void;
 
   /** @internal Made by `boot`; `forget` drops its abort listener and its kill at the program's end. */
-  constructor(session: BootSession, access: HostAccess, forget: () => void) {
+  constructor(session: BootSession, access: SystemAccess, forget: () => void) {
     this.#session = session;
     this.#access = access;
     this.#forget = forget;
@@ -111,7 +111,7 @@ export class KittestMachine {
   }
 
   /** Run `command` until it exits 0 and return that output; rejects with the last attempt's status and output after `timeoutMs`. */
-  waitUntilSucceeds(command: string, options: WaitOptions = {}): Promise<string> {
+  waitUntilSucceeds(command: string, options: WaitUntilOptions = {}): Promise<string> {
     return verbs.waitUntilSucceeds((c, timeoutMs) => this.execute(c, { in: options.in, timeoutMs }), command, {
       timeoutMs: options.timeoutMs,
       intervalMs: options.intervalMs,
@@ -165,7 +165,7 @@ export class KittestMachine {
   #shell(options: CommandOptions): GuestShell {
     if (options.in === 'console') return this.#access.console;
     if (this.#access.unreachable) throw new AssertionFailed(`cannot run commands in PID 1's namespaces: ${this.#access.unreachable}; use { in: 'console' }`);
-    return this.#access.host;
+    return this.#access.system;
   }
 }
 
@@ -189,7 +189,7 @@ export async function boot(request: BootRequest = {}): Promise<KittestMachine> {
   };
   try {
     await session.waitForShell();
-    return new KittestMachine(session, await session.enterHost(), forget);
+    return new KittestMachine(session, await session.enterSystem(), forget);
   } catch (error) {
     const failure = session.bootFailure(error, (request.signal?.aborted ?? false) || killedWithProcess(session));
     await session.stop();

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { viaWrapper } from '../cases/host-context.ts';
+import { viaWrapper } from '../boot/system-context.ts';
 import { decodeFrame, frameCommand, freshNonce, type ViaWrapper } from '../console/framing.ts';
 import { onInterruptExit } from '../util/signals.ts';
 import type { GuestStep } from './guest-work.ts';

@@ -9,8 +9,8 @@ import type { GuestRunOptions, ScriptResult } from '../cases/check.ts';
 import { settingDefaults } from '../cases/case-schema.ts';
 import { checkNamed } from '../cases/checks/index.ts';
 import { nextSampleScript, rngCheck, rngSettings, type RngCaseSettings } from '../cases/checks/rng.ts';
-import { hostContextScript } from '../cases/host-context.ts';
-import { hostFactsScript } from '../cases/host-facts.ts';
+import { systemContextScript } from '../boot/system-context.ts';
+import { systemFactsScript } from '../cases/system-facts.ts';
 import type { CaseDef } from '../config/cases.ts';
 
 /** One guest script and the name it is reported under; `afterMs`: wait this long after the previous script's answer. */
@@ -116,12 +116,12 @@ export async function guestWork(cases: readonly CaseDef[], checkNonce: () => str
       },
     };
     try {
-      await check({ host, hostView: emptyWire, settings: def.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: checkNonce, now: () => (clock += 3_600_000) });
+      await check({ system: host, hostView: emptyWire, settings: def.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: checkNonce, now: () => (clock += 3_600_000) });
     } catch {
       // A judge may reject empty output by throwing; the scripts it sent are recorded all the same.
     }
     if (asked.length === 0) throw new Error(`check ${def.check} sent no script to record`);
     recorded.push({ id: def.id, check: def.check, asked });
   }
-  return { context: hostContextScript, checks: recorded, polls: evidencePolls(recorded, cases, hostFactsScript), hostFacts: hostFactsScript };
+  return { context: systemContextScript, checks: recorded, polls: evidencePolls(recorded, cases, systemFactsScript), hostFacts: systemFactsScript };
 }

@@ -6,7 +6,7 @@ import { prepareFirmware } from '../qemu/firmware.ts';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { decideHostContext } from '../cases/host-context.ts';
+import { decideSystemContext } from '../boot/system-context.ts';
 import type { CaseDef } from '../config/cases.ts';
 import type { Target } from '../config/targets.ts';
 import { consoleDefaults } from '../console/defaults.ts';
@@ -93,7 +93,7 @@ async function bareOnce(input: OverheadInput): Promise<{ wallMs: number; cpuMs: 
     maxLineBytes: consoleDefaults.maxLineBytes,
     context: work.context,
     chooseWay: (output) => {
-      const context = decideHostContext(output);
+      const context = decideSystemContext(output);
       description = context.description;
       return context;
     },

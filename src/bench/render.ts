@@ -2,7 +2,7 @@
 import { bootStages } from '../console/boot-stage.ts';
 import type { FailingResult, BenchResult, BootResult, Goal } from './result.ts';
 import { median, medianByKey, pairedVerdict } from './stats.ts';
-import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './table.ts';
+import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from './text-table.ts';
 
 const DHCP_CLIENTS = ['dhcpcd', 'udhcpc', 'dhclient'];
 

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GuestShell, HostView } from '../cases/check.ts';
-import { decideHostContext, type HostContext, hostContextScript, viaWrapper } from '../cases/host-context.ts';
+import { decideSystemContext, type SystemContext, systemContextScript, viaWrapper } from './system-context.ts';
 import type { Target } from '../config/targets.ts';
 import { describeStall, GuestSpeech, lastBootStage } from '../console/boot-stage.ts';
 import { ConsoleEngine } from '../console/engine.ts';
@@ -56,11 +56,11 @@ export interface BootFailure {
   readonly message: string;
 }
 
-/** The machine seen from the host: scripts in PID 1's namespaces and in the console shell itself. */
-export interface HostAccess {
-  readonly context: HostContext;
+/** How scripts reach the guest: in PID 1's namespaces (its system) and in the console shell itself. */
+export interface SystemAccess {
+  readonly context: SystemContext;
   /** Scripts run in PID 1's namespaces (through nsenter when the console shell is in a container). */
-  readonly host: GuestShell;
+  readonly system: GuestShell;
   /** Scripts run in the console shell itself. */
   readonly console: GuestShell;
   /** Why the host cannot be reached from the console (no nsenter, a shell of its own PID namespace, a dead shell). */
@@ -313,24 +313,24 @@ export class BootSession {
    * Find out how the console shell reaches the host (LinuxKit's getty runs in a container) and
    * return shells for both. Checks that need the host must not silently judge the console's container.
    */
-  async enterHost(): Promise<HostAccess> {
+  async enterSystem(): Promise<SystemAccess> {
     const commandMs = this.target.timeouts.commandMs;
     const shellVia = (way: { via?: ViaWrapper; gzip: boolean }): GuestShell => ({
       run: (script, options) => this.shell.run(script, { timeoutMs: options?.timeoutMs ?? commandMs, ...way }),
     });
-    let context: HostContext;
+    let context: SystemContext;
     try {
-      context = decideHostContext((await this.shell.run(hostContextScript, { timeoutMs: commandMs })).output);
+      context = decideSystemContext((await this.shell.run(systemContextScript, { timeoutMs: commandMs })).output);
     } catch (error) {
-      const broken = `the console shell does not run commands: ${firstLine(error)}`;
+      const reason = `the console shell does not run commands: ${firstLine(error)}`;
       const console = shellVia({ gzip: false });
-      return { context: { via: '', description: broken, unreachable: broken, gzip: false }, host: console, console, unreachable: broken };
+      return { context: { via: '', description: reason, unreachable: reason, gzip: false }, system: console, console, unreachable: reason };
     }
     const { gzip } = context;
     const console = shellVia({ gzip });
     const via = viaWrapper(context.via);
-    const host = via ? shellVia({ via, gzip }) : console;
-    return { context, host, console, ...(context.unreachable ? { unreachable: context.unreachable } : {}) };
+    const system = via ? shellVia({ via, gzip }) : console;
+    return { context, system, console, ...(context.unreachable ? { unreachable: context.unreachable } : {}) };
   }
 
   /** What the host itself observes: the wire capture so far and QEMU's run state. */

@@ -18,7 +18,7 @@ export interface GuestRunOptions {
   readonly position?: 'first' | 'last';
 }
 
-/** A shell on the guest that runs scripts in PID 1's namespaces (the host, not the getty container). */
+/** A shell on the guest that runs scripts in PID 1's namespaces (the guest's system, not the getty container). */
 export interface GuestShell {
   run(script: string, options?: GuestRunOptions): Promise<ScriptResult>;
 }
@@ -34,7 +34,8 @@ export interface HostView {
 }
 
 export interface CheckContext<S = unknown> {
-  readonly host: GuestShell;
+  /** Scripts in PID 1's namespaces: the guest's system ("host" means only the real machine running QEMU). */
+  readonly system: GuestShell;
   /** The host's own view (wire capture); absent where a caller has none (e.g. unit tests). */
   readonly hostView?: HostView;
   /** The case's settings, with the check's defaults for those it leaves out. */

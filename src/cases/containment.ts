@@ -41,15 +41,15 @@ export type Containment =
 export function containment(p: ScannedProcess, init: ScannedProcess): Containment {
   const { mnt, pid: pidns } = p.ns;
   if (!mnt || !pidns) return { kind: 'vanished', why: 'exited before its namespaces could be read' };
-  const hostMnt = init.ns.mnt;
-  const hostPid = init.ns.pid;
+  const initMnt = init.ns.mnt;
+  const initPid = init.ns.pid;
   const cgroup = cgroupPath(p.cgroup);
   const notContainer = notContainerCgroup(cgroup, cgroupPath(init.cgroup));
   const where = `${mnt} ${pidns} cgroup ${cgroup ?? '?'}`;
-  if (mnt === hostMnt) return { kind: 'loose', why: `runs in PID 1's mount namespace ${hostMnt}` };
-  if (pidns !== hostPid) return { kind: 'contained', why: `own mount and PID namespaces (${where})` };
+  if (mnt === initMnt) return { kind: 'loose', why: `runs in PID 1's mount namespace ${initMnt}` };
+  if (pidns !== initPid) return { kind: 'contained', why: `own mount and PID namespaces (${where})` };
   if (!notContainer) return { kind: 'contained', why: `own mount namespace and container cgroup (${where}; PID namespace shared with PID 1)` };
-  return { kind: 'loose', why: `has a private mount namespace ${mnt} only: PID 1's PID namespace ${hostPid}, ${notContainer} (unshare -m is not a container)` };
+  return { kind: 'loose', why: `has a private mount namespace ${mnt} only: PID 1's PID namespace ${initPid}, ${notContainer} (unshare -m is not a container)` };
 }
 
 /** PID 1 as scanned, when its mount and PID namespaces could be read. */

@@ -4,7 +4,7 @@
 // names (context for messages), and, for isolation, their namespaces and cgroups.
 // Guest output is untrusted: every line is parsed strictly, and the guest script never prints a
 // file name that could hold a newline (it could otherwise forge a line).
-import { parseKeyValues } from './guest-output.ts';
+import { parseKeyValues } from '../console/guest-output.ts';
 import { shellQuote } from '../util/shell-quote.ts';
 
 /** Device numbers (hex major:minor, as `stat -c %t:%T` prints them) of well-known RNG sources. */

@@ -2,7 +2,7 @@
 import { execa } from 'execa';
 import { loadTargets } from '../config/targets.ts';
 import { chooseAccel, detectAccel, hostKernelArch, kvmUsable } from '../qemu/accel.ts';
-import { findOnPath } from '../qemu/find-binary.ts';
+import { findOnPath } from '../util/find-binary.ts';
 import { hostLacks, uefiLacking } from '../qemu/host-support.ts';
 import { colorFor } from '../util/color.ts';
 
@@ -10,7 +10,7 @@ import { colorFor } from '../util/color.ts';
 export async function doctorCommand(): Promise<number> {
   const color = colorFor();
   const kvm = kvmUsable();
-  let broken = 0;
+  let unusable = 0;
   for (const target of loadTargets()) {
     const missing = hostLacks(target);
     const problems = missing.map((m) => (m.what === 'qemu' ? `${m.file} missing: apt-get install ${m.package}` : `firmware ${m.file} missing: apt-get install ${m.package ?? '(see target file)'}`));
@@ -31,10 +31,10 @@ export async function doctorCommand(): Promise<number> {
     // The real probe: /dev/kvm can open and still fail at the first vCPU (nested virtualisation).
     const accel = binary ? await detectAccel(target) : chooseAccel(target, hostKernelArch(), kvm);
     const state = problems.length ? color.red('missing') : color.green('ok');
-    if (problems.length && target.default) broken += 1;
+    if (problems.length && target.default) unusable += 1;
     process.stdout.write(
       `${target.name.padEnd(10)} ${state}  ${binary ? `${target.qemu.binary} ${version}` : ''}${problems.length ? problems.join('; ') : ''}  [${accel.reason}]\n${notes.map((n) => `${' '.repeat(12)}${n}\n`).join('')}`,
     );
   }
-  return broken ? 1 : 0;
+  return unusable ? 1 : 0;
 }

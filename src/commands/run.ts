@@ -30,7 +30,7 @@ import { version } from '../version.ts';
 
 type Color = ReturnType<typeof colorFor>;
 
-export interface RunOptions {
+export interface RunFlags {
   arch?: string;
   image?: string;
   case?: string;
@@ -101,7 +101,7 @@ function keepFirstFailed(live: LiveStatus, signal: AbortSignal): KeepFailed {
 
 /** The run command; resolves with the exit code. */
 export async function runCommand(values: Record<string, unknown>): Promise<number> {
-  const options = values as RunOptions;
+  const options = values as RunFlags;
   const wanted = readRunOptions(options);
   const plans = await planRuns(options, wanted);
   const color = colorFor(process.stdout);
@@ -136,7 +136,7 @@ export async function runCommand(values: Record<string, unknown>): Promise<numbe
 }
 
 /** What the options ask for, every one checked before anything is built or booted. */
-function readRunOptions(options: RunOptions) {
+function readRunOptions(options: RunFlags) {
   // The console of a failed machine needs a person at a terminal: refused at once, before anything is built or booted.
   if (options['keep-failed'] && !(process.stdin.isTTY && process.stdout.isTTY)) {
     throw new UsageError('--keep-failed needs a terminal (stdin and stdout a TTY) to hand the failed machine\'s console to; run it from one, or drop the option');
@@ -162,7 +162,7 @@ function readRunOptions(options: RunOptions) {
 }
 
 /** Each run's target and image, this shard's only; the free space they need checked. */
-async function planRuns(options: RunOptions, wanted: ReturnType<typeof readRunOptions>): Promise<ImagePlan[]> {
+async function planRuns(options: RunFlags, wanted: ReturnType<typeof readRunOptions>): Promise<ImagePlan[]> {
   const { targets, allTargets, archGiven, shard } = wanted;
   // Reference images are built per target, so those targets are sharded before planning; a given
   // image picks its target from its kernel, so its plans are sharded once made (that is cheap).
@@ -207,7 +207,7 @@ function liveProgress(live: LiveStatus, color: Color): MatrixProgress {
 }
 
 /** Write the reports and print the summary, annotations and host errors; the host errors. */
-function writeAndSummarize(report: Report, options: RunOptions, color: Color): string[] {
+function writeAndSummarize(report: Report, options: RunFlags, color: Color): string[] {
   const { runs } = report;
   // A disk that filled up during the runs ends them with errors; the reports are still written where they can be.
   const hostErrors = [...new Set(runs.flatMap((r) => (r.hostError ? [r.hostError] : [])))];

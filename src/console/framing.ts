@@ -37,7 +37,7 @@ export interface FramedCommand {
 export interface FrameOptions {
   readonly via?: ViaWrapper;
   readonly maxLineBytes: number;
-  /** The guest's console shell can run `base64 -d | gzip -dc` (hostContextScript checks it): type long scripts gzipped. */
+  /** The guest's console shell can run `base64 -d | gzip -dc` (systemContextScript checks it): type long scripts gzipped. */
   readonly gzip?: boolean;
 }
 

@@ -6,7 +6,7 @@ import type { ConsoleEngine, ConsolePattern } from './engine.ts';
 import { ConsoleTimeoutError, FrameError } from './errors.ts';
 import { withoutPrintk, decodeFrame, frameCommand, freshNonce, gappedMarker, type ViaWrapper } from './framing.ts';
 import * as verbs from './verbs.ts';
-import { summarize, type CommandResult } from './verbs.ts';
+import { scriptSummary, type CommandResult } from './verbs.ts';
 
 /** Log in when a login prompt shows up (a getty with login instead of a shell). */
 export interface LoginOptions {
@@ -25,7 +25,7 @@ export interface FindShellOptions {
 }
 
 /** Options of run, succeed and fail. */
-export interface RunOptions {
+export interface ShellRunOptions {
   readonly timeoutMs?: number;
   /** Wrap the inner `sh -c …`, e.g. to enter PID 1's namespaces. Overrides the Shell's default. */
   readonly via?: ViaWrapper;
@@ -34,7 +34,7 @@ export interface RunOptions {
 }
 
 /** Options of waitUntilSucceeds: `timeoutMs` bounds the retrying; no attempt starts after it. */
-export interface WaitUntilOptions extends RunOptions {
+export interface ShellWaitOptions extends ShellRunOptions {
   readonly intervalMs?: number;
   /** Time allowed for one attempt (default: the command timeout), and never more than what is left of `timeoutMs` (at least 1 s). */
   readonly attemptTimeoutMs?: number;
@@ -50,7 +50,7 @@ export interface RunResult extends CommandResult {
 
 /** Options of Shell. */
 export interface ShellOptions {
-  /** Default wrapper for every command (see RunOptions.via). */
+  /** Default wrapper for every command (see ShellRunOptions.via). */
   readonly via?: ViaWrapper;
   /** Makes a fresh nonce; default 12 random hex digits. */
   readonly nonce?: () => string;
@@ -99,22 +99,22 @@ export class Shell {
   }
 
   /** Run a script in the guest shell; resolves with its status and output whatever the status. */
-  run(script: string, options: RunOptions = {}): Promise<RunResult> {
+  run(script: string, options: ShellRunOptions = {}): Promise<RunResult> {
     return this.#exclusive(() => this.#run(script, options));
   }
 
   /** Run a script that must exit 0; returns its output, else throws AssertionFailed with the evidence. */
-  succeed(script: string, options: RunOptions = {}): Promise<string> {
+  succeed(script: string, options: ShellRunOptions = {}): Promise<string> {
     return verbs.succeed((command) => this.run(command, options), script);
   }
 
   /** Run a script that must exit non-zero; returns its output, else throws AssertionFailed with the evidence. */
-  fail(script: string, options: RunOptions = {}): Promise<string> {
+  fail(script: string, options: ShellRunOptions = {}): Promise<string> {
     return verbs.fail((command) => this.run(command, options), script);
   }
 
   /** Re-run a script until it exits 0 (returns its output) or the deadline passes (throws with the last attempt). */
-  waitUntilSucceeds(script: string, options: WaitUntilOptions = {}): Promise<string> {
+  waitUntilSucceeds(script: string, options: ShellWaitOptions = {}): Promise<string> {
     return verbs.waitUntilSucceeds((command, timeoutMs) => this.run(command, { via: options.via, timeoutMs }), script, {
       timeoutMs: options.timeoutMs,
       intervalMs: options.intervalMs,
@@ -177,15 +177,15 @@ export class Shell {
     this.engine.send(`${login.password}\r`);
   }
 
-  async #run(script: string, options: RunOptions): Promise<RunResult> {
+  async #run(script: string, options: ShellRunOptions): Promise<RunResult> {
     const size = Buffer.byteLength(script);
     if (size > this.#maxScriptBytes) {
-      throw new UsageError(`script of ${size} bytes is longer than maxScriptBytes=${this.#maxScriptBytes}: ${summarize(script)}`);
+      throw new UsageError(`script of ${size} bytes is longer than maxScriptBytes=${this.#maxScriptBytes}: ${scriptSummary(script)}`);
     }
     const timeoutMs = options.timeoutMs ?? consoleDefaults.commandTimeoutMs;
     const deadline = this.engine.now() + timeoutMs;
     const via = options.via ?? this.#via;
-    const description = `command ${summarize(script)} to finish`;
+    const description = `command ${scriptSummary(script)} to finish`;
     const left = (): number => Math.max(1, deadline - this.engine.now());
     let reason = '';
     const attempts = 1 + this.#frameRetries;
@@ -195,7 +195,7 @@ export class Shell {
       try {
         framed = frameCommand(script, this.#nonce(), { via, maxLineBytes: this.#maxLineBytes, gzip });
       } catch (error) {
-        throw new UsageError(`cannot type command ${summarize(script)}: ${(error as Error).message}`);
+        throw new UsageError(`cannot type command ${scriptSummary(script)}: ${(error as Error).message}`);
       }
       const from = this.engine.position;
       const started = this.engine.now();
@@ -208,7 +208,7 @@ export class Shell {
           await this.engine.waitFor(gappedMarker(piece.ack), {
             timeoutMs: left(),
             from: pieceFrom,
-            description: `the guest to take a piece of ${summarize(script)}`,
+            description: `the guest to take a piece of ${scriptSummary(script)}`,
           });
         }
         this.engine.send(`${framed.line}\r`);
@@ -219,7 +219,7 @@ export class Shell {
         throw error;
       }
       if (from < this.engine.windowStart) {
-        throw new FrameError(`the output of ${summarize(script)} is larger than the console window (maxBufferChars)`, attempt, this.engine.lastLines());
+        throw new FrameError(`the output of ${scriptSummary(script)} is larger than the console window (maxBufferChars)`, attempt, this.engine.lastLines());
       }
       // Kernel messages and other writers' text can land inside the markers too: look for them in the
       // text without printk lines, and stop the body where the first end line starts, even a copy
@@ -241,7 +241,7 @@ export class Shell {
         // Nothing ran: the typed script arrived damaged (gzip's CRC caught it). Typed again gzipped:
         // plain base64 has no check, so a damaged plain script would run as typed.
         const message = output.slice(0, -framed.undecoded.length).trim();
-        reason = `the guest could not unpack the gzipped script (${message ? summarize(message) : 'no message'})`;
+        reason = `the guest could not unpack the gzipped script (${message ? scriptSummary(message) : 'no message'})`;
         continue;
       }
       return {
@@ -252,6 +252,6 @@ export class Shell {
         attempts: attempt,
       };
     }
-    throw new FrameError(`${reason} (command ${summarize(script)})`, attempts, this.engine.lastLines());
+    throw new FrameError(`${reason} (command ${scriptSummary(script)})`, attempts, this.engine.lastLines());
   }
 }

@@ -17,7 +17,7 @@ export interface CommandResult {
 type CommandRunner = (command: string, timeoutMs?: number) => Promise<CommandResult>;
 
 /** Show a script in messages: its first line, shortened. */
-export function summarize(script: string): string {
+export function scriptSummary(script: string): string {
   const first = script.trim().split('\n')[0] ?? '';
   const short = first.length > 80 ? `${first.slice(0, 79)}…` : first;
   return JSON.stringify(short + (script.trim().includes('\n') ? ' …' : ''));
@@ -45,7 +45,7 @@ function evidenceOf(command: string, result: CommandResult): string {
 export async function succeed(run: CommandRunner, command: string): Promise<string> {
   const r = await run(command);
   if (r.status !== 0) {
-    throw new AssertionFailed(`command ${summarize(command)} failed with exit status ${r.status}; output:\n${tail(r.output)}`, evidenceOf(command, r));
+    throw new AssertionFailed(`command ${scriptSummary(command)} failed with exit status ${r.status}; output:\n${tail(r.output)}`, evidenceOf(command, r));
   }
   return r.output;
 }
@@ -54,7 +54,7 @@ export async function succeed(run: CommandRunner, command: string): Promise<stri
 export async function fail(run: CommandRunner, command: string): Promise<string> {
   const r = await run(command);
   if (r.status === 0) {
-    throw new AssertionFailed(`command ${summarize(command)} succeeded but was expected to fail; output:\n${tail(r.output)}`, evidenceOf(command, r));
+    throw new AssertionFailed(`command ${scriptSummary(command)} succeeded but was expected to fail; output:\n${tail(r.output)}`, evidenceOf(command, r));
   }
   return r.output;
 }
@@ -81,7 +81,7 @@ export async function waitUntilSucceeds(run: CommandRunner, command: string, set
   });
   if (r.succeeded) return r.output;
   throw new AssertionFailed(
-    `command ${summarize(command)} did not succeed within ${Math.round(timeoutMs)} ms (${r.attempts} attempts); last exit status ${r.last.status}, last output:\n${tail(r.last.output)}`,
+    `command ${scriptSummary(command)} did not succeed within ${Math.round(timeoutMs)} ms (${r.attempts} attempts); last exit status ${r.last.status}, last output:\n${tail(r.last.output)}`,
     `${r.attempts} attempts within ${Math.round(timeoutMs)} ms; the last:\n${evidenceOf(command, r.last)}`,
   );
 }

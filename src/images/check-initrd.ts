@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { createReadStream, statSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../errors.ts';
-import { findOnPath } from '../qemu/find-binary.ts';
+import { findOnPath } from '../util/find-binary.ts';
 import { readBytes } from '../util/read-bytes.ts';
 
 export type InitrdCompression = 'gzip' | 'zstd' | 'xz' | 'lz4' | 'bzip2' | 'cpio' | 'unknown';

@@ -7,7 +7,7 @@ import type { Target } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { bootFormats, isBootFormat, type BootFormat } from '../config/boot-formats.ts';
 import { detectBootFiles, type BootFiles } from './boot-files.ts';
-import { kernelArchOfFile } from '../qemu/kernel-arch.ts';
+import { kernelArchOfFile } from './kernel-arch.ts';
 
 export interface ImagePlan {
   readonly target: Target;

@@ -8,7 +8,7 @@ import type { BootFiles } from '../images/boot-files.ts';
 import type { Machine } from '../qemu/machine.ts';
 import type { CaseReport, RunReport } from '../report/model.ts';
 import { bootPhase, notRunAfterBootFailure } from './phases/boot.ts';
-import { askHostFacts, collectFacts } from './phases/facts.ts';
+import { askSystemFacts, collectFacts } from './phases/facts.ts';
 import { finishPhase, type FinishRequest, type Judged, notStartedReport } from './phases/finish.ts';
 import { judgePhase } from './phases/judge.ts';
 
@@ -57,11 +57,11 @@ async function bootAndJudge(session: BootSession, request: RunRequest): Promise<
     const notRun = notRunAfterBootFailure(session, cases, booted.failure, onCase);
     return { cases: new Map([...booted.verdicts, ...notRun]), message: booted.failure.message };
   }
-  // Judge the host, not the getty container the console shell may live in.
-  const access = await session.enterHost();
-  const host = new BatchedShell(access.host, freshNonce);
-  const facts = access.unreachable ? undefined : askHostFacts(host);
-  const shells = { host, console: access.console, unreachable: access.unreachable, hostView: session.hostView(), nonce: freshNonce };
+  // Judge the system (PID 1's namespaces), not the getty container the console shell may live in.
+  const access = await session.enterSystem();
+  const system = new BatchedShell(access.system, freshNonce);
+  const facts = access.unreachable ? undefined : askSystemFacts(system);
+  const shells = { system, console: access.console, unreachable: access.unreachable, hostView: session.hostView(), nonce: freshNonce };
   const verdicts = await judgePhase(session, shells, { ...request, format: request.image.format });
   return { cases: new Map([...booted.verdicts, ...verdicts]), message: access.context.description, facts: await collectFacts(session, facts) };
 }

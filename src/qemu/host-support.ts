@@ -3,7 +3,7 @@
 // machine's own start word it for their readers.
 import { existsSync } from 'node:fs';
 import type { Target } from '../config/targets.ts';
-import { findOnPath } from './find-binary.ts';
+import { findOnPath } from '../util/find-binary.ts';
 
 /** Something the host lacks to run a target, and the Debian package that provides it. */
 export interface Missing {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { HostError } from '../errors.ts';
 import { withDeadline } from '../util/deadline.ts';
 import { onInterruptExit } from '../util/signals.ts';
-import { findOnPath } from './find-binary.ts';
+import { findOnPath } from '../util/find-binary.ts';
 
 export interface MachineExit {
   readonly code: number | null;

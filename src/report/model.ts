@@ -98,7 +98,7 @@ export function summarize(runs: readonly RunReport[]): Summary {
   return summary;
 }
 
-/** Cap a text kept in reports (guest output is untrusted and may be huge). */
-export function cap(text: string, max = 8000): string {
+/** A text kept in reports, cut to `max` characters (guest output is untrusted and may be huge). */
+export function truncated(text: string, max = 8000): string {
   return text.length <= max ? text : `${text.slice(0, max)}\n[kittest: ${text.length - max} more characters cut]`;
 }

@@ -2,8 +2,8 @@ import test from 'ava';
 import { driveBare, type BarePlan, type BarePort } from '../../src/bench/bare-driver.ts';
 import { guestSteps, guestWork } from '../../src/bench/guest-work.ts';
 import { batchScript } from '../../src/cases/batched-shell.ts';
-import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
-import { hostFactsScript } from '../../src/cases/host-facts.ts';
+import { decideSystemContext, systemContextScript } from '../../src/boot/system-context.ts';
+import { systemFactsScript } from '../../src/cases/system-facts.ts';
 import { loadAllCases } from '../../src/config/case-folders.ts';
 import { FakeGuest, type FakeGuestOptions } from './console-fake-guest.ts';
 
@@ -22,8 +22,8 @@ function fakePort(options: FakeGuestOptions): { port: BarePort; guest: FakeGuest
 const plan = (overrides: Partial<BarePlan> = {}): BarePlan => ({
   probeEveryMs: 200,
   maxLineBytes: 1000,
-  context: hostContextScript,
-  chooseWay: (output) => ({ via: decideHostContext(output).via, gzip: false }),
+  context: systemContextScript,
+  chooseWay: (output) => ({ via: decideSystemContext(output).via, gzip: false }),
   steps: [{ label: 'hello', script: 'echo hello' }],
   deadlineMs: 20_000,
   ...overrides,
@@ -38,7 +38,7 @@ test('the bare driver probes until the shell answers, then runs every step and s
     contextOutput = output;
     return { via: '', gzip: false };
   };
-  const times = await driveBare(port, plan({ chooseWay, steps: [{ label: 'hello', script: 'echo hello' }, { label: 'long', script: long }, { label: 'facts', script: hostFactsScript }] }));
+  const times = await driveBare(port, plan({ chooseWay, steps: [{ label: 'hello', script: 'echo hello' }, { label: 'long', script: long }, { label: 'facts', script: systemFactsScript }] }));
   t.true(times.marks['shell-ready']! >= 400, `shell after ${times.marks['shell-ready']} ms`);
   t.true(times.marks['step:host-context']! >= times.marks['shell-ready']!);
   // Like the harness's findShell: a second probe round after the first answer, before any step.
@@ -66,7 +66,7 @@ test('where the context script finds gzip, the bare driver types long scripts gz
     { label: 'long', script: long },
     { label: 'after', script: 'echo fallback', fromAnswer: (output: string) => ((answer = output), 'true') },
   ];
-  const times = await driveBare(port, plan({ chooseWay: (output) => decideHostContext(output), steps }));
+  const times = await driveBare(port, plan({ chooseWay: (output) => decideSystemContext(output), steps }));
   // This machine's sh has base64 and gzip, as the reference guests' busybox has.
   t.true(times.gzip);
   t.true(guest.executed.some((line) => line.includes('gzip -dc')));
@@ -138,8 +138,8 @@ test('the bare driver types a batch of several scripts, as the harness sends one
 test('guestWork records what each check types on its first attempt, in case order, and groups it as the harness polls', async (t) => {
   const cases = loadAllCases();
   const work = await guestWork(cases);
-  t.is(work.context, hostContextScript);
-  t.is(work.hostFacts, hostFactsScript);
+  t.is(work.context, systemContextScript);
+  t.is(work.hostFacts, systemFactsScript);
   t.deepEqual(
     work.checks.map((c) => c.id),
     cases.filter((c) => c.check !== 'boot').map((c) => c.id),
@@ -158,7 +158,7 @@ test('guestWork records what each check types on its first attempt, in case orde
     ],
   );
   t.is(work.polls[0]!.scripts[0], rngScript);
-  t.is(work.polls[0]!.scripts.at(-1), hostFactsScript);
+  t.is(work.polls[0]!.scripts.at(-1), systemFactsScript);
   t.is(work.polls[1]!.scripts[0], rngScript);
   const steps = guestSteps(work, () => 'abc');
   t.deepEqual(steps.map((s) => s.label), ['evidence-1', `${rng.id}-second-sample`]);

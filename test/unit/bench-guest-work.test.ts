@@ -2,7 +2,7 @@ import test from 'ava';
 import { evidencePolls, guestSteps, guestWork, pollScript, type CheckScripts } from '../../src/bench/guest-work.ts';
 import { BatchedShell, batchScript } from '../../src/cases/batched-shell.ts';
 import { checkNamed } from '../../src/cases/checks/index.ts';
-import { hostFactsScript } from '../../src/cases/host-facts.ts';
+import { systemFactsScript } from '../../src/cases/system-facts.ts';
 import { type CaseDef } from '../../src/config/cases.ts';
 import { loadAllCases } from '../../src/config/case-folders.ts';
 
@@ -84,8 +84,8 @@ test('the first poll is the very batch the harness sends when every check starts
   await Promise.all([
     ...cases
       .filter((c) => c.check !== 'boot')
-      .map((c) => checkNamed(c.check).check!({ host: batched, hostView: wire, settings: c.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: fixed, now: () => (clock += 3_600_000) }).catch(() => undefined)),
-    batched.run(hostFactsScript, { position: 'last' }).catch(() => undefined),
+      .map((c) => checkNamed(c.check).check!({ system: batched, hostView: wire, settings: c.settings, settleMs: 0, timeoutMs: 3_600_000, nonce: fixed, now: () => (clock += 3_600_000) }).catch(() => undefined)),
+    batched.run(systemFactsScript, { position: 'last' }).catch(() => undefined),
   ]);
   t.is(sent[0], pollScript(work.polls[0]!, 'tag'));
 });

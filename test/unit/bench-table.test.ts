@@ -1,5 +1,5 @@
 import test from 'ava';
-import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from '../../src/bench/table.ts';
+import { formatTable, goalMark, mebibytes, megabytes, millis, seconds, spreadMillis, spreadSeconds, times } from '../../src/bench/text-table.ts';
 
 test('formatTable pads columns, left-aligns the first and right-aligns the rest, and underlines the header', (t) => {
   t.deepEqual(formatTable([['target', 'a/b'], ['x86_64', '1.02'], ['s390x', '10.50']]), [

@@ -7,7 +7,7 @@ import { judgeRootfs } from '../../src/cases/checks/rootfs-immutable.ts';
 import { judgeRunc } from '../../src/cases/checks/runc.ts';
 import { judgeIsolation } from '../../src/cases/checks/services-isolated.ts';
 import { cgroupPath } from '../../src/cases/containment.ts';
-import { decideHostContext } from '../../src/cases/host-context.ts';
+import { decideSystemContext } from '../../src/boot/system-context.ts';
 import { parseScan } from '../../src/cases/service-scan.ts';
 import { crashloopRngd, fakeRngd, referenceIsolation, referenceRngSamples } from './fixtures-services.ts';
 
@@ -287,7 +287,7 @@ async function runRngCheck(outputs: string[], { settleMs, ...written }: { sample
   let runs = 0;
   const host = { run: async () => ({ status: 0, output: outputs[Math.min(runs++, outputs.length - 1)]!, durationMs: 1 }) };
   const settings = { ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), ...written };
-  const verdict = await rngCheck.check!({ host, settings, settleMs, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
+  const verdict = await rngCheck.check!({ system: host, settings, settleMs, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
   return { verdict, runs };
 }
 
@@ -362,7 +362,7 @@ test('rng check: with the guest\'s clock, the second sample is sent at once, las
   const host = { run: async (script: string, options?: { position?: 'first' | 'last' }) => ({ status: 0, output: outputs[Math.min(asked.push({ script, position: options?.position }) - 1, 1)]!, durationMs: 1 }) };
   const settings = { ...(settingDefaults(rngCheck) as unknown as RngCaseSettings), sampleGapMs: 3000 };
   const started = Date.now();
-  const verdict = await rngCheck.check!({ host, settings, settleMs: 30_000, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
+  const verdict = await rngCheck.check!({ system: host, settings, settleMs: 30_000, timeoutMs: 60_000, nonce: () => 'n', now: () => Date.now() });
   t.true(verdict.passed, verdict.message);
   t.true(Date.now() - started < 1000, 'no wait on the host');
   t.deepEqual(asked.map((a) => a.position), ['first', 'last']);
@@ -504,27 +504,27 @@ test('runc: the nonce assembled in the container and exit 0 pass; anything else 
 const same = 'self_mnt=mnt:[1]\ninit_mnt=mnt:[1]\nself_pid=pid:[2]\ninit_pid=pid:[2]\nself_net=net:[3]\ninit_net=net:[3]\nnsenter=yes\nuid=0\ninit_comm=init\npid2=kthreadd 0';
 
 test('the host context goes through nsenter only when the shell is in other namespaces', (t) => {
-  t.is(decideHostContext(same).via, '');
-  t.is(decideHostContext(same).unreachable, undefined);
+  t.is(decideSystemContext(same).via, '');
+  t.is(decideSystemContext(same).unreachable, undefined);
   const getty = same.replace('self_mnt=mnt:[1]', 'self_mnt=mnt:[9]');
-  t.is(decideHostContext(`${getty}\nentered_mnt=mnt:[1]`).via, 'nsenter -t 1 -m -n -p --');
-  t.is(decideHostContext(`${getty}\nentered_mnt=mnt:[1]`).unreachable, undefined);
+  t.is(decideSystemContext(`${getty}\nentered_mnt=mnt:[1]`).via, 'nsenter -t 1 -m -n -p --');
+  t.is(decideSystemContext(`${getty}\nentered_mnt=mnt:[1]`).unreachable, undefined);
 });
 
 test('the host context: long scripts are typed gzipped only where the shell unpacked the sample, and the report says so', (t) => {
-  t.false(decideHostContext(same).gzip);
-  const withGzip = decideHostContext(`${same}\ngzip=yes`);
+  t.false(decideSystemContext(same).gzip);
+  const withGzip = decideSystemContext(`${same}\ngzip=yes`);
   t.true(withGzip.gzip);
   t.regex(withGzip.description, /; long scripts are typed gzipped$/);
-  t.false(decideHostContext(`${same}\ngzip=no`).gzip);
+  t.false(decideSystemContext(`${same}\ngzip=no`).gzip);
 });
 
 test('the host context: other namespaces without nsenter, or where nsenter cannot enter, leave the host unreachable', (t) => {
   const getty = same.replace('self_mnt=mnt:[1]', 'self_mnt=mnt:[9]');
-  const noNsenter = decideHostContext(getty.replace('nsenter=yes\n', ''));
+  const noNsenter = decideSystemContext(getty.replace('nsenter=yes\n', ''));
   t.is(noNsenter.via, '');
   t.regex(noNsenter.unreachable ?? '', /own mnt namespace and has no nsenter/);
-  const denied = decideHostContext(`${getty.replace('uid=0', 'uid=1000')}\nentered_mnt=nsenter: setns(): Operation not permitted`);
+  const denied = decideSystemContext(`${getty.replace('uid=0', 'uid=1000')}\nentered_mnt=nsenter: setns(): Operation not permitted`);
   t.regex(denied.unreachable ?? '', /nsenter -t 1 cannot enter PID 1's \(nsenter: setns\(\): Operation not permitted; uid 1000\)/);
 });
 
@@ -532,8 +532,8 @@ test("the host context: a shell in its own PID namespace sees its container's in
   // Inside such a container every namespace of "PID 1" matches the shell's: only the missing
   // kernel threads (PID 2 is not kthreadd) tell that PID 1 is not the host's init.
   const inContainer = same.replace('init_comm=init', 'init_comm=getty-loop').replace('pid2=kthreadd 0', 'pid2=sh 1');
-  const context = decideHostContext(inContainer);
+  const context = decideSystemContext(inContainer);
   t.is(context.via, '');
   t.regex(context.unreachable ?? '', /PID namespace of its own: its \/proc shows no kernel threads, so PID 1 there \("getty-loop"\) is its container's init/);
-  t.truthy(decideHostContext(inContainer.replace('pid2=sh 1', 'pid2= ')).unreachable);
+  t.truthy(decideSystemContext(inContainer.replace('pid2=sh 1', 'pid2= ')).unreachable);
 });

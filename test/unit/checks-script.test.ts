@@ -70,7 +70,7 @@ function context(settings: ScriptSettings, answers: { host?: (script: string, n:
     },
   });
   let clock = 0;
-  const ctx: CheckContext<ScriptSettings> = { host: shell('host'), console: shell('console'), settings, settleMs: 10_000, timeoutMs: 60_000, nonce: () => 'n', now: () => (clock += 1000), ...extra };
+  const ctx: CheckContext<ScriptSettings> = { system: shell('host'), console: shell('console'), settings, settleMs: 10_000, timeoutMs: 60_000, nonce: () => 'n', now: () => (clock += 1000), ...extra };
   return { ctx, seen };
 }
 

@@ -9,11 +9,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerdScript, judgeContainerd } from '../../src/cases/checks/containerd.ts';
-import { hostFactsScript, parseHostFacts } from '../../src/cases/host-facts.ts';
+import { systemFactsScript, parseSystemFacts } from '../../src/cases/system-facts.ts';
 import { isolationScript } from '../../src/cases/checks/services-isolated.ts';
 import { parseScan } from '../../src/cases/service-scan.ts';
-import { processScan } from '../../src/cases/guest-output.ts';
-import { decideHostContext, hostContextScript } from '../../src/cases/host-context.ts';
+import { processScan } from '../../src/console/guest-output.ts';
+import { decideSystemContext, systemContextScript } from '../../src/boot/system-context.ts';
 import { decodeFrame, frameCommand } from '../../src/console/framing.ts';
 
 const shells = { dash: ['dash', ['-c']], busybox: ['busybox', ['sh', '-c']] } as const;
@@ -33,8 +33,8 @@ function runAs(t: { teardown: (f: () => void) => void }, name: string): number {
 for (const [name, [program, args]] of Object.entries(shells)) {
   test.serial(`host facts read memory, uptime and a service's RSS and start time (${name})`, async (t) => {
     const pid = runAs(t, 'rngd');
-    const { stdout } = await execa(program, [...args, hostFactsScript]);
-    const facts = parseHostFacts(stdout);
+    const { stdout } = await execa(program, [...args, systemFactsScript]);
+    const facts = parseSystemFacts(stdout);
     t.true((facts.usedKiB ?? 0) > 0);
     t.true((facts.uptimeS ?? 0) > 0);
     t.true((facts.rssKiB.rngd ?? 0) > 0, stdout);
@@ -129,9 +129,9 @@ for (const [name, [program, args]] of Object.entries(shells)) {
 
 for (const [name, [program, args]] of Object.entries(shells)) {
   test(`the context script finds out whether the shell can unpack gzip, and a gzipped frame runs (${name})`, async (t) => {
-    t.true(decideHostContext((await execa(program, [...args, hostContextScript])).stdout).gzip);
+    t.true(decideSystemContext((await execa(program, [...args, systemContextScript])).stdout).gzip);
     // A guest whose gzip fails (or is missing: the shell's "not found" fails the same way).
-    t.false(decideHostContext((await execa(program, [...args, `gzip() { return 127; }\n${hostContextScript}`])).stdout).gzip);
+    t.false(decideSystemContext((await execa(program, [...args, `gzip() { return 127; }\n${systemContextScript}`])).stdout).gzip);
 
     const script = `${Array.from({ length: 200 }, (_, i) => `echo "line ${i} ☃"`).join('\n')}\nexit 4`;
     const framed = frameCommand(script, 'n5', { maxLineBytes: 1000, gzip: true });

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelArchOfBytes, kernelArchOfFile } from '../../src/qemu/kernel-arch.ts';
+import { kernelArchOfBytes, kernelArchOfFile } from '../../src/images/kernel-arch.ts';
 
 function arm64Image(): Buffer {
   const b = Buffer.alloc(0x1000);

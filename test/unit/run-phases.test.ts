@@ -10,7 +10,7 @@ import type { CaseDef } from '../../src/config/cases.ts';
 import { loadTargets } from '../../src/config/targets.ts';
 import { ConsoleEngine } from '../../src/console/engine.ts';
 import { bootPhase, notRunAfterBootFailure } from '../../src/matrix/phases/boot.ts';
-import { askHostFacts, collectFacts, guestFacts } from '../../src/matrix/phases/facts.ts';
+import { askSystemFacts, collectFacts, guestFacts } from '../../src/matrix/phases/facts.ts';
 import { assembleReport, emptyReport, type MachineEnd, notStartedReport, saveReport } from '../../src/matrix/phases/finish.ts';
 import { judgePhase } from '../../src/matrix/phases/judge.ts';
 import { keepFailed } from '../../src/matrix/phases/keep-failed.ts';
@@ -132,7 +132,7 @@ test('judge phase: each case judged on the host shell, one not applicable here s
   const host = shell((s) => (scripts.push(s), s.includes('false') ? { status: 1, output: 'no\n' } : { status: 0, output: 'yes\n' }));
   const cases = [def('boot', 'boot'), script('good', 'true'), script('bad', 'false'), script('elsewhere', 'true', { appliesTo: { targets: ['arm64'] } })];
   const seen: string[] = [];
-  const verdicts = await judgePhase(m, { host, console: host, hostView: { mac: '52:54:00:00:00:01', readWire: () => ({ records: [] }) as never }, nonce: () => 'n' }, { target, format: 'kernel+initrd', cases, onCase: (c) => seen.push(c.id) });
+  const verdicts = await judgePhase(m, { system: host, console: host, hostView: { mac: '52:54:00:00:00:01', readWire: () => ({ records: [] }) as never }, nonce: () => 'n' }, { target, format: 'kernel+initrd', cases, onCase: (c) => seen.push(c.id) });
   t.deepEqual([...verdicts.keys()].sort(), [1, 2, 3]);
   t.is(verdicts.get(1)!.status, 'passed');
   t.is(verdicts.get(2)!.status, 'failed');
@@ -146,7 +146,7 @@ test('judge phase: when PID 1 cannot be reached no case runs; after a guest cras
     throw new Error('must not run');
   });
   const cases = [script('a', 'true')];
-  const shells = { host: never, console: never, unreachable: 'no nsenter', hostView: { mac: '', readWire: () => ({ records: [] }) as never }, nonce: () => 'n' };
+  const shells = { system: never, console: never, unreachable: 'no nsenter', hostView: { mac: '', readWire: () => ({ records: [] }) as never }, nonce: () => 'n' };
   t.like((await judgePhase(machine(), shells, { target, format: 'kernel+initrd', cases })).get(0), { status: 'error', message: 'not run: no nsenter' });
   const crashed = machine();
   crashed.engine.fail('Kernel panic', 'Kernel panic - not syncing');
@@ -157,23 +157,23 @@ test('judge phase: a judge that throws is an error naming why, a failed case aft
   const broken = shell(() => {
     throw new Error('the console ended\nmore');
   });
-  const shells = { host: broken, console: broken, hostView: { mac: '', readWire: () => ({ records: [] }) as never }, nonce: () => 'n' };
+  const shells = { system: broken, console: broken, hostView: { mac: '', readWire: () => ({ records: [] }) as never }, nonce: () => 'n' };
   const cases = [script('a', 'true')];
   t.like((await judgePhase(machine(), shells, { target, format: 'kernel+initrd', cases })).get(0), { status: 'error' });
   t.like((await judgePhase(machine({ hostError: 'disk full' }), shells, { target, format: 'kernel+initrd', cases })).get(0), { status: 'error', message: 'disk full' });
   const crashed = machine();
   crashed.engine.fail('Oops', 'Oops: 0000');
-  t.like((await judgePhase(crashed, { ...shells, host: shell(() => ({ status: 0, output: '' })) }, { target, format: 'kernel+initrd', cases })).get(0), { status: 'failed', message: 'Oops: Oops: 0000' });
+  t.like((await judgePhase(crashed, { ...shells, system: shell(() => ({ status: 0, output: '' })) }, { target, format: 'kernel+initrd', cases })).get(0), { status: 'failed', message: 'Oops: Oops: 0000' });
 });
 
 test('facts phase: the guest\'s memory and service start times, and QEMU\'s state; a failure of either changes nothing', async (t) => {
   const host = shell(() => ({ status: 0, output: 'uptime=12.5\nmem_total=1000\nmem_available=400\nrss=rngd 52 150\nclk_tck=100\n' }));
-  const facts = await collectFacts({ hasQmp: true, machineStatus: async () => 'running' }, askHostFacts(host));
+  const facts = await collectFacts({ hasQmp: true, machineStatus: async () => 'running' }, askSystemFacts(host));
   t.deepEqual(facts, { memory: { usedKiB: 600, rssKiB: { rngd: 52 } }, timeline: { 'guest:rngd-started': 1500, 'guest:uptime-at-facts': 12_500 }, qmpStatus: 'running' });
   const failing = shell(() => {
     throw new Error('gone');
   });
-  t.deepEqual(await collectFacts({ hasQmp: true, machineStatus: () => Promise.reject(new Error('gone')) }, askHostFacts(failing)), { timeline: {} });
+  t.deepEqual(await collectFacts({ hasQmp: true, machineStatus: () => Promise.reject(new Error('gone')) }, askSystemFacts(failing)), { timeline: {} });
   t.deepEqual(await collectFacts({ hasQmp: false, machineStatus: async () => 'running' }, undefined), { timeline: {} });
   t.deepEqual(guestFacts(undefined), { timeline: {} });
 });

@@ -253,7 +253,7 @@ test('a capture stopped at its cap with no lease in it makes dhcp an error, not 
   const capped = 'the wire capture passed its cap of 16 MiB at 3.0 s and was stopped; later frames are not recorded';
   const check = (records: WireRecord[]) =>
     dhcpCheck.check!({
-      host: { run: async () => ({ status: 0, output: holds('10.0.2.15/24'), durationMs: 1 }) },
+      system: { run: async () => ({ status: 0, output: holds('10.0.2.15/24'), durationMs: 1 }) },
       hostView: { mac: GUEST, readWire: () => ({ records, capped }) },
       settings,
       settleMs: 0,

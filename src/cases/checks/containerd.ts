@@ -8,7 +8,7 @@
 // its dialer retries a missing socket for its whole 10 s connect timeout, which made every
 // settle poll of an image without containerd cost 10 s more than the window allowed for.
 import { defineCheck, fail, pass, settle } from '../check.ts';
-import { first, parseKeyValues, prefixed, timeoutHelper } from '../guest-output.ts';
+import { first, parseKeyValues, prefixed, timeoutHelper } from '../../console/guest-output.ts';
 import { shellQuote } from '../../util/shell-quote.ts';
 
 export interface ContainerdSettings {
@@ -113,7 +113,7 @@ export const containerdCheck = defineCheck<ContainerdSettings>({
   check: (context) => {
     const script = containerdScript(context.settings);
     return settle(context, async () => {
-      const { output } = await context.host.run(script);
+      const { output } = await context.system.run(script);
       const verdict = judgeContainerd(output, context.settings);
       return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
     });

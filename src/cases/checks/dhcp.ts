@@ -2,7 +2,7 @@
 // and the interface holds that lease. What the client left in the guest (lease files, processes)
 // is kept as context only: a one-shot client leaves nothing, and a static setup can fake anything.
 import { type CheckContext, defineCheck, fail, pass, settle, type Verdict } from '../check.ts';
-import { prefixed, processScan } from '../guest-output.ts';
+import { prefixed, processScan } from '../../console/guest-output.ts';
 import { shellQuote } from '../../util/shell-quote.ts';
 import { describeMessages, dhcpExchange, type WireDhcp } from '../../wire/dhcp.ts';
 
@@ -105,7 +105,7 @@ function dhcpJudgedFromTheWire(context: CheckContext<DhcpSettings>): Promise<Ver
   const view = context.hostView;
   return settle(context, async () => {
     if (!view) return fail('this run has no capture of the guest network, so no DHCP exchange can be shown', '');
-    const { output } = await context.host.run(script(settings.interface, settings.clientNames));
+    const { output } = await context.system.run(script(settings.interface, settings.clientNames));
     const captured = view.readWire();
     const wire = dhcpExchange(captured.records, view.mac);
     const wireLines = captured.error ? [`capture unreadable: ${captured.error}`] : describeMessages(wire.messages);

@@ -19,7 +19,7 @@
 // RNG service whose containerd task was started and has stopped fails at once, quoting its task
 // status and its last log line (LinuxKit does not restart services).
 import { type CheckContext, defineCheck, fail, pass, sleep, type Verdict } from '../check.ts';
-import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
+import { first, parseKeyValues, timeoutHelper } from '../../console/guest-output.ts';
 import { boundedRegex } from '../../util/bounded-regex.ts';
 import { containment, scannedInit } from '../containment.ts';
 import {
@@ -339,7 +339,7 @@ async function rngHeldAcrossSamples(context: CheckContext<RngCaseSettings>): Pro
   let next: { script: string; position: 'first' | 'last' } = { script, position: 'first' };
   for (let n = 1; ; n++) {
     const at = context.now();
-    samples.push({ n, at, output: (await context.host.run(next.script, { position: next.position })).output });
+    samples.push({ n, at, output: (await context.system.run(next.script, { position: next.position })).output });
     next = { script, position: 'first' };
     if (samples.length > 12) samples.shift();
     const verdict = judgeRngSamples(

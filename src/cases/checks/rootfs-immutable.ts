@@ -1,6 +1,6 @@
 // rootfs-immutable: / mounted read-only and writes to /, /etc, /usr failing with EROFS.
 import { defineCheck, fail, pass } from '../check.ts';
-import { parseKeyValues } from '../guest-output.ts';
+import { parseKeyValues } from '../../console/guest-output.ts';
 import { shellQuote } from '../../util/shell-quote.ts';
 
 function script(paths: readonly string[], token: string): string {
@@ -46,7 +46,7 @@ export const rootfsImmutableCheck = defineCheck<{ readonly paths: readonly strin
     paths: { type: 'array', items: { type: 'string', pattern: '^/' }, minItems: 1, default: ['/', '/etc', '/usr'], description: 'Directories where creating a file must fail with EROFS.' },
   },
   check: async (context) => {
-    const { output } = await context.host.run(script(context.settings.paths, context.nonce()), { timeoutMs: context.timeoutMs });
+    const { output } = await context.system.run(script(context.settings.paths, context.nonce()), { timeoutMs: context.timeoutMs });
     const verdict = judgeRootfs(output);
     return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
   },

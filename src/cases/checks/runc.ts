@@ -1,6 +1,6 @@
 // runc: run a throwaway container from a bundle written in a tmpfs, expecting exit 0 and a nonce.
 import { defineCheck, fail, pass } from '../check.ts';
-import { first, parseKeyValues, timeoutHelper } from '../guest-output.ts';
+import { first, parseKeyValues, timeoutHelper } from '../../console/guest-output.ts';
 
 /** The guest script; the container prints "$0-$1" so the expected text never appears in what was typed. */
 export function runcScript(left: string, right: string): string {
@@ -48,7 +48,7 @@ export const runcCheck = defineCheck<Record<string, never>>({
   check: async (context) => {
     const left = context.nonce();
     const right = context.nonce();
-    const { output } = await context.host.run(runcScript(left, right), { timeoutMs: context.timeoutMs });
+    const { output } = await context.system.run(runcScript(left, right), { timeoutMs: context.timeoutMs });
     const verdict = judgeRunc(output, `${left}-${right}`);
     return verdict.passed ? pass(verdict.message, output) : fail(verdict.message, output);
   },

@@ -129,13 +129,13 @@ export function judgeRunStep(step: ScriptStep, status: number, fullOutput: strin
 /** One attempt at a step: why it does not hold (undefined: it holds) and what it showed. */
 async function attempt(context: CheckContext<ScriptSettings>, step: ScriptStep): Promise<{ why?: string; shown: string }> {
   if (step.run !== undefined) {
-    const shell = step.in === 'console' ? context.console : context.host;
+    const shell = step.in === 'console' ? context.console : context.system;
     if (!shell) return { why: 'this run has no console shell to run it in', shown: '' };
     const { status, output } = await shell.run(step.run);
     return { why: judgeRunStep(step, status, output), shown: `$ ${step.run.trim()}\n${output.trimEnd()}\n[exit ${status}]` };
   }
   if (step.file) {
-    const { output } = await context.host.run(`sha256sum ${shellQuote(step.file.path)} 2>&1 </dev/null`);
+    const { output } = await context.system.run(`sha256sum ${shellQuote(step.file.path)} 2>&1 </dev/null`);
     const got = /^([0-9a-f]{64})\s/.exec(output)?.[1];
     const why = got === undefined ? `cannot hash ${step.file.path}: ${quoted(output.trim())}` : got !== step.file.sha256 ? `${step.file.path} has sha256 ${got}, expected ${step.file.sha256}` : undefined;
     return { why, shown: `sha256 ${step.file.path}: ${got ?? output.trim()}` };

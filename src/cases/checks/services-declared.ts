@@ -14,7 +14,7 @@
 // Only files and /proc are read: no ctr or runc is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, doesNotApply, fail, pass, settle, type Verdict } from '../check.ts';
 import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../declarations.ts';
-import { parseKeyValues } from '../guest-output.ts';
+import { parseKeyValues } from '../../console/guest-output.ts';
 import { declarationsScript, parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStatus } from '../service-scan.ts';
 
 export interface DeclaredSettings {
@@ -89,7 +89,7 @@ export function parseDeclared(output: string) {
   const onbootRunc = new Set((kv.get('onbootrunc') ?? []).filter((v) => /^[A-Za-z0-9._-]{1,100}$/.test(v)));
   return {
     declarations: [...declarations.values()],
-    host: namespaces(kv.get('hostns')?.[0] ?? ''),
+    pid1: namespaces(kv.get('hostns')?.[0] ?? ''),
     serviceNs: new Map([...byId('svcns')].map(([id, text]) => [id, namespaces(text)])),
     serviceCaps: new Map([...byId('svccap')].flatMap(([id, hex]) => (/^[0-9a-f]{1,16}$/.test(hex) ? [[id, BigInt(`0x${hex}`)] as const] : []))),
     serviceRoot: byId('svcroot'),
@@ -229,15 +229,15 @@ function compare(name: string, spec: Spec, seen: ReturnType<typeof parseDeclared
   const caps = seen.serviceCaps.get(name);
   const root = seen.serviceRoot.get(name);
   const out: string[] = [];
-  if (!own || !seen.host.mnt) return ["could not have its namespaces read (it may have just exited)"];
+  if (!own || !seen.pid1.mnt) return ["could not have its namespaces read (it may have just exited)"];
   for (const kind of sharable) {
     const wish = spec.namespaces[kind.proc];
     if (wish === undefined || wish === 'path') continue; // not said, or joins a namespace named by path
-    const shares = own[kind.proc] !== undefined && own[kind.proc] === seen.host[kind.proc];
+    const shares = own[kind.proc] !== undefined && own[kind.proc] === seen.pid1[kind.proc];
     if (wish === 'new' && shares) out.push(`shares PID 1's ${kind.proc} namespace ${own[kind.proc]} where its spec says new (fewer namespaces than declared)`);
-    if (wish === 'host' && !shares) out.push(`has its own ${kind.proc} namespace ${own[kind.proc] ?? '?'} where its spec shares PID 1's ${seen.host[kind.proc] ?? '?'}`);
+    if (wish === 'host' && !shares) out.push(`has its own ${kind.proc} namespace ${own[kind.proc] ?? '?'} where its spec shares PID 1's ${seen.pid1[kind.proc] ?? '?'}`);
   }
-  if (own.mnt === seen.host.mnt) out.push(`runs in PID 1's mount namespace ${own.mnt}`);
+  if (own.mnt === seen.pid1.mnt) out.push(`runs in PID 1's mount namespace ${own.mnt}`);
   if (caps === undefined) out.push('has unreadable capabilities');
   else if (spec.effective) {
     const declared = new Set(spec.effective);
@@ -266,7 +266,7 @@ function declaredJudged(context: CheckContext<DeclaredSettings>): Promise<Verdic
   return settle(
     context,
     async () => {
-      const { output } = await context.host.run(script);
+      const { output } = await context.system.run(script);
       const verdict = judgeDeclared(output, context.settings);
       waiting = verdict.waiting;
       if (verdict.notApplicable) return doesNotApply(verdict.message, output);

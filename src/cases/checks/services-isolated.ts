@@ -108,7 +108,7 @@ function isolationJudged(context: CheckContext<IsolationSettings>): Promise<Verd
   return settle(
     context,
     async () => {
-      const { output } = await context.host.run(script);
+      const { output } = await context.system.run(script);
       const verdict = judgeIsolation(output, settings);
       observed = verdict.observed;
       settled = allDeclaredStarted(output);

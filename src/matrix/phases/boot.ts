@@ -3,7 +3,7 @@
 import type { BootFailure, BootSession } from '../../boot/session.ts';
 import type { CaseDef } from '../../config/cases.ts';
 import type { Target } from '../../config/targets.ts';
-import { cap, type CaseReport } from '../../report/model.ts';
+import { type CaseReport, truncated } from '../../report/model.ts';
 import { notRunAfterBoot } from '../../report/status.ts';
 import { type CaseVerdict, type OnCase, type RunMachine, withVerdict } from './machine.ts';
 
@@ -36,8 +36,8 @@ export async function bootPhase(machine: BootingMachine, target: Target, cases: 
       status: 'passed',
       durationMs: Math.round(engine.now() - bootStart),
       message: `a shell answered on ${target.console.device} after ${((engine.now() - bootStart) / 1000).toFixed(1)} s`,
-      evidence: cap(engine.lastLines(15).join('\n')),
-      console: cap(engine.slice(position), 64_000),
+      evidence: truncated(engine.lastLines(15).join('\n')),
+      console: truncated(engine.slice(position), 64_000),
     });
     return { verdicts };
   } catch (error) {
@@ -45,8 +45,8 @@ export async function bootPhase(machine: BootingMachine, target: Target, cases: 
     decide({
       ...failure,
       durationMs: Math.round(engine.now() - bootStart),
-      evidence: cap(engine.lastLines(40).join('\n')),
-      console: cap(engine.slice(position), 64_000),
+      evidence: truncated(engine.lastLines(40).join('\n')),
+      console: truncated(engine.slice(position), 64_000),
     });
     return { verdicts, failure };
   }

@@ -2,7 +2,7 @@
 // before the machine stops. Informative only: a failure here changes no verdict.
 import type { BootSession } from '../../boot/session.ts';
 import type { GuestShell } from '../../cases/check.ts';
-import { type HostFacts, hostFactsScript, parseHostFacts } from '../../cases/host-facts.ts';
+import { type SystemFacts, systemFactsScript, parseSystemFacts } from '../../cases/system-facts.ts';
 import type { RunReport, Timeline } from '../../report/model.ts';
 
 export interface RunFacts {
@@ -17,22 +17,22 @@ export interface RunFacts {
  * Ask for the guest's facts (memory, service start times). Asked for before the cases' probes and
  * sent last in their first evidence pass, instead of one more round trip at the end.
  */
-export function askHostFacts(host: GuestShell): Promise<HostFacts | undefined> {
+export function askSystemFacts(host: GuestShell): Promise<SystemFacts | undefined> {
   return host
-    .run(hostFactsScript, { position: 'last' })
-    .then((r) => parseHostFacts(r.output))
+    .run(systemFactsScript, { position: 'last' })
+    .then((r) => parseSystemFacts(r.output))
     .catch(() => undefined);
 }
 
-/** The facts once the cases are judged: the guest's answer to `askHostFacts`, and QEMU's run state. */
-export async function collectFacts(machine: Pick<BootSession, 'hasQmp' | 'machineStatus'>, asked: Promise<HostFacts | undefined> | undefined): Promise<RunFacts> {
+/** The facts once the cases are judged: the guest's answer to `askSystemFacts`, and QEMU's run state. */
+export async function collectFacts(machine: Pick<BootSession, 'hasQmp' | 'machineStatus'>, asked: Promise<SystemFacts | undefined> | undefined): Promise<RunFacts> {
   const facts = await asked;
   const qmpStatus = machine.hasQmp ? await machine.machineStatus().catch(() => undefined) : undefined;
   return { ...guestFacts(facts), ...(qmpStatus === undefined ? {} : { qmpStatus }) };
 }
 
 /** The report's memory and timeline entries from the guest's facts. */
-export function guestFacts(facts: HostFacts | undefined): Pick<RunFacts, 'memory' | 'timeline'> {
+export function guestFacts(facts: SystemFacts | undefined): Pick<RunFacts, 'memory' | 'timeline'> {
   const timeline: Timeline = {};
   if (!facts) return { timeline };
   for (const [name, at] of Object.entries(facts.startedAtS)) timeline[`guest:${name}-started`] = Math.round(at * 1000);

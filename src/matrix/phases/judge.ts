@@ -1,11 +1,11 @@
 // Phase 2 of a run: judge every case but the boot case, side by side, on the shell the boot found.
-import type { HostAccess } from '../../boot/session.ts';
+import type { SystemAccess } from '../../boot/session.ts';
 import { checkNamed } from '../../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../../cases/check.ts';
 import { type CaseDef, notApplicable } from '../../config/cases.ts';
 import type { Target } from '../../config/targets.ts';
 import { firstLine, MachineError } from '../../errors.ts';
-import { cap, type CaseReport } from '../../report/model.ts';
+import { type CaseReport, truncated } from '../../report/model.ts';
 import { caseErrorStatus, judgedStatus, notApplicableHere, notRunStatus } from '../../report/status.ts';
 import { withDeadline } from '../../util/deadline.ts';
 import { type CaseVerdict, type OnCase, type RunMachine, troubleNow, withVerdict } from './machine.ts';
@@ -22,8 +22,8 @@ export interface JudgeRequest {
 /** Where the cases' scripts go and what else they may look at. */
 export interface JudgeShells {
   /** Scripts in PID 1's namespaces, batched: the cases' scripts asked for at the same time go to the guest as one. */
-  readonly host: GuestShell;
-  readonly console: HostAccess['console'];
+  readonly system: GuestShell;
+  readonly console: SystemAccess['console'];
   /** Why PID 1 cannot be reached from the console: then no case is run. */
   readonly unreachable?: string;
   readonly hostView: HostView;
@@ -53,7 +53,7 @@ export async function judgePhase(machine: RunMachine, shells: JudgeShells, reque
     const timeoutMs = def.timeoutMs ?? settleMs + request.target.timeouts.commandMs;
     try {
       if (!check) throw new Error(`check ${def.check} has no judge of its own`);
-      const context = { host: shells.host, console: shells.console, hostView: shells.hostView, settings: def.settings, settleMs, timeoutMs, nonce: shells.nonce, now: () => engine.now() };
+      const context = { system: shells.system, console: shells.console, hostView: shells.hostView, settings: def.settings, settleMs, timeoutMs, nonce: shells.nonce, now: () => engine.now() };
       const result = await withDeadline(check(context), timeoutMs, () => {
         throw new Error(`case ${def.id} did not finish within ${timeoutMs} ms`);
       });
@@ -63,17 +63,17 @@ export async function judgePhase(machine: RunMachine, shells: JudgeShells, reque
         status: judgedStatus(result),
         ...(result.notApplicable && !result.passed ? { notApplicable: true as const } : {}),
         message: result.message,
-        evidence: cap(result.evidence),
+        evidence: truncated(result.evidence),
         durationMs: Math.round(engine.now() - caseStart),
-        console: cap(engine.slice(position), 64_000),
+        console: truncated(engine.slice(position), 64_000),
       });
     } catch (error) {
       decide(index, def, {
         status: caseErrorStatus(troubleNow(machine, request.signal)),
         message: machine.hostError ?? firstLine(error),
-        evidence: cap(engine.lastLines(40).join('\n')),
+        evidence: truncated(engine.lastLines(40).join('\n')),
         durationMs: Math.round(engine.now() - caseStart),
-        console: cap(engine.slice(position), 64_000),
+        console: truncated(engine.slice(position), 64_000),
       });
     } finally {
       engine.mark(`case:${def.id}`);

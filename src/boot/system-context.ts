@@ -1,7 +1,9 @@
-// Decide how to reach the host from the console shell: LinuxKit's getty runs in a container,
-// so when the shell's namespaces differ from PID 1's, checks run through nsenter.
+// Decide how to reach the guest's system (PID 1's namespaces) from the console shell: LinuxKit's
+// getty runs in a container, so when the shell's namespaces differ from PID 1's, checks run through
+// nsenter. (Messages say "the host" for PID 1's namespaces, as users of LinuxKit do; in the code,
+// "host" is only the machine running QEMU.)
 //
-// Two ways the host can be out of reach, reported in `unreachable`:
+// Two ways the system can be out of reach, reported in `unreachable`:
 // - The shell's /proc belongs to a PID namespace of its own: its PID 1 is then the container's
 //   init, not the host's, and nsenter -t 1 would only enter the container again. The kernel
 //   shows this plainly: kernel threads live in the initial PID namespace only, so PID 2 there is
@@ -11,9 +13,9 @@
 //   them (not root, no CAP_SYS_ADMIN, seccomp): tried once, and the mount namespace it lands in
 //   must be PID 1's.
 import type { ViaWrapper } from '../console/framing.ts';
-import { first, parseKeyValues } from './guest-output.ts';
+import { first, parseKeyValues } from '../console/guest-output.ts';
 
-export interface HostContext {
+export interface SystemContext {
   /** Command prefix that runs a program in PID 1's namespaces ('' when the shell already is there). */
   readonly via: string;
   /** One line for the report. */
@@ -28,7 +30,7 @@ export interface HostContext {
 const gzipSample = 'H4sIAAAAAAAAA8vOLClJLS4BAOx+T84HAAAA';
 
 /** Script printed by the console shell itself (not via nsenter). */
-export const hostContextScript = `echo "self_mnt=$(readlink /proc/self/ns/mnt)"
+export const systemContextScript = `echo "self_mnt=$(readlink /proc/self/ns/mnt)"
 echo "init_mnt=$(readlink /proc/1/ns/mnt)"
 echo "self_pid=$(readlink /proc/self/ns/pid)"
 echo "init_pid=$(readlink /proc/1/ns/pid)"
@@ -50,8 +52,8 @@ export function viaWrapper(via: string): ViaWrapper | undefined {
   return via ? (inner) => `${via} ${inner}` : undefined;
 }
 
-/** Pure decision from the output of hostContextScript. */
-export function decideHostContext(output: string): HostContext {
+/** Pure decision from the output of systemContextScript. */
+export function decideSystemContext(output: string): SystemContext {
   const kv = parseKeyValues(output);
   const way = decideWayIn(kv);
   const gzip = first(kv, 'gzip') === 'yes';
@@ -59,7 +61,7 @@ export function decideHostContext(output: string): HostContext {
   return { ...way, description: `${way.description}; long scripts are typed gzipped`, gzip };
 }
 
-function decideWayIn(kv: ReturnType<typeof parseKeyValues>): Omit<HostContext, 'gzip'> {
+function decideWayIn(kv: ReturnType<typeof parseKeyValues>): Omit<SystemContext, 'gzip'> {
   const initComm = (first(kv, 'init_comm') ?? '').replace(/[^\x20-\x7e]/g, '?').slice(0, 32);
   const pid2 = first(kv, 'pid2');
   // Older recordings have no pid2 line: then this test is skipped.
