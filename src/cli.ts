@@ -6,7 +6,7 @@ import { ExitCode, KittestError, UsageError } from './errors.ts';
 import { dropOutputOnceClosed } from './util/closed-output.ts';
 import { installSignalHandlers } from './util/signals.ts';
 import { safeForTerminal } from './util/terminal-safe.ts';
-import { version } from './version.ts';
+import { version } from './config/version.ts';
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

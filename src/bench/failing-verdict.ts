@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CaseDef } from '../config/cases.ts';
+import type { CaseDef } from '../cases/case-files.ts';
 import type { Target } from '../config/targets.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import { runTarget } from '../matrix/run-target.ts';

@@ -11,7 +11,7 @@ import { checkNamed } from '../cases/checks/index.ts';
 import { nextSampleScript, rngCheck, rngSettings, type RngCaseSettings } from '../cases/checks/rng.ts';
 import { systemContextScript } from '../boot/system-context.ts';
 import { systemFactsScript } from '../cases/system-facts.ts';
-import type { CaseDef } from '../config/cases.ts';
+import type { CaseDef } from '../cases/case-files.ts';
 
 /** One guest script and the name it is reported under; `afterMs`: wait this long after the previous script's answer. */
 export interface GuestStep {

@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { decideSystemContext } from '../boot/system-context.ts';
-import type { CaseDef } from '../config/cases.ts';
+import type { CaseDef } from '../cases/case-files.ts';
 import type { Target } from '../config/targets.ts';
 import { consoleDefaults } from '../console/defaults.ts';
 import type { BootFiles } from '../images/boot-files.ts';

@@ -2,7 +2,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { CaseDef } from '../config/cases.ts';
+import type { CaseDef } from '../cases/case-files.ts';
 import type { Target } from '../config/targets.ts';
 import { compileFailurePatterns } from '../console/failure-patterns.ts';
 import type { BootFiles } from '../images/boot-files.ts';

@@ -17,8 +17,8 @@ import { renderResult } from '../bench/render.ts';
 import type { BenchResult, BootResult, OverheadResult } from '../bench/result.ts';
 import { resultFileName } from '../bench/result.ts';
 import { pairedRatio } from '../bench/stats.ts';
-import { loadAllCases } from '../config/case-folders.ts';
-import { notApplicable } from '../config/cases.ts';
+import { loadAllCases } from '../cases/case-folders.ts';
+import { notApplicable } from '../cases/case-files.ts';
 import { imagesDir, projectRoot } from '../config/paths.ts';
 import { loadTargets, selectTargets, type Target } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
@@ -28,7 +28,7 @@ import { writeFileAtomic } from '../util/atomic-write.ts';
 import { requireWritableFile } from '../util/path-options.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
-import { version } from '../version.ts';
+import { version } from '../config/version.ts';
 import { ensureImage } from '../images/builder.ts';
 
 export interface BenchOptions {

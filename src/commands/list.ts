@@ -2,8 +2,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parse } from 'yaml';
-import { loadAllCases } from '../config/case-folders.ts';
-import { builtInProfiles, loadProfile } from '../config/profiles.ts';
+import { loadAllCases } from '../cases/case-folders.ts';
+import { builtInProfiles, loadProfile } from '../cases/profiles.ts';
 import { imagesDir } from '../config/paths.ts';
 import { loadAllTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';

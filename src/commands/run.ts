@@ -3,10 +3,10 @@ import { cpus, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { requireAccel, requireHostCanRun } from '../boot/prepare.ts';
 import { attachTerminal } from '../boot/terminal.ts';
-import { loadAllCases } from '../config/case-folders.ts';
-import { type CaseDef, selectCases } from '../config/cases.ts';
-import { loadLinuxkitFile, withLinuxkitFile } from '../config/linuxkit-file.ts';
-import { loadProfile, type Profile, profileCases } from '../config/profiles.ts';
+import { loadAllCases } from '../cases/case-folders.ts';
+import { type CaseDef, selectCases } from '../cases/case-files.ts';
+import { loadLinuxkitFile, withLinuxkitFile } from '../cases/linuxkit-file.ts';
+import { loadProfile, type Profile, profileCases } from '../cases/profiles.ts';
 import { loadAllTargets, selectTargets } from '../config/targets.ts';
 import { ExitCode, UsageError } from '../errors.ts';
 import { describeBootFiles } from '../images/boot-files.ts';
@@ -26,7 +26,7 @@ import { requireFreeSpace } from '../util/disk-space.ts';
 import { requirePrintablePath, requireReportFiles, requireWritableFolder } from '../util/path-options.ts';
 import { exitCodeFor, stopOnInterrupt } from '../util/signals.ts';
 import { safeForTerminal } from '../util/terminal-safe.ts';
-import { version } from '../version.ts';
+import { version } from '../config/version.ts';
 
 type Color = ReturnType<typeof colorFor>;
 

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccelWanted } from '../boot/prepare.ts';
-import type { CaseDef } from '../config/cases.ts';
+import type { CaseDef } from '../cases/case-files.ts';
 import type { Target } from '../config/targets.ts';
 import type { BootFiles } from '../images/boot-files.ts';
 import { checkBootFiles } from '../images/check-medium.ts';

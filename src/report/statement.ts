@@ -1,12 +1,12 @@
 // The conformance statement a `--profile` run writes into its reports: what was claimed, with what.
 import { basename, dirname } from 'node:path';
-import { caseFileName } from '../config/case-folders.ts';
-import type { CaseDef } from '../config/cases.ts';
+import { caseFileName } from '../cases/case-folders.ts';
+import type { CaseDef } from '../cases/case-files.ts';
 import { displayPath } from '../config/load-yaml.ts';
 import { profilesDir } from '../config/paths.ts';
-import type { Profile } from '../config/profiles.ts';
+import type { Profile } from '../cases/profiles.ts';
 import { sha256File } from '../util/sha256.ts';
-import { version } from '../version.ts';
+import { version } from '../config/version.ts';
 import type { ConformanceStatement } from './model.ts';
 
 /** Where a profile file lives, as the statement records it: "profiles" for a built-in one, else its folder as given. */

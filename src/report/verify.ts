@@ -4,14 +4,14 @@
 // names are reserved, so a copy edited elsewhere (KITTEST_CASES, --cases) never verifies as them.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadCase } from '../config/cases.ts';
+import { loadCase } from '../cases/case-files.ts';
 import { dataFilesIn } from '../config/data-folders.ts';
 import { displayPath, loadYamlFile } from '../config/load-yaml.ts';
 import { profilesDir, projectRoot, schemaFiles } from '../config/paths.ts';
-import { builtInProfiles } from '../config/profiles.ts';
+import { builtInProfiles } from '../cases/profiles.ts';
 import { ConfigError } from '../errors.ts';
 import { sha256File } from '../util/sha256.ts';
-import { version } from '../version.ts';
+import { version } from '../config/version.ts';
 import { recomputedStatus } from './status.ts';
 import { type ConformanceStatement, type Report, summarize } from './model.ts';
 

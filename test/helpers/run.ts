@@ -2,8 +2,8 @@
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { selectCases } from '../../src/config/cases.ts';
-import { loadAllCases } from '../../src/config/case-folders.ts';
+import { selectCases } from '../../src/cases/case-files.ts';
+import { loadAllCases } from '../../src/cases/case-folders.ts';
 import { loadTargets, type Target } from '../../src/config/targets.ts';
 import { detectBootFiles } from '../../src/images/boot-files.ts';
 import { runTarget, type RunRequest } from '../../src/matrix/run-target.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../../src/report/model.ts';
 import { sha256File } from '../../src/util/sha256.ts';
-import { version } from '../../src/version.ts';
+import { version } from '../../src/config/version.ts';
 import { kittest } from '../helpers/cli.ts';
 import { referenceImage } from '../helpers/images.ts';
 

@@ -4,7 +4,7 @@ import { guestSteps, guestWork } from '../../src/bench/guest-work.ts';
 import { batchScript } from '../../src/cases/batched-shell.ts';
 import { decideSystemContext, systemContextScript } from '../../src/boot/system-context.ts';
 import { systemFactsScript } from '../../src/cases/system-facts.ts';
-import { loadAllCases } from '../../src/config/case-folders.ts';
+import { loadAllCases } from '../../src/cases/case-folders.ts';
 import { FakeGuest, type FakeGuestOptions } from './console-fake-guest.ts';
 
 /** A port on a fake guest (a tty with the host's /bin/sh behind it). */

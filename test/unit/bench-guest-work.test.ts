@@ -3,8 +3,8 @@ import { evidencePolls, guestSteps, guestWork, pollScript, type CheckScripts } f
 import { BatchedShell, batchScript } from '../../src/cases/batched-shell.ts';
 import { checkNamed } from '../../src/cases/checks/index.ts';
 import { systemFactsScript } from '../../src/cases/system-facts.ts';
-import { type CaseDef } from '../../src/config/cases.ts';
-import { loadAllCases } from '../../src/config/case-folders.ts';
+import { type CaseDef } from '../../src/cases/case-files.ts';
+import { loadAllCases } from '../../src/cases/case-folders.ts';
 
 const def = (id: string, check: string, settings: CaseDef['settings'] = {}): CaseDef => ({ id, check, title: id, description: '', order: 0, settings }) as unknown as CaseDef;
 

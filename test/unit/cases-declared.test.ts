@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { caseSchema, settingDefaults, settingsSchemaOf } from '../../src/cases/case-schema.ts';
 import { checkModules } from '../../src/cases/checks/index.ts';
-import { loadCase, notApplicable } from '../../src/config/cases.ts';
-import { loadAllCases } from '../../src/config/case-folders.ts';
+import { loadCase, notApplicable } from '../../src/cases/case-files.ts';
+import { loadAllCases } from '../../src/cases/case-folders.ts';
 import { casesDir } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 

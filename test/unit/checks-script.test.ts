@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckContext, GuestShell } from '../../src/cases/check.ts';
 import { jsonAt, judgeRunStep, scriptCheck, type ScriptSettings } from '../../src/cases/checks/script.ts';
-import { loadCase } from '../../src/config/cases.ts';
+import { loadCase } from '../../src/cases/case-files.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { parsePcap } from '../../src/wire/pcap.ts';

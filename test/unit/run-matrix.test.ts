@@ -1,6 +1,6 @@
 // The matrix of `kittest run` (src/matrix/run-matrix.ts) where it needs no QEMU: runs not started before an interrupt.
 import test from 'ava';
-import type { CaseDef } from '../../src/config/cases.ts';
+import type { CaseDef } from '../../src/cases/case-files.ts';
 import { loadTargets } from '../../src/config/targets.ts';
 import type { BootFiles } from '../../src/images/boot-files.ts';
 import { runMatrix } from '../../src/matrix/run-matrix.ts';

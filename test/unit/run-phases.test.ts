@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BootFailure } from '../../src/boot/session.ts';
 import type { GuestShell } from '../../src/cases/check.ts';
-import type { CaseDef } from '../../src/config/cases.ts';
+import type { CaseDef } from '../../src/cases/case-files.ts';
 import { loadTargets } from '../../src/config/targets.ts';
 import { ConsoleEngine } from '../../src/console/engine.ts';
 import { bootPhase, notRunAfterBootFailure } from '../../src/matrix/phases/boot.ts';

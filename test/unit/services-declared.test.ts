@@ -4,7 +4,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadLinuxkitFile } from '../../src/config/linuxkit-file.ts';
+import { loadLinuxkitFile } from '../../src/cases/linuxkit-file.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { declaredScript, judgeDeclared } from '../../src/cases/checks/services-declared.ts';

@@ -1,7 +1,7 @@
 // Phase 1 of a run: wait for a shell on the console. The boot case's verdict, and when no shell
 // answered, every other case's (none of them runs).
 import type { BootFailure, BootSession } from '../../boot/session.ts';
-import type { CaseDef } from '../../config/cases.ts';
+import type { CaseDef } from '../../cases/case-files.ts';
 import type { Target } from '../../config/targets.ts';
 import { type CaseReport, truncated } from '../../report/model.ts';
 import { notRunAfterBoot } from '../../report/status.ts';

@@ -1,7 +1,7 @@
 // Phase 4 of a run: stop the machine (after a person held it, with --keep-failed), read how it ended,
 // and assemble the run's report from what every phase returned; report.json goes into the artifacts.
 import { type BootEnd, type BootSession, exitText, writeArtifact } from '../../boot/session.ts';
-import type { CaseDef } from '../../config/cases.ts';
+import type { CaseDef } from '../../cases/case-files.ts';
 import type { Target } from '../../config/targets.ts';
 import type { TimelineEntry } from '../../console/engine.ts';
 import type { AccelChoice } from '../../qemu/accel.ts';

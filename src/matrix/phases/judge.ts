@@ -2,7 +2,7 @@
 import type { SystemAccess } from '../../boot/session.ts';
 import { checkNamed } from '../../cases/checks/index.ts';
 import type { GuestShell, HostView } from '../../cases/check.ts';
-import { type CaseDef, notApplicable } from '../../config/cases.ts';
+import { type CaseDef, notApplicable } from '../../cases/case-files.ts';
 import type { Target } from '../../config/targets.ts';
 import { firstLine, MachineError } from '../../errors.ts';
 import { type CaseReport, truncated } from '../../report/model.ts';

@@ -1,6 +1,6 @@
 // What the run's phases share: the machine as they see it, a case's verdict, and what went wrong so far.
 import type { BootSession } from '../../boot/session.ts';
-import type { CaseDef } from '../../config/cases.ts';
+import type { CaseDef } from '../../cases/case-files.ts';
 import type { CaseReport } from '../../report/model.ts';
 import type { Trouble } from '../../report/status.ts';
 

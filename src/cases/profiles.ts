@@ -3,9 +3,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.ts';
-import type { CaseDef } from './cases.ts';
-import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
-import { profilesDir, schemaFiles } from './paths.ts';
+import type { CaseDef } from './case-files.ts';
+import { displayPath, lineOfField, loadYamlFile } from '../config/load-yaml.ts';
+import { profilesDir, schemaFiles } from '../config/paths.ts';
 
 export interface Profile {
   readonly name: string;

@@ -1,6 +1,6 @@
 // kittest's version, read once from package.json.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from './config/paths.ts';
+import { projectRoot } from './paths.ts';
 
 export const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;

@@ -7,10 +7,10 @@
 // image label's list (`all` and `none` are words for every and no capability), `capabilities.add`
 // adds to it; `readonly` makes the root read-only. What the file leaves out comes from the image's
 // label, which only the image knows: the judge takes it from the image's own config.json.
-import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../cases/declarations.ts';
+import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from './declarations.ts';
 import { ConfigError } from '../errors.ts';
-import type { CaseDef } from './cases.ts';
-import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
+import type { CaseDef } from './case-files.ts';
+import { displayPath, lineOfField, loadYamlFile } from '../config/load-yaml.ts';
 
 const entry = {
   type: 'object',

@@ -2,10 +2,10 @@
 // vendor folder given with --cases. Ids are unique across all of them.
 import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { dataFilesIn, realOrSame, vendorFolders } from './data-folders.ts';
-import { type CaseDef, loadCase } from './cases.ts';
-import { displayPath, lineOfField } from './load-yaml.ts';
-import { casesDir, projectRoot } from './paths.ts';
+import { dataFilesIn, realOrSame, vendorFolders } from '../config/data-folders.ts';
+import { type CaseDef, loadCase } from './case-files.ts';
+import { displayPath, lineOfField } from '../config/load-yaml.ts';
+import { casesDir, projectRoot } from '../config/paths.ts';
 
 /**
  * Check the folders given with --cases (see vendorFolders). Returns them resolved, the built-in

@@ -1,11 +1,11 @@
 // Conformance cases: one YAML file per case under cases/, loaded, validated against the schema the
 // check modules assemble, given their checks' defaults, and frozen.
-import { caseSchema, settingDefaults } from '../cases/case-schema.ts';
-import type { AppliesTo } from '../cases/check.ts';
-import { checkNamed } from '../cases/checks/index.ts';
+import { caseSchema, settingDefaults } from './case-schema.ts';
+import type { AppliesTo } from './check.ts';
+import { checkNamed } from './checks/index.ts';
 import { ConfigError, UsageError } from '../errors.ts';
-import { displayPath, lineOfField, loadYamlFile } from './load-yaml.ts';
-import { checkRegexFields, fieldName } from './regex-fields.ts';
+import { displayPath, lineOfField, loadYamlFile } from '../config/load-yaml.ts';
+import { checkRegexFields, fieldName } from '../config/regex-fields.ts';
 
 export interface CaseDef {
   readonly id: string;
