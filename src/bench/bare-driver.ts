@@ -44,7 +44,7 @@ interface AnswerFrame {
 }
 
 /** Milliseconds since the start at which each stage ended, and what was chosen. */
-export interface BareTimes {
+interface BareTimes {
   readonly marks: Readonly<Record<string, number>>;
   readonly via: string;
   readonly gzip: boolean;

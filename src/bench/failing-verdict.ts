@@ -13,7 +13,7 @@ import { median, spread } from './stats.ts';
 import type { BenchPartInput } from './part.ts';
 
 /** Everything the failing-image measurement needs. */
-export interface FailingInput extends BenchPartInput {
+interface FailingInput extends BenchPartInput {
   readonly target: Target;
   readonly good: { readonly image: BootFiles; readonly bytes: number };
   readonly failing: { readonly image: BootFiles; readonly bytes: number };

@@ -23,7 +23,7 @@ export interface GuestStep {
 }
 
 /** One script a check sent, and where it asked to go in its batch (GuestRunOptions.position; absent: in the order asked). */
-export interface AskedScript {
+interface AskedScript {
   readonly script: string;
   readonly position?: GuestRunOptions['position'];
 }
@@ -36,7 +36,7 @@ export interface CheckScripts {
 }
 
 /** One poll of the evidence phase: the scripts asked for at the same moment, sent as one guest script. */
-export interface EvidencePoll {
+interface EvidencePoll {
   readonly label: string;
   readonly scripts: readonly string[];
   /** Wait this long after the previous poll's answer (the rng case's sample gap), 0 for at once. */

@@ -10,7 +10,7 @@ import { idealSpeedup, listMakespan, median, ratio, spread } from './stats.ts';
 import type { BenchPartInput } from './part.ts';
 
 /** Everything the matrix measurement needs. */
-export interface MatrixInput extends BenchPartInput {
+interface MatrixInput extends BenchPartInput {
   /** Target names in the order `kittest run` takes them. */
   readonly targets: readonly string[];
   /** Passed as --arch: the targets above, named (a target that is not in the default matrix is run all the same). */

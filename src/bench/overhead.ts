@@ -27,7 +27,7 @@ import type { BenchPartInput } from './part.ts';
 import { boundedRegex } from '../util/bounded-regex.ts';
 
 /** Everything one target's overhead measurement needs. */
-export interface OverheadInput extends BenchPartInput {
+interface OverheadInput extends BenchPartInput {
   readonly target: Target;
   readonly image: BootFiles;
   readonly imageBytes: number;
@@ -191,7 +191,7 @@ export async function measureOverhead(input: OverheadInput): Promise<{ overhead:
 }
 
 /** Part 6 from the harness reports that passed: median boot stages, timeline and memory, image size. */
-export function bootOf(target: string, runs: readonly { report: RunReport; kernelStartMs?: number }[], imageBytes: number, imageFormat: string): BootResult {
+function bootOf(target: string, runs: readonly { report: RunReport; kernelStartMs?: number }[], imageBytes: number, imageFormat: string): BootResult {
   const ok = runs.filter((r) => r.report.status === 'passed');
   const passed = ok.map((r) => r.report);
   const used = passed.map((r) => r.memory?.usedKiB).filter((v): v is number => v !== undefined);

@@ -14,7 +14,7 @@ import { spread } from './stats.ts';
 import type { BenchPartInput } from './part.ts';
 
 /** Everything the panic measurement needs. */
-export interface PanicInput extends BenchPartInput {
+interface PanicInput extends BenchPartInput {
   readonly target: Target;
   readonly image: BootFiles;
   readonly imageBytes: number;
@@ -23,7 +23,7 @@ export interface PanicInput extends BenchPartInput {
 }
 
 /** The goal of part 5: the verdict within a second of the panic line. */
-export const panicGoalMs = 1000;
+const panicGoalMs = 1000;
 
 /**
  * One run of the panicking image. Times are on the console engine's clock, whose zero is when

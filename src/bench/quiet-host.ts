@@ -20,10 +20,10 @@ export class BenchInterrupted extends Error {
 }
 
 /** Other processes using more than this many cores on average make a sample "disturbed". */
-export const foreignCoresLimit = 0.25;
+const foreignCoresLimit = 0.25;
 
 /** Options of the sample gate. */
-export interface GateOptions {
+interface GateOptions {
   readonly progress: (line: string) => void;
   readonly signal?: AbortSignal;
   /** Longest wait for other QEMU processes to end before a sample starts anyway (default 30 min). */

@@ -16,14 +16,14 @@ function limitSeconds(g: Goal): string {
 }
 
 /** The header line: when, what, where. */
-export function headerLine(r: BenchResult): string {
+function headerLine(r: BenchResult): string {
   const qemu = Object.entries(r.qemu).map(([binary, v]) => `${binary.replace(/^qemu-system-/, '')} ${v}`).join(', ');
   const accel = [...new Set(Object.values(r.accel).map((a) => a.accel))].join('/') || '-';
   return `kittest ${r.kittest} bench, ${r.date.slice(0, 16).replace('T', ' ')} UTC, N=${r.runs}; host ${r.host.name}: ${r.host.cores} cores, ${r.host.cpuModel}; QEMU ${qemu || '-'}; accel ${accel}`;
 }
 
 /** Every goal in one table. */
-export function goalLines(r: BenchResult): string[] {
+function goalLines(r: BenchResult): string[] {
   const rows: string[][] = [['goal', 'measured', 'target', 'verdict']];
   for (const o of r.overhead) rows.push([`harness overhead ${o.target} (median a / median b)`, times(o.ratio.value), limit(o.ratio), goalMark(o.ratio.met)]);
   const pooled = r.pooledOverhead;
@@ -46,7 +46,7 @@ export function goalLines(r: BenchResult): string[] {
 }
 
 /** Part 1: a against b per target. */
-export function overheadLines(r: BenchResult): string[] {
+function overheadLines(r: BenchResult): string[] {
   const rows: string[][] = [['target', 'harness a (s)', 'bare b (s)', 'a/b', 'paired a/b (95%)', 'shell a', 'shell b', 'CPU a', 'CPU b', 'frames a', 'frames b']];
   for (const o of r.overhead) {
     rows.push([
@@ -77,7 +77,7 @@ function imageName(prefix: string): string {
 }
 
 /** Part 2: the case phase against the minimal evidence script. */
-export function casePhaseLines(r: BenchResult): string[] {
+function casePhaseLines(r: BenchResult): string[] {
   if (r.overhead.length === 0) return [];
   const rows: string[][] = [['target', 'harness cases (s)', 'bare evidence (s)', 'ratio', 'bare steps, median (s)']];
   for (const o of r.overhead) {
@@ -92,7 +92,7 @@ export function casePhaseLines(r: BenchResult): string[] {
 }
 
 /** Part 4: the failing images against the good ones. */
-export function failingLines(r: BenchResult): string[] {
+function failingLines(r: BenchResult): string[] {
   return [r.failing, r.failingLinuxkit].flatMap((f) => (f ? failingSection(f) : []));
 }
 
@@ -113,7 +113,7 @@ function failingSection(f: FailingResult): string[] {
 }
 
 /** Part 7: the matrix through the CLI. */
-export function matrixLines(r: BenchResult): string[] {
+function matrixLines(r: BenchResult): string[] {
   const m = r.matrix;
   if (!m) return [];
   const perTarget = (side: Record<string, number[]>) => m.targets.map((t) => seconds(median(side[t] ?? []))).join(' / ');
@@ -136,7 +136,7 @@ export function matrixLines(r: BenchResult): string[] {
 }
 
 /** Part 5: the panic. */
-export function panicLines(r: BenchResult): string[] {
+function panicLines(r: BenchResult): string[] {
   const p = r.panic;
   if (!p) return [];
   const line = p.samples.find((s) => s.line)?.line ?? 'no fatal line found';
@@ -156,7 +156,7 @@ function caseColumns(boot: readonly BootResult[]): string[] {
 }
 
 /** Part 6: the boot by stage, the timeline and the footprint. */
-export function bootLines(r: BenchResult): string[] {
+function bootLines(r: BenchResult): string[] {
   if (r.boot.length === 0) return [];
   const stageRows: string[][] = [['target', ...bootStages.map((s) => s.stage), 'to shell']];
   for (const b of r.boot) stageRows.push([b.target, ...bootStages.map((s) => seconds(b.stagesMs?.[s.stage])), seconds(b.timelineMs['shell-found'] ?? b.timelineMs['shell-ready'])]);

@@ -2,7 +2,7 @@
 import type { Spread } from './stats.ts';
 
 /** Column alignment: left for labels, right for numbers. */
-export type Align = 'left' | 'right';
+type Align = 'left' | 'right';
 
 /** Lay out rows as columns separated by two spaces; the first row is the header, underlined with dashes. */
 export function formatTable(rows: readonly (readonly string[])[], align: readonly Align[] = []): string[] {

@@ -34,7 +34,7 @@ function cannotRun(target: Target, missing: Missing, image: BootFiles | undefine
 }
 
 /** One machine to prepare (`kittest shell`, the API's `boot`). */
-export interface PrepareRequest {
+interface PrepareRequest {
   /** Folders of vendor target files (`--targets`). */
   readonly targetFolders?: readonly string[];
   /** Target name or alias; default: the first default target. */
@@ -52,7 +52,7 @@ export interface PrepareRequest {
   readonly requireOutputs?: (target: Target) => void;
 }
 
-export interface PreparedBoot {
+interface PreparedBoot {
   readonly target: Target;
   readonly image: BootFiles;
   readonly accel: AccelChoice;

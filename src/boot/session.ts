@@ -2,7 +2,7 @@
 // process, the console engine and its log, QMP for the machine's whole life, the wire capture,
 // and a stop that leaves nothing behind on every exit path. `kittest run`, `kittest shell`, the
 // benchmark's harness runs and the TypeScript API all boot through here.
-import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GuestShell, HostView } from '../cases/check.ts';
@@ -31,7 +31,7 @@ import { makeFolders } from '../util/make-folders.ts';
 import { shellArg } from '../util/shell-quote.ts';
 import { withDeadline } from '../util/deadline.ts';
 
-export interface BootOptions {
+interface BootOptions {
   readonly target: Target;
   readonly image: BootFiles;
   readonly accel: AccelChoice;

@@ -45,7 +45,7 @@ if command -v nsenter >/dev/null 2>&1 && [ "$(readlink /proc/self/ns/mnt) $(read
 fi
 if [ "$(printf %s '${gzipSample}' | base64 -d 2>/dev/null | gzip -dc 2>/dev/null)" = kittest ]; then echo gzip=yes; fi`;
 
-export const nsenterVia = 'nsenter -t 1 -m -n -p --';
+const nsenterVia = 'nsenter -t 1 -m -n -p --';
 
 /** The wrapper that sends a script the context's way in (`via` before the inner `sh -c`); none when the console shell is already on the host. */
 export function viaWrapper(via: string): ViaWrapper | undefined {

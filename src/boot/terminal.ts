@@ -9,9 +9,9 @@ import { safeForTerminal } from '../util/terminal-safe.ts';
 import type { BootSession } from './session.ts';
 
 /** The key that leaves the console (as telnet's escape): Ctrl-]. */
-export const CTRL_RIGHT_BRACKET = 0x1d;
+const CTRL_RIGHT_BRACKET = 0x1d;
 
-export interface AttachOptions {
+interface AttachOptions {
   /** Where the keys come from (default process.stdin); put in raw mode while attached when it is a TTY. */
   readonly input?: NodeJS.ReadStream;
   /** Where the guest's output goes (default process.stdout). */
@@ -23,7 +23,7 @@ export interface AttachOptions {
 }
 
 /** How the person left the console. */
-export interface Detached {
+interface Detached {
   /** `left`: Ctrl-]; `input-ended`: stdin closed; `interrupted`: the signal aborted; `powered-off`: QEMU ended by itself. */
   readonly how: 'left' | 'input-ended' | 'interrupted' | 'powered-off';
   /** QEMU's end, when it ended by itself while attached (the guest powered off, QEMU crashed). */

@@ -11,7 +11,7 @@ import { casesDir, projectRoot } from '../config/paths.ts';
  * Check the folders given with --cases (see vendorFolders). Returns them resolved, the built-in
  * folder and repeats left out.
  */
-export function vendorCaseFolders(given: readonly string[] | undefined): string[] {
+function vendorCaseFolders(given: readonly string[] | undefined): string[] {
   return vendorFolders('--cases', given, casesDir, 'case').map((f) => f.dir);
 }
 

@@ -60,7 +60,7 @@ export interface Verdict {
   readonly notApplicable?: boolean;
 }
 
-export type Check<S = unknown> = (context: CheckContext<S>) => Promise<Verdict>;
+type Check<S = unknown> = (context: CheckContext<S>) => Promise<Verdict>;
 
 /** A JSON Schema fragment (one setting's type, with its `default` and `description`). */
 export type JsonSchema = Readonly<Record<string, unknown>>;

@@ -21,7 +21,7 @@ export function cgroupPath(lines: readonly string[]): string | undefined {
 }
 
 /** Why `path` is not a container's cgroup, or undefined when it is one. */
-export function notContainerCgroup(path: string | undefined, initPath: string | undefined): string | undefined {
+function notContainerCgroup(path: string | undefined, initPath: string | undefined): string | undefined {
   if (path === undefined) return 'cgroup unreadable';
   if (initPath === undefined) return "PID 1's cgroup unreadable";
   if (path === initPath) return `PID 1's cgroup ${path}`;
@@ -32,7 +32,7 @@ export function notContainerCgroup(path: string | undefined, initPath: string | 
   return undefined;
 }
 
-export type Containment =
+type Containment =
   | { readonly kind: 'contained' | 'loose'; readonly why: string }
   /** The process's namespaces could not be read (it exited while it was scanned). */
   | { readonly kind: 'vanished'; readonly why: string };

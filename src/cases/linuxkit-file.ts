@@ -7,7 +7,8 @@
 // image label's list (`all` and `none` are words for every and no capability), `capabilities.add`
 // adds to it; `readonly` makes the root read-only. What the file leaves out comes from the image's
 // label, which only the image knows: the judge takes it from the image's own config.json.
-import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from './declarations.ts';
+import { type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from './declarations.ts';
+import { capabilityBits } from '../util/capabilities.ts';
 import { ConfigError } from '../errors.ts';
 import type { CaseDef } from './case-files.ts';
 import { displayPath, lineOfField, loadYamlFile } from '../config/load-yaml.ts';

@@ -8,9 +8,9 @@ import { parseKeyValues } from '../console/guest-output.ts';
 import { shellQuote } from '../util/shell-quote.ts';
 
 /** Device numbers (hex major:minor, as `stat -c %t:%T` prints them) of well-known RNG sources. */
-export const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrng': 'a:b7', '/dev/random': '1:8' };
+const knownSourceDevices: Readonly<Record<string, string>> = { '/dev/hwrng': 'a:b7', '/dev/random': '1:8' };
 
-export const defaultSources: readonly string[] = ['/dev/hwrng'];
+const defaultSources: readonly string[] = ['/dev/hwrng'];
 
 /** The `sources` setting, shared by the rng and services-isolated checks. */
 export const sourcesSetting = {
@@ -31,7 +31,7 @@ export const feedsSetting = {
     "Paths of the kernel's entropy pool; a process holding one open (by char device number: 1:8 for /dev/random) with CAP_SYS_ADMIN effective, which the RNDADDENTROPY ioctl needs, feeds the kernel (LinuxKit's rngd, haveged, jitterentropy-rngd).",
 } as const;
 
-export interface ScanOptions {
+interface ScanOptions {
   /** Paths of the RNG source (char devices); any process with one of them open is an RNG service. */
   readonly sources: readonly string[];
   /** Process names (comm, 15 characters at most) by group, e.g. { rng: ['rngd'], dhcp: ['udhcpc'] }. */
@@ -142,7 +142,7 @@ export interface OpenFd {
   readonly path: string;
 }
 
-export interface DhcpSocket {
+interface DhcpSocket {
   readonly fd: number;
   readonly kind: 'udp68' | 'packet';
 }
@@ -267,17 +267,6 @@ export function sourceFd(process: ScannedProcess, devices: ReadonlySet<string>, 
   return process.fds.find((f) => (f.rdev !== undefined ? devices.has(f.rdev) : sources.includes(f.path)));
 }
 
-/** Processes that hold the RNG source open, by pid. */
-export function sourceHolders(scan: Scan, sources: readonly string[]): { process: ScannedProcess; fd: OpenFd }[] {
-  const devices = sourceDevices(scan, sources);
-  const holders: { process: ScannedProcess; fd: OpenFd }[] = [];
-  for (const process of scan.processes.values()) {
-    const fd = sourceFd(process, devices, sources);
-    if (fd) holders.push({ process, fd });
-  }
-  return holders.sort((a, b) => a.process.pid - b.process.pid);
-}
-
 /** "10:183" from "a:b7". */
 export function decimalDevice(rdev: string): string {
   const [major = '', minor = ''] = rdev.split(':');
@@ -299,7 +288,7 @@ export function ageCs(startTicks: number | undefined, atCs: number | undefined):
 }
 
 /** Where containerd's runc v2 shims keep each task's state: NAMESPACE/ID/init.pid. */
-export const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
+const taskStateDir = '/run/containerd/io.containerd.runtime.v2.task';
 
 /**
  * Shell snippet printing containerd's tasks as the runtime's state directory records them, and
@@ -410,7 +399,7 @@ done`;
 }
 
 /** The names of the services the image declares, from declarationsScript's output. */
-export function declaredServiceNames(output: string): string[] {
+function declaredServiceNames(output: string): string[] {
   return (parseKeyValues(output).get('decl') ?? []).flatMap((v) => {
     const m = /^services ([A-Za-z0-9._-]{1,100})$/.exec(v);
     return m ? [m[1]!] : [];

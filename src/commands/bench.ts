@@ -31,7 +31,7 @@ import { safeForTerminal } from '../util/terminal-safe.ts';
 import { version } from '../config/version.ts';
 import { ensureImage } from '../images/builder.ts';
 
-export interface BenchOptions {
+interface BenchOptions {
   runs?: string;
   arch?: string;
   out?: string;
@@ -40,7 +40,7 @@ export interface BenchOptions {
 }
 
 /** Folder of saved results (commit-worthy) and of scratch artifacts (git-ignored). */
-export const benchDir = join(projectRoot, 'bench');
+const benchDir = join(projectRoot, 'bench');
 
 function runsOf(text: string | undefined): number {
   if (text === undefined) return 3;

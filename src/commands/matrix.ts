@@ -3,7 +3,7 @@ import { loadTargets } from '../config/targets.ts';
 import { UsageError } from '../errors.ts';
 import { githubMatrix } from '../matrix/github-matrix.ts';
 
-export interface MatrixOptions {
+interface MatrixOptions {
   format?: string;
   shards?: string;
 }

@@ -13,7 +13,7 @@ import { colorFor } from '../util/color.ts';
 import { requireReportFiles } from '../util/path-options.ts';
 import { annotationsFor, markdownSummary } from '../report/github.ts';
 
-export interface ReportOptions {
+interface ReportOptions {
   /** Targets the merged report must have a run for: names or aliases, comma-separated, or all; default: the default targets. */
   arch?: string;
   json?: string;

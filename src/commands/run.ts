@@ -30,7 +30,7 @@ import { version } from '../config/version.ts';
 
 type Color = ReturnType<typeof colorFor>;
 
-export interface RunFlags {
+interface RunFlags {
   arch?: string;
   image?: string;
   case?: string;

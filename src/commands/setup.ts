@@ -15,7 +15,7 @@ export interface SetupHost {
   out(line: string): void;
 }
 
-export const realHost: SetupHost = {
+const realHost: SetupHost = {
   isRoot: () => process.getuid?.() === 0,
   installed: installedPackages,
   install: aptInstall,

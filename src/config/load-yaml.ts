@@ -10,7 +10,7 @@ const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
 const validators = new Map<string, ValidateFunction>();
 
 /** A schema file, or a schema assembled in memory (`key` names it in the cache). */
-export type SchemaSource = string | { readonly key: string; readonly schema: object };
+type SchemaSource = string | { readonly key: string; readonly schema: object };
 
 function validatorFor(source: SchemaSource): ValidateFunction {
   const key = typeof source === 'string' ? source : source.key;
@@ -103,7 +103,7 @@ export function lineOfValue(file: string, value: string): number | undefined {
  * Turns a parsed file into what the schema validates (e.g. a target merged onto the one it
  * extends); `lineAt` gives the line of a path in the file, for errors it throws.
  */
-export type YamlPrepare = (data: Record<string, unknown>, lineAt: (path: readonly (string | number)[]) => number | undefined) => unknown;
+type YamlPrepare = (data: Record<string, unknown>, lineAt: (path: readonly (string | number)[]) => number | undefined) => unknown;
 
 /** Parse `file` as YAML and validate it with `schemaFile`; throws ConfigError (exit 2) on any problem. */
 export function loadYamlFile<T>(file: string, schemaFile: SchemaSource, prepare?: YamlPrepare): T {
@@ -117,7 +117,7 @@ export function loadYamlFile<T>(file: string, schemaFile: SchemaSource, prepare?
 }
 
 /** Same as loadYamlFile for text already in memory (`name` is what errors show). */
-export function parseYamlText<T>(text: string, name: string, schemaFile: SchemaSource, prepare?: YamlPrepare): T {
+function parseYamlText<T>(text: string, name: string, schemaFile: SchemaSource, prepare?: YamlPrepare): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];

@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { normalize, sep } from 'node:path';
 
 /** One refused setting: where it is in the target file, and why. */
-export interface QemuSettingProblem {
+interface QemuSettingProblem {
   readonly path: readonly (string | number)[];
   readonly text: string;
 }
@@ -125,7 +125,7 @@ function propertyProblem(option: 'device' | 'global' | 'machine', value: string)
  * Host folders a -drive image may not sit in, even read-only: the system (its programs, configuration,
  * secrets and state), pseudo file systems and devices, and home folders.
  */
-export const hostSystemFolders = ['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/root', '/run', '/sbin', '/snap', '/sys', '/usr', '/var/backups', '/var/cache', '/var/lib', '/var/log', '/var/mail', '/var/run', '/var/spool'];
+const hostSystemFolders = ['/bin', '/boot', '/dev', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/proc', '/root', '/run', '/sbin', '/snap', '/sys', '/usr', '/var/backups', '/var/cache', '/var/lib', '/var/log', '/var/mail', '/var/run', '/var/spool'];
 
 /** Whether `path` is `folder` or inside it. */
 const isUnder = (path: string, folder: string) => path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
@@ -163,7 +163,7 @@ function driveProblem(value: string): string | undefined {
 }
 
 /** Folders of the Debian packages that ship QEMU firmware (ovmf, qemu-efi-aarch64, qemu-efi-arm, qemu-efi-riscv64, seabios, qemu-system-data, opensbi, u-boot-qemu). */
-export const firmwareFolders = ['/usr/share/OVMF', '/usr/share/ovmf', '/usr/share/AAVMF', '/usr/share/qemu-efi-aarch64', '/usr/share/qemu-efi-riscv64', '/usr/share/qemu', '/usr/share/seabios', '/usr/lib/riscv64-linux-gnu/opensbi', '/usr/lib/u-boot'];
+const firmwareFolders = ['/usr/share/OVMF', '/usr/share/ovmf', '/usr/share/AAVMF', '/usr/share/qemu-efi-aarch64', '/usr/share/qemu-efi-riscv64', '/usr/share/qemu', '/usr/share/seabios', '/usr/lib/riscv64-linux-gnu/opensbi', '/usr/lib/u-boot'];
 
 /** Why a firmware path (QEMU reads it, and efi.vars is copied for the guest to read) is not packaged firmware, if it is not. */
 function firmwareProblem(field: string, path: string): string | undefined {

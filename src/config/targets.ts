@@ -62,7 +62,7 @@ const schemaFile = schemaFiles.target;
  * Load one target file (validated; defaults filled in). A file that `extends` a target of `bases`
  * is merged onto that target's own file first; the merged target is validated as a whole.
  */
-export function loadTarget(file: string, bases: readonly Target[] = []): Target {
+function loadTarget(file: string, bases: readonly Target[] = []): Target {
   const raw = loadYamlFile<Omit<Target, 'file' | 'kernelArch' | 'aliases' | 'imageTarget'> & { kernelArch?: string; aliases?: string[] }>(file, schemaFile, (data, lineAt) => {
     if (data.extends === undefined) return data;
     const base = typeof data.extends === 'string' ? bases.find((t) => t.name === data.extends) : undefined;

@@ -12,7 +12,7 @@ import { compileMatcher, describePattern, TextWindow, type ConsoleMatch, type Co
 export type { ConsolePattern } from './text-window.ts';
 
 /** Options of ConsoleEngine; only `write` is required. */
-export interface ConsoleEngineOptions {
+interface ConsoleEngineOptions {
   /** Sends bytes to the guest's console (typed input, answers to terminal queries). */
   readonly write: (data: string) => void;
   /** Milliseconds; defaults to performance.now. */
@@ -30,7 +30,7 @@ export interface ConsoleEngineOptions {
 }
 
 /** Options of one wait. */
-export interface WaitOptions {
+interface WaitOptions {
   readonly timeoutMs: number;
   /** Absolute position to search from (see `position`); default: the oldest text still held. */
   readonly from?: number;
@@ -39,7 +39,7 @@ export interface WaitOptions {
 }
 
 /** The first fatal line and the lines that followed it shortly after. */
-export interface ConsoleFailure {
+interface ConsoleFailure {
   readonly pattern: string;
   readonly line: string;
   readonly following: readonly string[];

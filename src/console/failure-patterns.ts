@@ -33,7 +33,7 @@ export const firmwareFailurePatterns: readonly FailurePattern[] = Object.freeze(
 ]);
 
 /** Extra patterns as written in a target file: a regex source string, or a ready pattern. */
-export type FailurePatternSpec = string | RegExp | FailurePattern;
+type FailurePatternSpec = string | RegExp | FailurePattern;
 
 /** Build the watched list: the defaults (unless `includeDefaults` is false) plus extra patterns. */
 export function compileFailurePatterns(

@@ -18,7 +18,7 @@ export const freshNonce = (): string => randomBytes(6).toString('hex');
 export type ViaWrapper = (innerCommand: string) => string;
 
 /** The lines to type for one command and the markers that frame its output. */
-export interface FramedCommand {
+interface FramedCommand {
   /** The fresh nonce in every marker of this command. */
   readonly nonce: string;
   /** Lines that load the script into a shell variable when it is too long for one line; each prints its ack. */
@@ -34,7 +34,7 @@ export interface FramedCommand {
 }
 
 /** Options of frameCommand. */
-export interface FrameOptions {
+interface FrameOptions {
   readonly via?: ViaWrapper;
   readonly maxLineBytes: number;
   /** The guest's console shell can run `base64 -d | gzip -dc` (systemContextScript checks it): type long scripts gzipped. */

@@ -11,12 +11,12 @@ export interface ConsoleLogSink {
 }
 
 /** `[+12.345s] ` for a time in milliseconds. */
-export function formatElapsed(elapsedMs: number): string {
+function formatElapsed(elapsedMs: number): string {
   return `[+${(Math.max(0, elapsedMs) / 1000).toFixed(3)}s] `;
 }
 
 /** Options of FileLogSink. */
-export interface FileLogSinkOptions {
+interface FileLogSinkOptions {
   /** Stop writing past this many bytes (default 16 MiB); the rest is only counted. */
   readonly maxBytes?: number;
   /** Told once when the file cannot be opened or written (disk full, I/O error); the log stops there. */

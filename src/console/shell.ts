@@ -9,7 +9,7 @@ import * as verbs from './verbs.ts';
 import { scriptSummary, type CommandResult } from './verbs.ts';
 
 /** Log in when a login prompt shows up (a getty with login instead of a shell). */
-export interface LoginOptions {
+interface LoginOptions {
   readonly promptPattern: ConsolePattern;
   readonly user: string;
   readonly password?: string;
@@ -18,14 +18,14 @@ export interface LoginOptions {
 }
 
 /** Options of findShell. */
-export interface FindShellOptions {
+interface FindShellOptions {
   readonly timeoutMs?: number;
   readonly probeEveryMs?: number;
   readonly login?: LoginOptions;
 }
 
 /** Options of run, succeed and fail. */
-export interface ShellRunOptions {
+interface ShellRunOptions {
   readonly timeoutMs?: number;
   /** Wrap the inner `sh -c …`, e.g. to enter PID 1's namespaces. Overrides the Shell's default. */
   readonly via?: ViaWrapper;
@@ -34,14 +34,14 @@ export interface ShellRunOptions {
 }
 
 /** Options of waitUntilSucceeds: `timeoutMs` bounds the retrying; no attempt starts after it. */
-export interface ShellWaitOptions extends ShellRunOptions {
+interface ShellWaitOptions extends ShellRunOptions {
   readonly intervalMs?: number;
   /** Time allowed for one attempt (default: the command timeout), and never more than what is left of `timeoutMs` (at least 1 s). */
   readonly attemptTimeoutMs?: number;
 }
 
 /** What one command did. `output` is stdout and stderr merged, as UTF-8 (NUL bytes cannot pass a shell variable). */
-export interface RunResult extends CommandResult {
+interface RunResult extends CommandResult {
   readonly bytes: Buffer;
   readonly durationMs: number;
   /** 1 unless a corrupted frame had to be run again. */
@@ -49,7 +49,7 @@ export interface RunResult extends CommandResult {
 }
 
 /** Options of Shell. */
-export interface ShellOptions {
+interface ShellOptions {
   /** Default wrapper for every command (see ShellRunOptions.via). */
   readonly via?: ViaWrapper;
   /** Makes a fresh nonce; default 12 random hex digits. */

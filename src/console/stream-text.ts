@@ -6,7 +6,7 @@ import { StringDecoder } from 'node:string_decoder';
 export type TerminalQuery = 'cursor-position' | 'status' | 'device-attributes';
 
 /** What one chunk of bytes turned into. */
-export interface CleanChunk {
+interface CleanChunk {
   readonly text: string;
   readonly queries: readonly TerminalQuery[];
 }

@@ -248,7 +248,7 @@ export class DebianArchive {
 
 /** Whether the file at `path` is the .deb the signed index describes (size, then sha256); if it is there
  *  but is not, `mismatch` says what it has and what the index says. */
-export async function checkCachedDeb(path: string, candidate: DebCandidate): Promise<{ ok: boolean; mismatch?: string }> {
+async function checkCachedDeb(path: string, candidate: DebCandidate): Promise<{ ok: boolean; mismatch?: string }> {
   if (!existsSync(path)) return { ok: false };
   const size = statSync(path).size;
   if (size !== candidate.size) return { ok: false, mismatch: `has ${size} bytes, the signed index says ${candidate.size}` };

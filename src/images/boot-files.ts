@@ -5,11 +5,11 @@ import { UsageError } from '../errors.ts';
 import type { BootFormat } from '../config/boot-formats.ts';
 
 /** Formats the kernel is handed to QEMU for (-kernel); the rest are booted by firmware from a disk or CD. */
-export type KernelFormat = 'kernel+initrd' | 'kernel+squashfs' | 'kernel+erofs';
-export type Firmware = 'bios' | 'efi';
+type KernelFormat = 'kernel+initrd' | 'kernel+squashfs' | 'kernel+erofs';
+type Firmware = 'bios' | 'efi';
 
 /** How a firmware-booted image is attached. */
-export interface BootMedium {
+interface BootMedium {
   readonly path: string;
   readonly media: 'cdrom' | 'disk';
   /** QEMU block driver. */
@@ -52,7 +52,7 @@ const kernelRoots: readonly [KernelFormat, string][] = [
 ];
 
 /** bios/efi of a firmware-booted format; undefined for kernel formats. */
-export function firmwareOf(format: BootFormat): Firmware | undefined {
+function firmwareOf(format: BootFormat): Firmware | undefined {
   if (format.endsWith('-efi')) return 'efi';
   if (format.endsWith('-bios')) return 'bios';
   return undefined;

@@ -9,7 +9,7 @@ import type { ImageTarget } from '../config/targets.ts';
 export const builderVersion = '6';
 
 /** The definition with machine-specific paths replaced by content hashes. */
-export function portableDefinition(def: ImageDefinition): unknown {
+function portableDefinition(def: ImageDefinition): unknown {
   const { file: _file, chain: _chain, ...rest } = def;
   return JSON.parse(JSON.stringify(rest), (key: string, value: unknown) =>
     key === 'source' && typeof value === 'string' ? `sha256:${sha256Hex(readFileSync(value))}` : value,

@@ -7,10 +7,10 @@ import { UsageError } from '../errors.ts';
 import { findOnPath } from '../util/find-binary.ts';
 import { readBytes } from '../util/read-bytes.ts';
 
-export type InitrdCompression = 'gzip' | 'zstd' | 'xz' | 'lz4' | 'bzip2' | 'cpio' | 'unknown';
+type InitrdCompression = 'gzip' | 'zstd' | 'xz' | 'lz4' | 'bzip2' | 'cpio' | 'unknown';
 
 /** Compression of an initrd from its magic bytes. */
-export function initrdCompression(head: Buffer): InitrdCompression {
+function initrdCompression(head: Buffer): InitrdCompression {
   if (head[0] === 0x1f && (head[1] === 0x8b || head[1] === 0x9e)) return 'gzip';
   if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';

@@ -26,7 +26,7 @@ export function judgeMedium(kind: 'iso' | 'raw' | 'qcow2' | 'squashfs' | 'erofs'
 }
 
 /** Throws a UsageError naming the file when a disk, CD or root filesystem image is not what its name says. */
-export function checkMedium(image: BootFiles): void {
+function checkMedium(image: BootFiles): void {
   const path = image.bootMedium?.path ?? image.rootDisk;
   if (!path) return;
   const kind = image.bootMedium ? (image.bootMedium.driver === 'qcow2' ? 'qcow2' : image.bootMedium.media === 'cdrom' ? 'iso' : 'raw') : image.format === 'kernel+erofs' ? 'erofs' : 'squashfs';

@@ -11,7 +11,7 @@ export const S_IFLNK = 0o120000;
 export const S_IFCHR = 0o020000;
 
 /** One archive member. `data` is file contents or, for a symlink, the link target. */
-export interface CpioEntry {
+interface CpioEntry {
   path: string;
   mode: number;
   data?: Buffer;
@@ -19,7 +19,7 @@ export interface CpioEntry {
 }
 
 /** Streams newc entries to a file descriptor. */
-export class NewcWriter {
+class NewcWriter {
   private ino = 1;
   private offset = 0;
   private readonly links = new Map<string, { ino: number }>();

@@ -38,7 +38,7 @@ function relocated(path: string, choice: PackageChoice): string {
 }
 
 /** Copy one file or symlink, replacing what is there. */
-export function copyEntry(source: string, dest: string): void {
+function copyEntry(source: string, dest: string): void {
   mkdirSync(dirname(dest), { recursive: true });
   if (existsSync(dest) || isSymlink(dest)) rmSync(dest, { force: true, recursive: true });
   const stat = lstatSync(source);

@@ -8,7 +8,7 @@ import { deepMerge } from './merge.ts';
 import { isPlainObject } from '../util/plain-object.ts';
 import { depthInRoot, isWithin } from './root-paths.ts';
 
-export interface Relocation {
+interface Relocation {
   from: string;
   to: string;
 }
@@ -21,14 +21,14 @@ export interface PackageChoice {
   relocate?: Relocation[];
 }
 
-export interface PackageSpec extends PackageChoice {
+interface PackageSpec extends PackageChoice {
   targets?: Record<string, PackageChoice>;
 }
 
-export type PackageEntry = string | PackageSpec;
+type PackageEntry = string | PackageSpec;
 
 /** A kernel package name, or a name pinned to another suite (when the main suite cannot serve it). */
-export type KernelPackage = string | { name: string; suite: string };
+type KernelPackage = string | { name: string; suite: string };
 
 export interface FileSpec {
   path: string;
@@ -66,7 +66,7 @@ export interface ContainerSpec {
 }
 
 /** One YAML file as written (everything optional: it may extend another). */
-export interface RawDefinition {
+interface RawDefinition {
   extends?: string;
   name?: string;
   description?: string;
@@ -102,11 +102,11 @@ export interface ImageDefinition {
   remove: string[];
 }
 
-export const schemaFile = join(imagesDir, 'image.schema.json');
+const schemaFile = join(imagesDir, 'image.schema.json');
 export const referenceDefinition = join(imagesDir, 'reference.yml');
 
 /** Why an absolute path in an image cannot be written or deleted there, if it cannot. */
-export function imagePathProblem(path: string): string | undefined {
+function imagePathProblem(path: string): string | undefined {
   const depth = depthInRoot(path);
   if (depth < 0) return 'leaves the image root';
   if (depth === 0) return 'names the image root itself';
@@ -114,7 +114,7 @@ export function imagePathProblem(path: string): string | undefined {
 }
 
 /** Folders a definition's sources may come from: its own, and that of the definition its extends chain ends at (for images/broken/*.yml, images/). */
-export function sourceDirs(file: string, chain: readonly string[]): string[] {
+function sourceDirs(file: string, chain: readonly string[]): string[] {
   const dirs = [dirname(file), dirname(chain[chain.length - 1] ?? file)];
   return [...new Set(dirs.map((dir) => realpathSync(dir)))];
 }

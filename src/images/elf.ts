@@ -3,7 +3,7 @@ import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import { listTree } from './deb.ts';
 
-export interface ElfNeeds {
+interface ElfNeeds {
   interpreter?: string;
   needed: string[];
 }
@@ -57,7 +57,7 @@ export function readElfNeeds(data: Buffer): ElfNeeds | null {
 }
 
 /** Resolve `path` (absolute, inside the image) within `root`, following symlinks as the guest would; null if missing. */
-export function resolveInRoot(root: string, path: string, depth = 0): string | null {
+function resolveInRoot(root: string, path: string, depth = 0): string | null {
   if (depth > 40) return null;
   const parts = path.split('/').filter(Boolean);
   let current = '/';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { HostError } from '../errors.ts';
 import { onInterruptExit } from '../util/signals.ts';
 
-export interface RunResult {
+interface RunResult {
   stdout: string;
   stderr: string;
   code: number;

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { sha256Hex } from '../util/sha256.ts';
 
-export interface OutputFile {
+interface OutputFile {
   file: string;
   sha256: string;
   size: number;

@@ -6,7 +6,7 @@ import { HostError } from '../errors.ts';
 import { runChecked } from './exec.ts';
 import { compressedSuffix, moduleName, parseModulesDep } from './modules-dep.ts';
 
-export interface ModuleSelection {
+interface ModuleSelection {
   kernelVersion: string;
   /** Guest paths (/usr/lib/modules/KVER/...ko) in load order: dependencies first. */
   load: string[];
@@ -23,7 +23,7 @@ function modulesRoot(extracted: string): string {
 }
 
 /** The single kernel version directory of an extracted kernel package. */
-export function kernelVersionOf(extracted: string): string {
+function kernelVersionOf(extracted: string): string {
   const dir = modulesRoot(extracted);
   const versions = existsSync(dir) ? readdirSync(dir) : [];
   if (versions.length !== 1) throw new HostError(`kernel package has ${versions.length} module trees in ${dir}, expected one`);

@@ -2,28 +2,19 @@
 // service, in LinuxKit's layout (/containers/onboot/NNN-NAME/, /containers/services/NAME/, each
 // with config.json and rootfs), and the generated /etc/kittest/boot.sh that init sources.
 import type { ContainerSpec, ImageDefinition } from './definition.ts';
+import { capabilityBits } from '../util/capabilities.ts';
 import { shellArg } from '../util/shell-quote.ts';
 
 const path = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Capabilities every container gets (the usual container runtime default set). */
-export const defaultCapabilities = [
+const defaultCapabilities = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-/** Every capability Linux 6.x knows (privileged containers). */
-export const allCapabilities = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN', 'CAP_NET_RAW',
-  'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE', 'CAP_SYS_PACCT',
-  'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME', 'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD',
-  'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP', 'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG',
-  'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];
-
 /** Bind entries SOURCE:DESTINATION[:ro] split up. */
-export function parseBinds(binds: readonly string[] = []): { source: string; destination: string; readonly: boolean }[] {
+function parseBinds(binds: readonly string[] = []): { source: string; destination: string; readonly: boolean }[] {
   return binds.map((bind) => {
     const [source = '', destination = '', flag] = bind.split(':');
     return { source, destination, readonly: flag === 'ro' };
@@ -31,8 +22,8 @@ export function parseBinds(binds: readonly string[] = []): { source: string; des
 }
 
 /** The capabilities a container gets: all when privileged, else the default set plus its own (its own alone with onlyCapabilities). */
-export function containerCapabilities(container: ContainerSpec): string[] {
-  if (container.privileged) return allCapabilities;
+function containerCapabilities(container: ContainerSpec): string[] {
+  if (container.privileged) return [...capabilityBits];
   if (container.onlyCapabilities) return [...new Set(container.capabilities ?? [])];
   return [...new Set([...defaultCapabilities, ...(container.capabilities ?? [])])];
 }
@@ -102,7 +93,7 @@ export function containerSpec(container: ContainerSpec, place?: { readonly names
 }
 
 /** The runc.v2 shim group all services share. */
-export const serviceShimGroup = 'services';
+const serviceShimGroup = 'services';
 
 
 /** Where a container's bundle lives in the image. */

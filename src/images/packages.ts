@@ -13,7 +13,7 @@ import type { ImageTarget } from '../config/targets.ts';
 import { sha256Hex } from '../util/sha256.ts';
 
 /** One package to fetch: its newest indexed versions, and the suite it comes from. */
-export interface PlannedPackage {
+interface PlannedPackage {
   name: string;
   suite: string;
   candidates: DebCandidate[];
@@ -32,7 +32,7 @@ export interface FetchedPackage {
 }
 
 /** The .debs an image is (or would be) made of: userland packages by name, and the kernel image package. */
-export interface DebSelection {
+interface DebSelection {
   packages: Map<string, { candidate: DebCandidate }>;
   kernel: { candidate: DebCandidate };
 }
@@ -40,7 +40,7 @@ export interface DebSelection {
 const archives = new Map<string, DebianArchive>();
 
 /** The archive object for a suite (shared, so indexes load once per process). */
-export function archiveFor(def: ImageDefinition, suite: string, log: (line: string) => void): DebianArchive {
+function archiveFor(def: ImageDefinition, suite: string, log: (line: string) => void): DebianArchive {
   const id = `${def.mirror} ${suite}`;
   let archive = archives.get(id);
   if (!archive) {
@@ -53,7 +53,7 @@ export function archiveFor(def: ImageDefinition, suite: string, log: (line: stri
 }
 
 /** Every package choice (per-target replacements applied) the image needs on `target`. */
-export function packageChoices(def: ImageDefinition, target: string): PackageChoice[] {
+function packageChoices(def: ImageDefinition, target: string): PackageChoice[] {
   const entries = [
     ...def.init.packages,
     ...def.containerd.packages,

@@ -32,7 +32,7 @@ export function requireFormat(target: Target, image: BootFiles): void {
   }
 }
 
-export function parseFormat(text: string | undefined): BootFormat | undefined {
+function parseFormat(text: string | undefined): BootFormat | undefined {
   if (text === undefined) return undefined;
   if (!isBootFormat(text)) throw new UsageError(`--format must be one of ${bootFormats.join(', ')}, got "${text}"`);
   return text;

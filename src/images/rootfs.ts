@@ -1,5 +1,5 @@
 // Root filesystem assembly: merged-/usr skeleton, mount points, busybox applet links, files, removals.
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FileSpec } from './definition.ts';
 import { joinInRoot } from './root-paths.ts';

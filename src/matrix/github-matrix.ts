@@ -4,10 +4,10 @@ import { UsageError } from '../errors.ts';
 import { shardOf } from './schedule.ts';
 
 /** One job: `kittest run --arch TARGET`, or `kittest run --shard I/N` (TARGETS says which targets that shard runs). */
-export type GithubMatrixEntry = { readonly target: string } | { readonly shard: string; readonly targets: string };
+type GithubMatrixEntry = { readonly target: string } | { readonly shard: string; readonly targets: string };
 
 /** What `strategy.matrix: ${{ fromJSON(...) }}` expects. */
-export interface GithubMatrix {
+interface GithubMatrix {
   readonly include: readonly GithubMatrixEntry[];
 }
 

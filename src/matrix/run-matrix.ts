@@ -26,7 +26,7 @@ export interface MatrixProgress {
   readonly done: (target: Target) => void;
 }
 
-export interface MatrixRequest {
+interface MatrixRequest {
   readonly plans: readonly ImagePlan[];
   /** Every plan's image, checked and hashed (see `checkedImages`). */
   readonly images: ReadonlyMap<BootFiles, RunReport['image']>;

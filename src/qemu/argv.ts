@@ -6,7 +6,7 @@ import type { WireDirection } from '../wire/capture.ts';
 export type Accel = 'kvm' | 'tcg';
 
 /** Everything about the host and this run that the command line depends on. */
-export interface RunHost {
+interface RunHost {
   readonly accel: Accel;
   /** MAC address of the guest NIC (chosen by the caller so the builder stays pure). */
   readonly mac: string;
@@ -46,7 +46,7 @@ export const wireFilters: Readonly<Record<WireDirection, { id: string; queue: 'r
 };
 
 /** Bytes kept of each frame (filter-dump's maxlen): a whole Ethernet frame, so a DHCP message is never cut. */
-export const wireFrameBytes = 2048;
+const wireFrameBytes = 2048;
 
 /** Where the run's QMP socket is (the host's view of the machine: panics, status, quit). */
 export function qmpPath(runDir: string): string {

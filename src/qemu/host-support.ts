@@ -14,7 +14,7 @@ export interface Missing {
 }
 
 /** What `image` needs of the host's firmware: a boot medium brings its own, an EFI image needs UEFI. */
-export interface FirmwareNeeds {
+interface FirmwareNeeds {
   readonly bootMedium?: unknown;
   readonly firmware?: 'bios' | 'efi';
 }

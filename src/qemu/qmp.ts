@@ -13,7 +13,7 @@ import { MachineError } from '../errors.ts';
 import { withDeadline } from '../util/deadline.ts';
 
 /** QEMU's version as the greeting reports it. */
-export interface QmpGreeting {
+interface QmpGreeting {
   readonly version: { readonly qemu: { readonly major: number; readonly minor: number; readonly micro: number }; readonly package: string };
   readonly capabilities: readonly string[];
 }
@@ -26,7 +26,7 @@ export interface QmpEvent {
 }
 
 /** What `query-status` says: `running` is true only while vCPUs run (not paused, not prelaunch). */
-export interface QmpStatus {
+interface QmpStatus {
   readonly status: string;
   readonly running: boolean;
 }
@@ -36,7 +36,7 @@ export interface QmpStatus {
  * `info` is present for Hyper-V crash MSRs (`type: 'hyper-v'`) and s390 (`type: 's390'`,
  * with `reason` such as `disabled-wait`). `GUEST_CRASHLOADED` has the same shape (action `run`).
  */
-export interface GuestPanicData {
+interface GuestPanicData {
   readonly action: string;
   readonly info?: { readonly type: string; readonly reason?: string; readonly [key: string]: unknown };
 }
@@ -71,7 +71,7 @@ export class QmpCommandError extends Error {
   }
 }
 
-export interface QmpConnectOptions {
+interface QmpConnectOptions {
   /** Total time for the socket to appear, accept, greet and negotiate capabilities. */
   readonly timeoutMs: number;
   /** Gives up early, e.g. when the QEMU process exits before its socket is usable. */
@@ -98,13 +98,13 @@ const DEFAULT_MAX_EVENTS = 200;
 const DEFAULT_COMMAND_TIMEOUT = 10_000;
 
 /** Minimal stream shapes, so the client also runs over a child's `-qmp stdio` pipes. */
-export interface QmpInput {
+interface QmpInput {
   setEncoding(encoding: BufferEncoding): unknown;
   on(event: 'data', listener: (chunk: string) => void): unknown;
   on(event: 'end' | 'close', listener: () => void): unknown;
   on(event: 'error', listener: (e: Error) => void): unknown;
 }
-export interface QmpOutput {
+interface QmpOutput {
   write(data: string): unknown;
   on(event: 'error', listener: (e: Error) => void): unknown;
 }

@@ -19,7 +19,7 @@ export function caseLine(color: ChalkInstance, target: string, c: CaseReport): s
 }
 
 /** The header line of a run. */
-export function runLine(color: ChalkInstance, run: RunReport): string {
+function runLine(color: ChalkInstance, run: RunReport): string {
   return `${paint(color, run.status, run.status.toUpperCase().padEnd(6))} ${safeField(run.target).padEnd(8)} ${safeField(run.image.format)} ${color.dim(safeField(run.image.path))} ${color.dim(`[${safeField(run.accel)}] ${(run.durationMs / 1000).toFixed(1)}s`)}`;
 }
 

@@ -2,7 +2,7 @@
 import type { Report } from './model.ts';
 
 /** Escape text for XML, dropping characters XML 1.0 cannot hold (guest output is untrusted). */
-export function xmlEscape(text: string): string {
+function xmlEscape(text: string): string {
   return text
     // eslint-disable-next-line no-control-regex
     .replace(/[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)

@@ -52,7 +52,7 @@ export interface RunReport {
   artifacts?: string;
 }
 
-export interface Summary {
+interface Summary {
   passed: number;
   failed: number;
   error: number;

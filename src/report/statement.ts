@@ -10,7 +10,7 @@ import { version } from '../config/version.ts';
 import type { ConformanceStatement } from './model.ts';
 
 /** Where a profile file lives, as the statement records it: "profiles" for a built-in one, else its folder as given. */
-export function profileFileName(file: string): { folder: string; path: string } {
+function profileFileName(file: string): { folder: string; path: string } {
   return { folder: dirname(file) === profilesDir ? 'profiles' : displayPath(dirname(file)), path: basename(file) };
 }
 

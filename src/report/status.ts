@@ -18,7 +18,7 @@ export interface Trouble {
 const guestAlone = (trouble: Trouble) => trouble.guestCrashed && !trouble.qemuFault && !trouble.hostError;
 
 /** Why no shell answered, as far as the status goes. */
-export interface BootTrouble extends Pick<Trouble, 'interrupted' | 'qemuFault' | 'hostError'> {
+interface BootTrouble extends Pick<Trouble, 'interrupted' | 'qemuFault' | 'hostError'> {
   /** The console printed nothing at all. */
   readonly noOutput: boolean;
   /** The console was lost for a reason of the infrastructure's (a MachineError that says so). */

@@ -16,7 +16,7 @@ import { recomputedStatus } from './status.ts';
 import { type ConformanceStatement, type Report, summarize } from './model.ts';
 
 /** One line of `kittest report verify`: a check that held, one that did not, one that could not be made here, or a remark. */
-export interface VerifyLine {
+interface VerifyLine {
   readonly result: 'ok' | 'MISMATCH' | 'skipped' | 'note';
   readonly what: string;
   readonly detail: string;

@@ -9,7 +9,7 @@ import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HostError, writeFailed } from '../errors.ts';
 
-export interface ReportFiles {
+interface ReportFiles {
   json?: string;
   junit?: string;
   html?: string;

@@ -8,13 +8,13 @@ import { type OnWait, withFileLock } from './file-lock.ts';
 import { onInterruptExit } from './signals.ts';
 
 /** Where a build writes: `out` becomes the final folder, `scratch` is removed afterwards. */
-export interface Staging {
+interface Staging {
   out: string;
   scratch: string;
 }
 
 /** The lock file guarding builds of `finalDir`. */
-export function lockFileOf(finalDir: string): string {
+function lockFileOf(finalDir: string): string {
   return `${finalDir}.lock`;
 }
 

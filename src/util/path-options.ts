@@ -53,7 +53,7 @@ const pseudoFileSystems: ReadonlyMap<number, string> = new Map([
 ]);
 
 /** The pseudo file system `dir` is on, if it is on one. */
-export function pseudoFileSystemOf(dir: string): string | undefined {
+function pseudoFileSystemOf(dir: string): string | undefined {
   try {
     return pseudoFileSystems.get(Number(statfsSync(dir).type) >>> 0);
   } catch {
@@ -76,7 +76,7 @@ function requireWritableAncestor(option: string, path: string, start: string): v
 }
 
 /** Refuse report options that name the same file twice (the last report would replace the others). */
-export function requireDistinctFiles(options: Readonly<Record<string, string | undefined>>): void {
+function requireDistinctFiles(options: Readonly<Record<string, string | undefined>>): void {
   const seen = new Map<string, string>();
   for (const [option, path] of Object.entries(options)) {
     if (path === undefined) continue;

@@ -4,7 +4,7 @@
 // folders, child processes) and kittest exits at once with 130 or 143.
 import { ExitCode } from '../errors.ts';
 
-export type Interrupt = 'SIGINT' | 'SIGTERM';
+type Interrupt = 'SIGINT' | 'SIGTERM';
 
 /** The exit code for an interrupt: 128 + the signal's number, as shells report it. */
 export function exitCodeFor(signal: unknown): number {

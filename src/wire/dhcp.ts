@@ -3,11 +3,11 @@
 import type { WireDirection, WireRecord } from './capture.ts';
 import type { PcapRecord } from './pcap.ts';
 
-export type DhcpType = 'DISCOVER' | 'OFFER' | 'REQUEST' | 'DECLINE' | 'ACK' | 'NAK' | 'RELEASE' | 'INFORM';
+type DhcpType = 'DISCOVER' | 'OFFER' | 'REQUEST' | 'DECLINE' | 'ACK' | 'NAK' | 'RELEASE' | 'INFORM';
 const TYPES: Record<number, DhcpType> = { 1: 'DISCOVER', 2: 'OFFER', 3: 'REQUEST', 4: 'DECLINE', 5: 'ACK', 6: 'NAK', 7: 'RELEASE', 8: 'INFORM' };
 
 /** One DHCP message: who sent it (Ethernet source), for which client (chaddr), and what it says. */
-export interface DhcpMessage {
+interface DhcpMessage {
   readonly timeS: number;
   /** Which capture file the frame is in: only QEMU's side sends `to-guest` frames. */
   readonly direction?: WireDirection;

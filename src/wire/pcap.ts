@@ -8,7 +8,7 @@ export interface PcapRecord {
 }
 
 /** What a pcap file holds: the link type (1 = Ethernet) and its complete records. */
-export interface PcapFile {
+interface PcapFile {
   readonly linkType: number;
   readonly records: readonly PcapRecord[];
   /** Bytes after the last complete record (a record QEMU is still writing, or garbage). */

@@ -8,7 +8,7 @@ import { loadLinuxkitFile } from '../../src/cases/linuxkit-file.ts';
 import { projectRoot } from '../../src/config/paths.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { declaredScript, judgeDeclared } from '../../src/cases/checks/services-declared.ts';
-import { capabilityBits } from '../../src/cases/declarations.ts';
+import { capabilityBits } from '../../src/util/capabilities.ts';
 import { judgeRngSamples, type RngSettings } from '../../src/cases/checks/rng.ts';
 import { allDeclaredStarted, settledAfterCs } from '../../src/cases/service-scan.ts';
 import type { CaseReport } from '../../src/report/model.ts';

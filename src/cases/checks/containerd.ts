@@ -11,14 +11,14 @@ import { defineCheck, fail, pass, settle } from '../check.ts';
 import { first, parseKeyValues, prefixed, timeoutHelper } from '../../console/guest-output.ts';
 import { shellQuote } from '../../util/shell-quote.ts';
 
-export interface ContainerdSettings {
+interface ContainerdSettings {
   /** containerd's gRPC socket. */
   readonly socket: string;
   /** Namespace that must exist and have running tasks (optional). */
   readonly namespace?: string;
 }
 
-export const defaultSocket = '/run/containerd/containerd.sock';
+const defaultSocket = '/run/containerd/containerd.sock';
 
 export function containerdScript(settings: ContainerdSettings): string {
   const ns = settings.namespace === undefined ? '' : shellQuote(settings.namespace);

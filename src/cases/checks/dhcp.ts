@@ -15,7 +15,7 @@ ${processScan('client', clientNames)}
 for f in /run/dhcp* /run/dhcp/* /run/dhcpcd* /run/dhcpcd/* /run/udhcpc* /var/lib/dhcpcd/* /var/lib/dhcp/* /var/db/dhcpcd/*; do [ -e "$f" ] && echo "lease_file=$f"; done`;
 }
 
-export interface DhcpSettings {
+interface DhcpSettings {
   readonly interface: string;
   /** The lease QEMU's server hands out, with its prefix length. */
   readonly address: string;

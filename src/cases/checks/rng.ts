@@ -57,7 +57,7 @@ export interface RngSettings {
   readonly sampleGapMs: number;
 }
 
-export interface RngVerdict {
+interface RngVerdict {
   readonly passed: boolean;
   readonly message: string;
   /** No later sample can change the verdict (a crash loop was seen). */

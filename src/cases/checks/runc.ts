@@ -3,7 +3,7 @@ import { defineCheck, fail, pass } from '../check.ts';
 import { first, parseKeyValues, timeoutHelper } from '../../console/guest-output.ts';
 
 /** The guest script; the container prints "$0-$1" so the expected text never appears in what was typed. */
-export function runcScript(left: string, right: string): string {
+function runcScript(left: string, right: string): string {
   const config = (mounts: string) =>
     `{"ociVersion":"1.0.2","process":{"terminal":false,"user":{"uid":0,"gid":0},"args":["/bin/sh","-c","echo $0-$1","${left}","${right}"],"env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"cwd":"/","noNewPrivileges":true},"root":{"path":"rootfs","readonly":true},"hostname":"kittest","mounts":[{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755","size=1m"]}${mounts}],"linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network"}]}}`;
   const [head, tail] = config('@MOUNTS@').split('@MOUNTS@');

@@ -13,7 +13,7 @@ import { shellQuote } from '../../util/shell-quote.ts';
 import { dhcpExchange } from '../../wire/dhcp.ts';
 import { boundedRegex } from '../../util/bounded-regex.ts';
 
-export interface ScriptStep {
+interface ScriptStep {
   readonly name?: string;
   readonly run?: string;
   readonly in?: 'host' | 'console';
@@ -79,7 +79,7 @@ const stepSchema = {
 };
 
 /** The step's name in messages: its own, else what it does. */
-export function stepLabel(step: ScriptStep, index: number): string {
+function stepLabel(step: ScriptStep, index: number): string {
   const what = step.name ?? (step.run !== undefined ? step.run.trim().split('\n')[0]!.slice(0, 60) : step.file ? `sha256 of ${step.file.path}` : step.wire ? `DHCP lease ${step.wire.dhcpLease} on the wire` : `QEMU state ${step.machine?.status}`);
   return `step ${index + 1} (${JSON.stringify(what)})`;
 }

@@ -13,11 +13,12 @@
 // so an image cannot drop a declaration unseen), and what the file sets is laid over each config.json.
 // Only files and /proc are read: no ctr or runc is started (each start takes seconds under emulation).
 import { type CheckContext, defineCheck, doesNotApply, fail, pass, settle, type Verdict } from '../check.ts';
-import { capabilityBits, type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../declarations.ts';
+import { type FileDeclaration, type LinuxkitFile, type NamespaceWish, type SharableNamespace } from '../declarations.ts';
+import { capabilityBits } from '../../util/capabilities.ts';
 import { parseKeyValues } from '../../console/guest-output.ts';
 import { declarationsScript, parseTasks, type RuntimeTask, taskRunning, taskScanScript, taskStatus } from '../service-scan.ts';
 
-export interface DeclaredSettings {
+interface DeclaredSettings {
   /** containerd namespace the services run in. */
   readonly namespace: string;
   /** The linuxkit.yml that built the image (`run --linuxkit FILE`): its list of services and onboot containers is the one checked. */
@@ -63,7 +64,7 @@ function namespaces(text: string): Record<string, string> {
 }
 
 /** What the guest printed, parsed strictly (guest output is untrusted). */
-export function parseDeclared(output: string) {
+function parseDeclared(output: string) {
   const declarations = new Map<string, Declaration>();
   for (const line of output.split('\n')) {
     const decl = /^decl=(services|onboot) ([A-Za-z0-9._-]{1,100})$/.exec(line);
@@ -141,7 +142,7 @@ function withFile(spec: Spec | undefined, file: FileDeclaration | undefined): Sp
 
 const capsIn = (mask: bigint): string[] => capabilityBits.filter((_, bit) => ((mask >> BigInt(bit)) & 1n) === 1n);
 
-export interface DeclaredVerdict {
+interface DeclaredVerdict {
   readonly passed: boolean;
   readonly message: string;
   /** No declarations: the case does not apply. */

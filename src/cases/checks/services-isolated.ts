@@ -17,7 +17,7 @@ import { containment, scannedInit } from '../containment.ts';
 import { allDeclaredStarted, declarationsScript, feedsSetting, label, parseScan, type ScannedProcess, serviceScanScript, sourcesSetting, taskScanScript } from '../service-scan.ts';
 import { rngHolders } from './rng.ts';
 
-export interface IsolationSettings {
+interface IsolationSettings {
   readonly sources: readonly string[];
   readonly feeds: readonly string[];
   readonly processNames: readonly string[];

@@ -25,7 +25,7 @@ export function syslinuxConfig(cmdline: string): string {
   ].join('\n');
 }
 
-export interface GrubConfigOptions {
+interface GrubConfigOptions {
   cmdline: string;
   /** Find the filesystem holding the kernel first (a standalone GRUB starts on its memdisk). */
   searchRoot?: boolean;

@@ -1,7 +1,7 @@
 // Partition arithmetic for the raw disk images (pure): one FAT partition at 1 MiB, MBR for
 // BIOS (bootable, FAT32 LBA) or GPT for EFI (EFI System Partition), sized to fit the files.
 
-export const sector = 512;
+const sector = 512;
 const mib = 1024 * 1024;
 /** GPT keeps a backup table (33 sectors) at the end of the disk. */
 const gptBackupSectors = 33;

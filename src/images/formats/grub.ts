@@ -12,7 +12,7 @@ import { runChecked } from '../exec.ts';
 import type { ImageManifest } from '../manifest.ts';
 import { hostFile } from './host-files.ts';
 
-export interface GrubPlatform {
+interface GrubPlatform {
   /** grub-mkimage -O name. */
   format: 'x86_64-efi' | 'arm64-efi';
   /** Folder of that platform's modules. */
@@ -27,7 +27,7 @@ export function hostSuite(osRelease: string): string | undefined {
 }
 
 /** The Debian mirror an image's packages came from (not the security archive). */
-export function mirrorOf(manifest: ImageManifest): string {
+function mirrorOf(manifest: ImageManifest): string {
   return manifest.packages.map((p) => p.from).find((from) => !/-security\/?$/.test(from)) ?? 'http://deb.debian.org/debian';
 }
 

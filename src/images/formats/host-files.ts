@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { HostError } from '../../errors.ts';
 
-export const hostFiles = {
+const hostFiles = {
   syslinuxMbr: { path: '/usr/lib/syslinux/mbr/mbr.bin', package: 'syslinux-common' },
   ldlinux: { path: '/usr/lib/syslinux/modules/bios/ldlinux.c32', package: 'syslinux-common' },
   isolinux: { path: '/usr/lib/ISOLINUX/isolinux.bin', package: 'isolinux' },

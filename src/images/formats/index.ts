@@ -21,7 +21,7 @@ import { sha256Hex } from '../../util/sha256.ts';
 
 export { formatsFor, parseFormats } from './applicable.ts';
 
-export interface FormatResult {
+interface FormatResult {
   path: string;
   cached: boolean;
   sizeBytes: number;
@@ -30,7 +30,7 @@ export interface FormatResult {
 const isKernelFormat = (format: BootFormat): boolean => format.startsWith('kernel+');
 
 /** Bumped whenever a format builder's output changes for the same inputs. */
-export const formatBuilderVersion = '1';
+const formatBuilderVersion = '1';
 
 /** What a format bakes in besides the image it is made from. */
 export interface FormatFacts {
@@ -43,7 +43,7 @@ export interface FormatFacts {
 }
 
 /** The inputs of one format's output: only the facts that format uses, so a change rebuilds exactly the formats it affects. */
-export function formatInputs(format: BootFormat, facts: FormatFacts): Record<string, string> {
+function formatInputs(format: BootFormat, facts: FormatFacts): Record<string, string> {
   const inputs: Record<string, string> = { formatBuilderVersion, format, image: facts.imageKey };
   if (isKernelFormat(format)) inputs.loaderInit = facts.loaderInit;
   else inputs.console = facts.console;
@@ -63,7 +63,7 @@ function factsOf(image: BuiltImage, imageKey: string): FormatFacts {
 }
 
 /** The folder a format of `image` lives in. */
-export function formatDir(image: BuiltImage, format: BootFormat): string {
+function formatDir(image: BuiltImage, format: BootFormat): string {
   return join(dirname(image.prefix), 'formats', format);
 }
 

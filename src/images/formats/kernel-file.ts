@@ -4,7 +4,7 @@ import { copyFileSync } from 'node:fs';
 import { readBytes } from '../../util/read-bytes.ts';
 import { decompressFile } from '../compress.ts';
 
-export function isGzip(path: string): boolean {
+function isGzip(path: string): boolean {
   const head = readBytes(path, 2);
   return head[0] === 0x1f && head[1] === 0x8b;
 }

@@ -14,7 +14,7 @@ import { loadOrder } from './module-order.ts';
 import { sha256Hex } from '../../util/sha256.ts';
 
 /** The cached .deb of the image's kernel (linux-image-KVER), checked against the manifest's sha256. */
-export function kernelDeb(manifest: ImageManifest): string {
+function kernelDeb(manifest: ImageManifest): string {
   const pkg = manifest.packages.find((p) => p.name === `linux-image-${manifest.kernelVersion}` || p.name === `linux-image-${manifest.kernelVersion}-unsigned`);
   if (!pkg) throw new HostError(`the manifest of ${manifest.name} (${manifest.target}) names no linux-image-${manifest.kernelVersion} package`);
   const file = join(cacheDir(), 'apt', 'debs', `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${pkg.arch}.deb`);

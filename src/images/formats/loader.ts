@@ -14,7 +14,7 @@ import type { RootFs } from './root-image.ts';
 export const loaderInit = join(imagesDir, 'files', 'loader-init');
 
 /** Modules the loader needs for a root filesystem type (beyond what the kernel has built in). */
-export function loaderModules(fs: RootFs): string[] {
+function loaderModules(fs: RootFs): string[] {
   return ['virtio_blk', fs];
 }
 
@@ -23,7 +23,7 @@ function readOptional(path: string): string {
 }
 
 /** The modules directory of an unpacked root: lib/modules/KVER (usrmerge puts it under usr/). */
-export function modulesDirOf(root: string, kernelVersion: string): string {
+function modulesDirOf(root: string, kernelVersion: string): string {
   for (const dir of [join(root, 'lib/modules', kernelVersion), join(root, 'usr/lib/modules', kernelVersion)]) if (existsSync(join(dir, 'modules.dep'))) return dir;
   throw new HostError(`the image root has no lib/modules/${kernelVersion}/modules.dep, so the loader cannot know which modules to load`);
 }

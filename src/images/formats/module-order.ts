@@ -20,7 +20,7 @@ export function parseSoftdeps(text: string): Map<string, string[]> {
   return soft;
 }
 
-export interface ModuleSet {
+interface ModuleSet {
   /** modules.dep text of the image's kernel. */
   dep: string;
   /** modules.softdep text (may be empty). */

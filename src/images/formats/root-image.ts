@@ -10,7 +10,7 @@ export type RootFs = 'squashfs' | 'erofs';
 
 /** mksquashfs compressor for an image: the best its kernel decompresses (chooseCompression), which the
  *  Debian kernel's squashfs also reads (CONFIG_SQUASHFS_ZSTD/XZ/ZLIB=y). */
-export function squashfsCompressor(compression: RootCompression): string {
+function squashfsCompressor(compression: RootCompression): string {
   return compression === 'gzip' ? 'gzip' : compression;
 }
 

@@ -7,9 +7,9 @@ import { type CaseReport, truncated } from '../../report/model.ts';
 import { notRunAfterBoot } from '../../report/status.ts';
 import { type CaseVerdict, type OnCase, type RunMachine, withVerdict } from './machine.ts';
 
-export type BootingMachine = RunMachine & Pick<BootSession, 'waitForShell' | 'bootFailure'>;
+type BootingMachine = RunMachine & Pick<BootSession, 'waitForShell' | 'bootFailure'>;
 
-export interface BootOutcome {
+interface BootOutcome {
   /** The boot case's report by its index (none when the boot case is not selected). */
   readonly verdicts: Map<number, CaseReport>;
   /** Why no shell answered; absent when one did. */

@@ -12,7 +12,7 @@ import { type Kept, keepFailed, type KeepFailed } from './keep-failed.ts';
 import { notRun } from './machine.ts';
 
 /** What the report says about the run before anything happened. */
-export interface RunBasics {
+interface RunBasics {
   readonly target: Target;
   readonly imageInfo: RunReport['image'];
   readonly cases: readonly CaseDef[];

@@ -10,7 +10,7 @@ import { caseErrorStatus, judgedStatus, notApplicableHere, notRunStatus } from '
 import { withDeadline } from '../../util/deadline.ts';
 import { type CaseVerdict, type OnCase, type RunMachine, troubleNow, withVerdict } from './machine.ts';
 
-export interface JudgeRequest {
+interface JudgeRequest {
   readonly target: Target;
   /** The image's format (a case may apply to some formats only). */
   readonly format: string;
@@ -20,7 +20,7 @@ export interface JudgeRequest {
 }
 
 /** Where the cases' scripts go and what else they may look at. */
-export interface JudgeShells {
+interface JudgeShells {
   /** Scripts in PID 1's namespaces, batched: the cases' scripts asked for at the same time go to the guest as one. */
   readonly system: GuestShell;
   readonly console: SystemAccess['console'];
