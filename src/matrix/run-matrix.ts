@@ -10,7 +10,7 @@ import { checkBootFiles } from '../images/check-medium.ts';
 import type { ImagePlan } from '../images/plan.ts';
 import { type AccelChoice, detectAccel } from '../qemu/accel.ts';
 import type { CaseReport, RunReport } from '../report/model.ts';
-import { hostFailedRunStatus, isInfrastructureFault } from '../report/status.ts';
+import { hostFailedRunStatus, interruptedBeforeStart, isInfrastructureFault } from '../report/status.ts';
 import { sha256File } from '../util/sha256.ts';
 import type { KeepFailed } from './phases/keep-failed.ts';
 import { runTarget } from './run-target.ts';
@@ -115,13 +115,12 @@ function interruptedRun(target: Target, image: RunReport['image'], cases: readon
     image,
     accel: 'none',
     accelReason: 'not started',
-    status: 'interrupted',
+    ...interruptedBeforeStart.run,
     attempts: 0,
     startedAt: new Date().toISOString(),
     durationMs: 0,
-    message: 'interrupted before it started',
     qemu: { argv: [] },
     timeline: {},
-    cases: cases.map((c) => ({ id: c.id, title: c.title, status: 'interrupted', durationMs: 0, message: 'interrupted before the run started', evidence: '' })),
+    cases: cases.map((c) => ({ id: c.id, title: c.title, ...interruptedBeforeStart.case, durationMs: 0, evidence: '' })),
   };
 }

@@ -48,6 +48,12 @@ export function notStarted(why: string): Pick<CaseReport, 'status' | 'message'> 
   return { status: 'error', message: `not run: ${why}` };
 }
 
+/** A run the matrix never started because it was interrupted (Ctrl-C), and each of its cases. */
+export const interruptedBeforeStart = {
+  run: { status: 'interrupted', message: 'interrupted before it started' },
+  case: { status: 'interrupted', message: 'interrupted before the run started' },
+} as const satisfies { run: Pick<RunReport, 'status' | 'message'>; case: Pick<CaseReport, 'status' | 'message'> };
+
 /** A case not run because the host could not be reached from the console: after the guest itself failed (a panic) that is the image's fault, not an error. */
 export function notRunStatus(trouble: Trouble): CaseStatus {
   return trouble.interrupted ? 'interrupted' : guestAlone(trouble) ? 'skipped' : 'error';
