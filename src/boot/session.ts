@@ -20,7 +20,7 @@ import type { BootFiles } from '../images/boot-files.ts';
 import type { AccelChoice } from '../qemu/accel.ts';
 import { buildArgv, qmpPath, wireFilters, wirePaths } from '../qemu/argv.ts';
 import { prepareFirmware } from '../qemu/firmware.ts';
-import { Machine, type MachineExit, makeRunDir } from '../qemu/machine.ts';
+import { Machine, type MachineExit, makeRunDir, type ProcessTimes } from '../qemu/machine.ts';
 import { randomMac } from '../qemu/mac.ts';
 import { isPanicEvent, QmpClient, type QmpEvent } from '../qemu/qmp.ts';
 import { bootFailureStatus } from '../report/status.ts';
@@ -289,7 +289,7 @@ export class BootSession {
       login: login && { promptPattern: boundedRegex(login.prompt), user: login.user, password: login.password, passwordPattern: boundedRegex(login.passwordPrompt) },
     });
     const idleMs = target.timeouts.idleMs ?? defaultIdleMs;
-    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.demandMs(), found, idleMs) : found;
+    const watched = idleMs > 0 ? raceIdle(engine, this.speech, () => this.machine.times(), found, idleMs) : found;
     await (target.timeouts.silenceMs ? raceSilence(engine, this.speech, watched, target.timeouts.silenceMs) : watched);
     engine.mark('shell-ready');
   }
@@ -412,44 +412,61 @@ async function raceSilence<T>(engine: ConsoleEngine, speech: GuestSpeech, work: 
 /** How long a silent, idle guest is given before its boot is called hung (targets' timeouts.idleMs). */
 export const defaultIdleMs = 20_000;
 
-/** Below this share of one CPU (run or waited for), QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
+/** Below this share of one CPU, QEMU is running a guest that waits (a busy TCG guest takes a whole core). */
 export const idleCpuShare = 0.05;
 
 /**
- * Whether QEMU was idle over the last `windowMs`, from how long it ran or waited to run, sampled as
- * [time, demandMs] pairs (oldest first, engine clock): true when the samples span the window and that
- * came to under idleCpuShare of it.
+ * At or above this share of the time running or waiting on a run queue, QEMU is not idle but starved
+ * by a loaded host (runnable nearly all the time). An idle QEMU on a loaded host still waits a little
+ * at each timer wake-up, well under this.
  */
-export function idleOver(samples: readonly (readonly [number, number])[], nowMs: number, windowMs: number): { idle: boolean; share?: number } {
-  const from = [...samples].reverse().find(([at]) => at <= nowMs - windowMs);
+export const starvedShare = 0.5;
+
+/** One reading of QEMU's times, at `atMs` on the engine clock. */
+export interface TimesSample {
+  readonly atMs: number;
+  readonly cpuMs: number;
+  readonly waitMs: number;
+}
+
+/**
+ * Whether QEMU was idle over the last `windowMs` (samples oldest first): true when the samples span
+ * the window, QEMU used under idleCpuShare of a CPU, and it was not starved (ran or waited to run
+ * under starvedShare of the time).
+ */
+export function idleOver(samples: readonly TimesSample[], nowMs: number, windowMs: number): { idle: boolean; cpuShare?: number; waitShare?: number } {
+  const from = [...samples].reverse().find((s) => s.atMs <= nowMs - windowMs);
   const last = samples.at(-1);
-  if (!from || !last || last[0] <= from[0]) return { idle: false };
-  const share = (last[1] - from[1]) / (last[0] - from[0]);
-  return { idle: share < idleCpuShare, share };
+  if (!from || !last || last.atMs <= from.atMs) return { idle: false };
+  const span = last.atMs - from.atMs;
+  const cpuShare = (last.cpuMs - from.cpuMs) / span;
+  const waitShare = (last.waitMs - from.waitMs) / span;
+  return { idle: cpuShare < idleCpuShare && cpuShare + waitShare < starvedShare, cpuShare, waitShare };
 }
 
 /**
  * Call a hang early: reject once the kernel has started and the console has printed nothing for
- * `idleMs` while QEMU itself neither ran nor waited to run in that time (an idle guest, waiting
- * forever). A slow boot under emulation keeps QEMU busy, and one starved by a loaded host keeps it
- * waiting for a CPU, so neither is called here, however quiet its console.
+ * `idleMs` while QEMU itself used almost no CPU in that time and was not starved of it (an idle
+ * guest, waiting forever). A slow boot under emulation keeps QEMU busy, and one starved by a loaded
+ * host keeps it waiting for a CPU, so neither is called here, however quiet its console.
  */
-async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, demandMs: () => number | undefined, work: Promise<T>, idleMs: number): Promise<T> {
+async function raceIdle<T>(engine: ConsoleEngine, speech: GuestSpeech, times: () => ProcessTimes | undefined, work: Promise<T>, idleMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const samples: [number, number][] = [];
+  const samples: TimesSample[] = [];
   const idle = new Promise<never>((_, reject) => {
     timer = setInterval(() => {
       const now = engine.now() - engine.startedAt;
-      const demand = demandMs();
-      if (demand === undefined) return;
-      samples.push([now, demand]);
-      while (samples.length > 2 && samples[1]![0] <= now - idleMs) samples.shift();
+      const read = times();
+      if (read === undefined) return;
+      samples.push({ atMs: now, ...read });
+      while (samples.length > 2 && samples[1]!.atMs <= now - idleMs) samples.shift();
       const quietSince = speech.lastAtMs;
       if (quietSince === undefined || now - quietSince < idleMs) return;
       if (lastBootStage((p) => engine.search(p) !== undefined) === 'firmware') return;
-      const { idle: waiting, share } = idleOver(samples, now, idleMs);
+      const { idle: waiting, cpuShare, waitShare } = idleOver(samples, now, idleMs);
       if (waiting) {
-        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU ran or waited to run ${((share ?? 0) * 100).toFixed(1)}% of the time: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
+        const percent = (share: number | undefined) => `${((share ?? 0) * 100).toFixed(1)}%`;
+        reject(new ConsoleTimeoutError(`console output (silent for ${Math.round((now - quietSince) / 1000)} s while QEMU used ${percent(cpuShare)} of a CPU and waited for one ${percent(waitShare)} of the time: the guest is idle, waiting for what will not come)`, idleMs, engine.lastLines()));
       }
     }, 1000);
   });

@@ -30,7 +30,7 @@ export class Machine {
   private stopping = false;
   private done = false;
   private forgetCleanup: () => void = () => {};
-  private demand: DemandMeter | undefined;
+  private meter: ProcessTimesMeter | undefined;
 
   private constructor(
     readonly argv: readonly string[],
@@ -84,11 +84,11 @@ export class Machine {
     return !this.done;
   }
 
-  /** How long QEMU has run or waited on a run queue, in ms (see DemandMeter); undefined once gone. */
-  demandMs(): number | undefined {
+  /** How long QEMU has run and waited on a run queue so far (see ProcessTimesMeter); undefined once gone. */
+  times(): ProcessTimes | undefined {
     if (this.child.pid === undefined || this.done) return undefined;
-    this.demand ??= new DemandMeter(this.child.pid);
-    return this.demand.read();
+    this.meter ??= new ProcessTimesMeter(this.child.pid);
+    return this.meter.read();
   }
 
   /** Type on the console. */
@@ -130,20 +130,26 @@ export class Machine {
   }
 }
 
+/** A process's CPU time and run-queue wait so far, in ms. */
+export interface ProcessTimes {
+  readonly cpuMs: number;
+  readonly waitMs: number;
+}
+
 /**
- * How long a process has run or waited on a run queue, in ms, never decreasing: its CPU time
- * (/proc/PID/stat, which keeps ended threads' time) plus each thread's run-queue wait (the second
- * field of /proc/PID/task/TID/schedstat), remembered for threads that end. A process starved by a
- * loaded host waits to run, so this stays high where its CPU time alone would look idle. Without
- * schedstat (a kernel without CONFIG_SCHED_INFO) it is the CPU time.
+ * How long a process has run and how long it waited on a run queue, in ms, never decreasing: its
+ * CPU time (/proc/PID/stat, which keeps ended threads' time) and each thread's run-queue wait (the
+ * second field of /proc/PID/task/TID/schedstat), remembered for threads that end. A process starved
+ * by a loaded host is runnable nearly all the time, so its wait is most of the wall time. Without
+ * schedstat (a kernel without CONFIG_SCHED_INFO) the wait reads 0.
  */
-export class DemandMeter {
+export class ProcessTimesMeter {
   readonly #waitNs = new Map<string, number>();
   constructor(private readonly pid: number) {}
 
-  read(): number | undefined {
-    const cpu = processCpuMs(this.pid);
-    if (cpu === undefined) return undefined;
+  read(): ProcessTimes | undefined {
+    const cpuMs = processCpuMs(this.pid);
+    if (cpuMs === undefined) return undefined;
     let tids: string[] = [];
     try {
       tids = readdirSync(`/proc/${this.pid}/task`);
@@ -160,7 +166,7 @@ export class DemandMeter {
     }
     let waitNs = 0;
     for (const ns of this.#waitNs.values()) waitNs += ns;
-    return cpu + waitNs / 1e6;
+    return { cpuMs, waitMs: waitNs / 1e6 };
   }
 }
 
