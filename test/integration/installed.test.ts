@@ -28,7 +28,10 @@ test('the packed tarball installs into an empty project and runs a verdict there
   mkdirSync(home);
   writeFileSync(join(app, 'package.json'), '{ "name": "vendor-app", "private": true }\n');
   const { XDG_CACHE_HOME: _xdg, KITTEST_CACHE: _kc, ...inherited } = process.env;
-  const env = { ...inherited, HOME: home, npm_config_cache: npmCache, NO_COLOR: '1' };
+  // node-pty builds from source against the headers npm is set to use (nodedir): the temporary HOME
+  // hides the user's .npmrc, and npm passes its settings on only to scripts it runs itself.
+  const nodedir = process.env.npm_config_nodedir ?? (await execa('npm', ['config', 'get', 'nodedir'], { reject: false })).stdout.trim();
+  const env = { ...inherited, HOME: home, npm_config_cache: npmCache, NO_COLOR: '1', ...(nodedir && nodedir !== 'undefined' ? { npm_config_nodedir: nodedir } : {}) };
   const install = await execa('npm', ['install', '--no-audit', '--no-fund', join(work, packed!.filename)], { cwd: app, env, extendEnv: false, reject: false });
   t.is(install.exitCode, 0, install.stderr);
   const installed = join(app, 'node_modules', 'kittest');
