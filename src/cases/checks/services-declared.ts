@@ -160,14 +160,21 @@ interface ToCheck {
   readonly file?: FileDeclaration;
 }
 
+const sameDeclaration = (a: { kind: string; name: string }, b: { kind: string; name: string }): boolean => a.kind === b.kind && a.name === b.name;
+
 /** The declarations to check: the image's, or with --linuxkit the file's (each with the image's config.json where it has one), and the image's declarations the file does not have. */
 function declarationsToCheck(seen: ReturnType<typeof parseDeclared>, linuxkit: LinuxkitFile | undefined): { list: ToCheck[]; strays: ToCheck[] } {
   if (!linuxkit) return { list: seen.declarations, strays: [] };
-  const inImage = (d: { kind: string; name: string }) => seen.declarations.find((x) => x.kind === d.kind && x.name === d.name);
-  const list = linuxkit.declarations.map((file) => ({ kind: file.kind, name: file.name, file, ...(inImage(file) ? { json: inImage(file)!.json } : {}) }));
-  const strays = seen.declarations.filter((d) => !linuxkit.declarations.some((f) => f.kind === d.kind && f.name === d.name));
+  const list = linuxkit.declarations.map((file): ToCheck => {
+    const inImage = seen.declarations.find((d) => sameDeclaration(d, file));
+    return { kind: file.kind, name: file.name, file, ...(inImage ? { json: inImage.json } : {}) };
+  });
+  const strays = seen.declarations.filter((d) => !linuxkit.declarations.some((f) => sameDeclaration(d, f)));
   return { list, strays };
 }
+
+/** " (the image has no /containers/KIND/NAME/config.json)" for a declaration only the linuxkit.yml has, else "". */
+const missingInImage = (d: ToCheck): string => (d.json === undefined ? ` (the image has no /containers/${d.kind}/${d.name}/config.json)` : '');
 
 /** Pure judgement of declaredScript's output. */
 export function judgeDeclared(output: string, settings: DeclaredSettings): DeclaredVerdict {
@@ -193,8 +200,7 @@ export function judgeDeclared(output: string, settings: DeclaredSettings): Decla
     if (!task) {
       // Only a service the image declares can still be coming: LinuxKit starts services from their declarations.
       if (d.json !== undefined) waiting = true;
-      const where = d.json === undefined ? ` (the image has no /containers/services/${d.name}/config.json)` : '';
-      problems.push(`service ${d.name} is declared${settings.linuxkit ? ` in ${source}` : ''} but has no task in containerd's ${settings.namespace} namespace${where}`);
+      problems.push(`service ${d.name} is declared${settings.linuxkit ? ` in ${source}` : ''} but has no task in containerd's ${settings.namespace} namespace${missingInImage(d)}`);
       continue;
     }
     if (!taskRunning(task)) {
@@ -208,8 +214,7 @@ export function judgeDeclared(output: string, settings: DeclaredSettings): Decla
   const onboot = list.filter((x) => x.kind === 'onboot');
   for (const d of onboot) {
     if (!seen.onbootLogs.has(d.name) && !seen.onbootRunc.has(d.name)) {
-      const where = d.json === undefined ? ` (the image has no /containers/onboot/${d.name}/config.json)` : '';
-      problems.push(`onboot ${d.name} is declared but shows no sign of having run (no log in /var/log or /run/log/onboot, no runc record)${where}`);
+      problems.push(`onboot ${d.name} is declared but shows no sign of having run (no log in /var/log or /run/log/onboot, no runc record)${missingInImage(d)}`);
     }
   }
   if (problems.length) return { passed: false, waiting, message: problems.join('; ') };
